@@ -1,0 +1,231 @@
+"""Naming rules shared by the request form, the binding spec and the renderers.
+
+Each ``check_*`` function returns an error message (``str``) or ``None``; they
+raise nothing so that callers can attach the message to whatever field (form
+field, spec path, command-line line) caused it. Limits follow Kubernetes
+(DNS-1123), AWS IAM and Secrets Manager, and the Secrets Store CSI driver's
+AWS provider (see ``design/DOMAIN.md``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Keys of a Kubernetes Secret's data map.
+SECRET_KEY_NAME = re.compile(r"^[-._a-zA-Z0-9]+$")
+# A mounted file name: one path segment, no hidden files, nothing a shell or
+# YAML reader would trip on.
+ALIAS_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+IAM_ROLE_NAME = re.compile(r"^[\w+=,.@-]+$")
+SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]+$")
+SECRET_ARN = re.compile(
+    r"^arn:(?P<partition>aws|aws-cn|aws-us-gov):secretsmanager:"
+    r"(?P<region>[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}):"
+    r"(?P<account>\d{12}):secret:(?P<name>[A-Za-z0-9/_+=.@-]+?)(-(?P<suffix>[A-Za-z0-9]{6}))?$"
+)
+OIDC_ISSUER = re.compile(r"^oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/id/[A-Za-z0-9]+$")
+KMS_KEY_ARN = re.compile(
+    r"^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$"
+)
+
+MAX_LABEL = 63
+MAX_SUBDOMAIN = 253
+MAX_ROLE_NAME = 64
+MAX_POLICY_NAME = 128
+MAX_SECRET_NAME = 512
+
+#: Secret types the driver can sync (secretObjects[].type).
+SYNC_SECRET_TYPES = (
+    "Opaque",
+    "kubernetes.io/basic-auth",
+    "kubernetes.io/dockerconfigjson",
+    "kubernetes.io/dockercfg",
+    "kubernetes.io/ssh-auth",
+    "kubernetes.io/tls",
+)
+
+DEFAULT_MOUNT_PATH = "/mnt/secrets-store"
+SERVICE_ACCOUNT_SUFFIX = "-secrets"
+
+
+def default_service_account(service: str) -> str:
+    """The guide names the ServiceAccount (and the class) ``<service>-secrets``."""
+    return f"{service}{SERVICE_ACCOUNT_SUFFIX}"
+
+
+def check_dns1123_label(value: str, what: str = "name") -> str | None:
+    if not value:
+        return f"The {what} is required."
+    if len(value) > MAX_LABEL:
+        return f"The {what} must be at most {MAX_LABEL} characters (it has {len(value)})."
+    if not DNS1123_LABEL.match(value):
+        return (
+            f"The {what} must be a DNS-1123 label: lower-case letters, digits and '-', "
+            "starting and ending with a letter or digit."
+        )
+    return None
+
+
+def check_dns1123_subdomain(value: str, what: str = "name") -> str | None:
+    if not value:
+        return f"The {what} is required."
+    if len(value) > MAX_SUBDOMAIN:
+        return f"The {what} must be at most {MAX_SUBDOMAIN} characters (it has {len(value)})."
+    if not DNS1123_SUBDOMAIN.match(value):
+        return (
+            f"The {what} must be a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', "
+            "starting and ending with a letter or digit."
+        )
+    return None
+
+
+def check_env_var_name(value: str) -> str | None:
+    if not ENV_VAR_NAME.match(value or ""):
+        return (
+            f"'{value}' is not a valid environment variable name: use letters, digits and '_', "
+            "not starting with a digit."
+        )
+    return None
+
+
+def check_secret_key_name(value: str) -> str | None:
+    if not value or len(value) > MAX_SUBDOMAIN or not SECRET_KEY_NAME.match(value):
+        return f"'{value}' is not a valid Secret key: use letters, digits, '-', '_' and '.'."
+    return None
+
+
+def check_alias(value: str) -> str | None:
+    """An objectAlias is the mounted file's name, so it is one path segment."""
+    if not value:
+        return "The alias is required."
+    if "/" in value or "\\" in value:
+        return f"The alias '{value}' may not contain '/': it is a file name, not a path."
+    if ".." in value:
+        return f"The alias '{value}' may not contain '..'."
+    if len(value) > MAX_SUBDOMAIN:
+        return f"The alias must be at most {MAX_SUBDOMAIN} characters."
+    if not ALIAS_NAME.match(value):
+        return (
+            f"The alias '{value}' may use letters, digits, '.', '_' and '-', "
+            "and may not start with '.' or '-'."
+        )
+    return None
+
+
+def check_mount_path(value: str) -> str | None:
+    if not value:
+        return "The mount path is required."
+    if not value.startswith("/"):
+        return "The mount path must be absolute (start with '/')."
+    if value.rstrip("/") == "":
+        return "The mount path may not be '/'."
+    if any(part in (".", "..") for part in value.split("/")):
+        return "The mount path may not contain '.' or '..' segments."
+    if any(ch.isspace() or ord(ch) < 32 or ch in ":\\" for ch in value):
+        return "The mount path may not contain spaces, ':', '\\' or control characters."
+    if len(value) > 1024:
+        return "The mount path is too long."
+    return None
+
+
+def check_role_name(value: str) -> str | None:
+    if not value:
+        return "The role name is required."
+    if len(value) > MAX_ROLE_NAME:
+        return f"IAM role names are at most {MAX_ROLE_NAME} characters (it has {len(value)})."
+    if not IAM_ROLE_NAME.match(value):
+        return "IAM role names use letters, digits and '+=,.@_-' only."
+    return None
+
+
+def check_account_id(value: str) -> str | None:
+    if not ACCOUNT_ID.match(value or ""):
+        return "An AWS account id is exactly 12 digits."
+    return None
+
+
+def check_region(value: str) -> str | None:
+    if not REGION.match(value or ""):
+        return f"'{value}' is not an AWS region (like us-west-2)."
+    return None
+
+
+def check_oidc_issuer(value: str) -> str | None:
+    if not OIDC_ISSUER.match(value or ""):
+        return (
+            "The OIDC issuer looks like oidc.eks.<region>.amazonaws.com/id/<ID> "
+            "(without https://)."
+        )
+    return None
+
+
+def check_kms_key_arn(value: str) -> str | None:
+    if not KMS_KEY_ARN.match(value or ""):
+        return "A KMS key ARN looks like arn:aws:kms:<region>:<account>:key/<key-id>."
+    return None
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A secret named by full ARN, partial ARN (no suffix) or plain name."""
+
+    raw: str
+    name: str
+    partition: str | None = None
+    region: str | None = None
+    account: str | None = None
+    suffix: str | None = None
+
+    @property
+    def is_arn(self) -> bool:
+        return self.partition is not None
+
+    @property
+    def is_full_arn(self) -> bool:
+        return self.suffix is not None
+
+
+class SecretRefError(ValueError):
+    pass
+
+
+def parse_secret_ref(value: str) -> SecretRef:
+    """Parse a Secrets Manager ARN or a plain secret name, or raise SecretRefError.
+
+    The 6-character suffix is optional in the ARN (a partial ARN); the form
+    warns about it separately because a partial ARN only works when it
+    matches exactly one secret.
+    """
+    value = (value or "").strip()
+    if not value:
+        raise SecretRefError("The secret ARN or name is required.")
+    if value.startswith("arn:"):
+        match = SECRET_ARN.match(value)
+        if not match:
+            raise SecretRefError(
+                "This is not a Secrets Manager secret ARN: expected "
+                "arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>-<6 characters>."
+            )
+        if len(match["name"]) > MAX_SECRET_NAME:
+            raise SecretRefError(f"Secret names are at most {MAX_SECRET_NAME} characters.")
+        return SecretRef(
+            raw=value,
+            name=match["name"],
+            partition=match["partition"],
+            region=match["region"],
+            account=match["account"],
+            suffix=match["suffix"],
+        )
+    if len(value) > MAX_SECRET_NAME:
+        raise SecretRefError(f"Secret names are at most {MAX_SECRET_NAME} characters.")
+    if not SECRET_NAME.match(value):
+        raise SecretRefError(
+            "A secret name uses letters, digits and '/_+=.@-' only; or give the full ARN."
+        )
+    return SecretRef(raw=value, name=value)
