@@ -30,9 +30,7 @@ SECRET_ARN = re.compile(
     r"(?P<account>\d{12}):secret:(?P<name>[A-Za-z0-9/_+=.@-]+?)(-(?P<suffix>[A-Za-z0-9]{6}))?$"
 )
 OIDC_ISSUER = re.compile(r"^oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/id/[A-Za-z0-9]+$")
-KMS_KEY_ARN = re.compile(
-    r"^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$"
-)
+KMS_KEY_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 
 MAX_LABEL = 63
 MAX_SUBDOMAIN = 253
@@ -159,8 +157,7 @@ def check_region(value: str) -> str | None:
 def check_oidc_issuer(value: str) -> str | None:
     if not OIDC_ISSUER.match(value or ""):
         return (
-            "The OIDC issuer looks like oidc.eks.<region>.amazonaws.com/id/<ID> "
-            "(without https://)."
+            "The OIDC issuer looks like oidc.eks.<region>.amazonaws.com/id/<ID> (without https://)."
         )
     return None
 

@@ -1,0 +1,13 @@
+"""The one-command demo: embedded defaults, a SQLite file, DEBUG on.
+
+Never use these settings for a real deployment: the secret key is public.
+"""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, database, env, env_list, env_secret
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env_secret("SECRET_KEY") or "demo-only-insecure-key-do-not-use-in-production"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+DATABASES = database("sqlite:///" + str(BASE_DIR / "var" / "demo.sqlite3"))
+PORTAL_DEMO = True

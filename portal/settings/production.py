@@ -1,0 +1,72 @@
+"""Production settings: every required value comes from the environment, and
+start-up fails, naming each problem, when one is missing or unsafe."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import (
+    ALLOWED_HOSTS,
+    DEBUG,
+    OIDC_ENABLED,
+    REDIS_URL,
+    SECRET_KEY,
+    database,
+    env,
+)
+
+# No default: production names its database explicitly.
+DATABASES = database("") if env.str("DATABASE_URL", default="") else {"default": {}}
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+
+def settings_problems() -> list[str]:
+    """Everything wrong with the environment, so one start-up names it all."""
+    problems = []
+    if DEBUG:
+        problems.append("DEBUG must be false in production.")
+    if not SECRET_KEY:
+        problems.append("SECRET_KEY (or SECRET_KEY_FILE) is required.")
+    elif len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or "insecure" in SECRET_KEY:
+        problems.append("SECRET_KEY is unsafe: use at least 50 random characters.")
+    if not ALLOWED_HOSTS:
+        problems.append("ALLOWED_HOSTS is required (comma-separated host names).")
+    elif "*" in ALLOWED_HOSTS:
+        problems.append("ALLOWED_HOSTS may not contain '*'.")
+    engine = DATABASES["default"].get("ENGINE", "")
+    if not engine:
+        problems.append("DATABASE_URL is required (postgres://user:password@host:5432/name).")
+    elif "postgresql" not in engine:
+        problems.append("DATABASE_URL must point at PostgreSQL in production.")
+    if not REDIS_URL.startswith(("redis://", "rediss://")):
+        problems.append("REDIS_URL must be a redis:// or rediss:// URL.")
+    if OIDC_ENABLED:
+        for name in (
+            "OIDC_RP_CLIENT_ID",
+            "OIDC_RP_CLIENT_SECRET",
+            "OIDC_OP_AUTHORIZATION_ENDPOINT",
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_USER_ENDPOINT",
+            "OIDC_OP_JWKS_ENDPOINT",
+        ):
+            if not globals().get(name):
+                problems.append(f"{name} is required when OIDC_ENABLED is true.")
+    return problems
+
+
+_problems = settings_problems()
+if _problems:
+    raise ImproperlyConfigured(
+        "Production settings are incomplete:\n" + "\n".join(f"  - {p}" for p in _problems)
+    )

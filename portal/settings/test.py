@@ -1,0 +1,18 @@
+"""pytest settings: PostgreSQL on 127.0.0.1 (CI and developer machines run
+one with trust auth), real Redis, fast password hashing."""
+
+from .base import *  # noqa: F403
+from .base import database, env
+
+DEBUG = False
+SECRET_KEY = "test-only-key-not-secret-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+DATABASES = database("postgres://postgres@127.0.0.1:5432/portal")
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
+CELERY_BROKER_URL = REDIS_URL
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

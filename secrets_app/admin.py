@@ -1,0 +1,88 @@
+from django.contrib import admin
+
+from secrets_app.models import AccessRequest, AuditEvent, Cluster, Comment, Decision, SecretGrant
+
+
+@admin.register(Cluster)
+class ClusterAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "environment",
+        "aws_account_id",
+        "region",
+        "identity_mode",
+        "required_approvals",
+        "active",
+    )
+    list_filter = ("environment", "identity_mode", "active")
+    search_fields = ("name", "aws_account_id", "oidc_issuer")
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SecretGrantInline(ReadOnlyInline):
+    model = SecretGrant
+    fields = ("position", "secret", "alias", "any_suffix", "kms_key_arn", "sync_secret_name")
+
+
+class DecisionInline(ReadOnlyInline):
+    model = Decision
+    fields = ("approver", "verdict", "comment", "created_at")
+    readonly_fields = ("created_at",)
+
+
+class CommentInline(ReadOnlyInline):
+    model = Comment
+    fields = ("author", "body", "created_at")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(admin.ModelAdmin):
+    """Requests change state only through the workflow (the portal's pages),
+    so that every change has its audit event; the admin shows them."""
+
+    list_display = ("id", "service", "cluster", "namespace", "requester", "state", "created_at")
+    list_filter = ("state", "cluster")
+    search_fields = ("service", "namespace", "service_account", "requester__username")
+    list_select_related = ("cluster", "requester")
+    inlines = [SecretGrantInline, DecisionInline, CommentInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log, read-only: no add, change or delete, for anyone."""
+
+    list_display = ("created_at", "actor_name", "action", "object_type", "object_id", "request")
+    list_filter = ("action", "object_type")
+    search_fields = ("actor_name", "action", "object_repr", "message")
+    date_hierarchy = "created_at"
+    list_select_related = ("request",)
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

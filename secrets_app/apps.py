@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_approver_group(sender, **kwargs):
+    from django.conf import settings
+    from django.contrib.auth.models import Group
+
+    Group.objects.get_or_create(name=settings.PORTAL_APPROVER_GROUP)
+
+
+class SecretsAppConfig(AppConfig):
+    name = "secrets_app"
+    verbose_name = "Secrets access"
+
+    def ready(self) -> None:
+        post_migrate.connect(_ensure_approver_group, sender=self)

@@ -1,0 +1,8 @@
+from secrets_app.permissions import is_admin, is_approver
+
+
+def roles(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"is_approver": False, "is_admin": False}
+    return {"is_approver": is_approver(user), "is_admin": is_admin(user)}

@@ -1,0 +1,85 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from secrets_app.validators import (
+    validate_account_id,
+    validate_dns1123_label,
+    validate_oidc_issuer,
+    validate_region,
+)
+
+
+class Environment(models.TextChoices):
+    DEV = "dev", "Development"
+    STAGING = "staging", "Staging"
+    PROD = "prod", "Production"
+
+
+class IdentityMode(models.TextChoices):
+    IRSA = "irsa", "IRSA (IAM roles for service accounts)"
+    POD_IDENTITY = "pod_identity", "EKS Pod Identity"
+
+
+class Cluster(models.Model):
+    """An EKS cluster that workloads get secrets in, and the AWS account it lives in."""
+
+    name = models.CharField(max_length=63, unique=True, validators=[validate_dns1123_label])
+    environment = models.CharField(max_length=16, choices=Environment, default=Environment.DEV)
+    aws_account_id = models.CharField(
+        "AWS account id", max_length=12, validators=[validate_account_id]
+    )
+    region = models.CharField(max_length=32, validators=[validate_region])
+    oidc_issuer = models.CharField(
+        "OIDC issuer",
+        max_length=255,
+        blank=True,
+        validators=[validate_oidc_issuer],
+        help_text="Without https://, e.g. oidc.eks.us-west-2.amazonaws.com/id/C0EB4AEE…; "
+        "required for IRSA.",
+    )
+    identity_mode = models.CharField(max_length=16, choices=IdentityMode, default=IdentityMode.IRSA)
+    required_approvals = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="Distinct approvers needed before provisioning (production: 2).",
+    )
+    kube_context = models.CharField(
+        "kubeconfig context", max_length=255, blank=True, help_text="Blank: in-cluster config."
+    )
+    deploy_path_template = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Folder in the deploy repository; blank for "
+        "clusters/{cluster}/{namespace}/{service}/secrets.",
+    )
+    infra_path_template = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Folder in the infra repository; blank for iam/{account}/{cluster}.",
+    )
+    active = models.BooleanField(default=True, help_text="Inactive clusters take no new requests.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def partition(self) -> str:
+        if self.region.startswith("cn-"):
+            return "aws-cn"
+        if self.region.startswith("us-gov-"):
+            return "aws-us-gov"
+        return "aws"
+
+    def clean(self) -> None:
+        if self.identity_mode == IdentityMode.IRSA and not self.oidc_issuer:
+            raise ValidationError({"oidc_issuer": "IRSA clusters need their OIDC issuer."})
+        if self.oidc_issuer and f".{self.region}." not in self.oidc_issuer:
+            raise ValidationError(
+                {"oidc_issuer": f"The issuer is not in the cluster's region ({self.region})."}
+            )

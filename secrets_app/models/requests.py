@@ -1,0 +1,170 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from secrets_app import naming
+from secrets_app.validators import (
+    validate_alias,
+    validate_dns1123_label,
+    validate_dns1123_subdomain,
+    validate_kms_key_arn,
+    validate_mount_path,
+    validate_role_name,
+)
+
+from .clusters import Cluster
+
+
+class RequestState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PENDING = "pending", "Pending approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+    PROVISIONING = "provisioning", "Provisioning"
+    ACTIVE = "active", "Active"
+    FAILED = "failed", "Failed"
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
+    REVOKING = "revoking", "Revoking"
+    REVOKED = "revoked", "Revoked"
+
+
+class WorkloadKind(models.TextChoices):
+    DEPLOYMENT = "Deployment", "Deployment"
+    STATEFULSET = "StatefulSet", "StatefulSet"
+
+
+class AccessRequest(models.Model):
+    """One engineer's request that a workload may read one or more secrets."""
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests"
+    )
+    cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="requests")
+    service = models.CharField(max_length=63, validators=[validate_dns1123_label])
+    namespace = models.CharField(max_length=63, validators=[validate_dns1123_label])
+    workload_kind = models.CharField(
+        max_length=16, choices=WorkloadKind, default=WorkloadKind.DEPLOYMENT
+    )
+    workload_name = models.CharField(max_length=253, validators=[validate_dns1123_subdomain])
+    containers = models.JSONField(default=list, help_text="Names of the containers that mount.")
+    service_account = models.CharField(
+        "ServiceAccount", max_length=253, validators=[validate_dns1123_subdomain]
+    )
+    role_name = models.CharField(
+        "IAM role name",
+        max_length=64,
+        blank=True,
+        validators=[validate_role_name],
+        help_text="Blank: derived from cluster, namespace and service.",
+    )
+    mount_path = models.CharField(
+        max_length=1024, default=naming.DEFAULT_MOUNT_PATH, validators=[validate_mount_path]
+    )
+    justification = models.TextField()
+    expires_on = models.DateField(null=True, blank=True)
+    state = models.CharField(
+        max_length=20, choices=RequestState, default=RequestState.DRAFT, db_index=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "submitted_at"], name="request_queue_idx")]
+
+    def __str__(self) -> str:
+        return (
+            f"#{self.pk} {self.service} in {self.cluster_id and self.cluster.name}/{self.namespace}"
+        )
+
+    def get_absolute_url(self) -> str:
+        return reverse("request-detail", args=[self.pk])
+
+    @property
+    def secret_provider_class(self) -> str:
+        # The guide names the class like the ServiceAccount.
+        return self.service_account
+
+
+class SecretGrant(models.Model):
+    """One secret of a request, as it will be mounted (and optionally synced)."""
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="secrets")
+    position = models.PositiveSmallIntegerField(default=0)
+    secret = models.CharField(
+        "secret ARN or name", max_length=2048, help_text="Full ARN with suffix, or the name."
+    )
+    alias = models.CharField(max_length=253, validators=[validate_alias])
+    any_suffix = models.BooleanField(
+        default=False,
+        help_text="Grant on <name>-?????? so that a re-created secret keeps working.",
+    )
+    kms_key_arn = models.CharField(
+        "KMS key ARN", max_length=2048, blank=True, validators=[validate_kms_key_arn]
+    )
+    jmes = models.JSONField(default=list, blank=True, help_text='[{"path": ..., "alias": ...}]')
+    sync_secret_name = models.CharField(
+        "Kubernetes Secret", max_length=253, blank=True, validators=[validate_dns1123_subdomain]
+    )
+    sync_secret_type = models.CharField(
+        max_length=64,
+        default="Opaque",
+        choices=[(t, t) for t in naming.SYNC_SECRET_TYPES],
+    )
+    sync_keys = models.JSONField(
+        default=list, blank=True, help_text='[{"object": ..., "key": ..., "env": ...}]'
+    )
+
+    class Meta:
+        ordering = ["request", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "alias"], name="unique_alias_per_request")
+        ]
+
+    def __str__(self) -> str:
+        return self.alias
+
+
+class Verdict(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+
+
+class Decision(models.Model):
+    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="decisions")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decisions"
+    )
+    verdict = models.CharField(max_length=8, choices=Verdict)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            # The same approver never counts twice, even under concurrent clicks.
+            models.UniqueConstraint(
+                fields=["request", "approver"], name="one_decision_per_approver"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.approver} {self.verdict}d #{self.request_id}"
+
+
+class Comment(models.Model):
+    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="request_comments"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"comment by {self.author} on #{self.request_id}"

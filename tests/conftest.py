@@ -1,0 +1,49 @@
+import pytest
+from django.contrib.auth.models import Group
+
+from tests.factories import ClusterFactory, UserFactory
+
+
+@pytest.fixture
+def cluster(db):
+    return ClusterFactory()
+
+
+@pytest.fixture
+def prod_cluster(db):
+    return ClusterFactory(name="janus-prod", environment="prod", required_approvals=2)
+
+
+@pytest.fixture
+def approver_group(db, settings):
+    group, _ = Group.objects.get_or_create(name=settings.PORTAL_APPROVER_GROUP)
+    return group
+
+
+@pytest.fixture
+def requester(db):
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory(username="mallory")
+
+
+@pytest.fixture
+def approver(approver_group):
+    user = UserFactory(username="pat")
+    user.groups.add(approver_group)
+    return user
+
+
+@pytest.fixture
+def second_approver(approver_group):
+    user = UserFactory(username="quinn")
+    user.groups.add(approver_group)
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
