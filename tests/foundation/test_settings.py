@@ -1,0 +1,84 @@
+"""Production settings refuse to start with a missing or unsafe value, naming
+it; the OIDC groups claim maps to roles."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from secrets_app.auth import apply_group_claims
+from secrets_app.permissions import is_admin, is_approver
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = {
+    "SECRET_KEY": "k" * 20 + "0123456789abcdefghijklmnopqrstuvwxyz",
+    "ALLOWED_HOSTS": "portal.example.com",
+    "DATABASE_URL": "postgres://portal@db.example.com:5432/portal",
+    "REDIS_URL": "redis://redis.example.com:6379/0",
+}
+
+
+def run_check(env: dict, *args: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in GOOD and not k.startswith("OIDC")}
+    clean.update(env, DJANGO_SETTINGS_MODULE="portal.settings.production")
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY (or SECRET_KEY_FILE) is required"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY is unsafe"),
+        ({"SECRET_KEY": "django-insecure-" + "x" * 60}, "SECRET_KEY is unsafe"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS is required"),
+        ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS may not contain '*'"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL is required"),
+        ({"DATABASE_URL": "sqlite:////tmp/x.db"}, "must point at PostgreSQL"),
+        ({"DEBUG": "true"}, "DEBUG must be false"),
+        ({"OIDC_ENABLED": "true"}, "OIDC_RP_CLIENT_ID is required when OIDC_ENABLED"),
+    ],
+)
+def test_production_refuses_unsafe_settings(change, message):
+    result = run_check({**GOOD, **change})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_names_every_problem_at_once():
+    result = run_check({})
+    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
+        assert name in result.stderr
+
+
+def test_production_deploy_check_is_clean():
+    result = run_check(GOOD, "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_secret_key_from_a_file(tmp_path):
+    key_file = tmp_path / "key"
+    key_file.write_text(GOOD["SECRET_KEY"] + "\n")
+    env = {**GOOD, "SECRET_KEY": "", "SECRET_KEY_FILE": str(key_file)}
+    assert run_check(env).returncode == 0
+
+
+@pytest.mark.django_db
+def test_groups_claim_maps_to_roles(settings, requester):
+    settings.OIDC_APPROVER_GROUPS = ["platform-team"]
+    settings.OIDC_ADMIN_GROUPS = ["portal-admins"]
+    user_model = type(requester)
+    apply_group_claims(requester, {"groups": ["platform-team", "portal-admins"]})
+    fresh = user_model.objects.get(pk=requester.pk)
+    assert is_approver(fresh) and is_admin(fresh)
+    apply_group_claims(fresh, {"groups": ["engineers"]})
+    fresh = user_model.objects.get(pk=requester.pk)
+    assert not is_approver(fresh) and not is_admin(fresh)
