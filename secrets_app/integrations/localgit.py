@@ -1,0 +1,353 @@
+"""Local git repository backend: real repositories on disk, for tests and the
+one-command demo, where GitHub cannot be reached.
+
+A "pull request" is a record this backend keeps in ``<git dir>/portal/
+pulls.json`` next to the branch it points at; merging makes a real merge
+commit on the base branch. Repositories are best bare (``init_demo_repository``
+makes them so): refs are moved with plumbing, and a checked-out base branch
+in a work tree would not follow.
+
+Every git call runs with ``-c user.name/-c user.email`` and with global and
+system configuration switched off, so the machine's git config cannot change
+what is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import PermanentError, RetryableError
+from .repos import (
+    PullRequestRef,
+    PullRequestState,
+    commit_message,
+    content_fingerprint,
+    is_up_to_date,
+    validate_change,
+)
+
+SYSTEM = "git"
+IDENTITY = ("Secrets Access Portal", "portal@localhost")
+_GIT_ENV = {
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_TERMINAL_PROMPT": "0",
+    "LC_ALL": "C",
+}
+
+
+def _run(
+    repo: Path | None, args: tuple[str, ...], input: bytes | None
+) -> subprocess.CompletedProcess[bytes]:
+    command = ["git"]
+    if repo is not None:
+        command += ["-C", str(repo)]
+    command += ["-c", f"user.name={IDENTITY[0]}", "-c", f"user.email={IDENTITY[1]}", *args]
+    try:
+        return subprocess.run(  # noqa: S603 - fixed argv, no shell
+            command,
+            input=input,
+            capture_output=True,
+            timeout=60,
+            env={**os.environ, **_GIT_ENV},
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise RetryableError(f"git {args[0]} timed out", system=SYSTEM) from None
+
+
+def _git(repo: Path | None, *args: str, input: bytes | None = None, check: bool = True) -> str:
+    done = _run(repo, args, input)
+    if check and done.returncode != 0:
+        stderr = done.stderr.decode(errors="replace").strip()
+        # Another process holding a lock is the only local failure worth a retry.
+        error = RetryableError if ".lock" in stderr else PermanentError
+        raise error(f"git {args[0]} failed: {stderr}", system=SYSTEM)
+    return done.stdout.decode(errors="surrogateescape")
+
+
+def _git_ok(repo: Path | None, *args: str) -> bool:
+    """Whether a yes/no git command (exit status) says yes."""
+    return _run(repo, args, None).returncode == 0
+
+
+def _quote(path: str) -> str:
+    """C-style quoting, as git fast-import reads paths."""
+    escaped = (
+        path.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\t", "\\t")
+        .replace("\r", "\\r")
+    )
+    return f'"{escaped}"'
+
+
+def _data(payload: bytes) -> bytes:
+    return b"data %d\n" % len(payload) + payload + b"\n"
+
+
+def _fast_import_commit(
+    repo: Path,
+    ref: str,
+    *,
+    parent: str | None,
+    message: str,
+    files: Mapping[str, str],
+    deleted: Iterable[str] = (),
+) -> str:
+    """One commit on ``ref`` (forced), ``parent``'s tree plus ``files`` minus
+    ``deleted``, in a single git process whatever the number of files."""
+    stream = [
+        b"commit " + ref.encode() + b"\n",
+        f"committer {IDENTITY[0]} <{IDENTITY[1]}> {int(time.time())} +0000\n".encode(),
+        _data(message.encode()),
+    ]
+    if parent:
+        stream.append(f"from {parent}\n".encode())
+    for path in deleted:
+        stream.append(f"D {_quote(path)}\n".encode())
+    for path, content in sorted(files.items()):
+        stream.append(f"M 100644 inline {_quote(path)}\n".encode())
+        stream.append(_data(content.encode()))
+    stream.append(b"\ndone\n")
+    _git(repo, "fast-import", "--quiet", "--force", "--done", input=b"".join(stream))
+    return _git(repo, "rev-parse", "--verify", f"{ref}^{{commit}}").strip()
+
+
+def init_demo_repository(
+    path: str | os.PathLike[str],
+    base: str = "main",
+    *,
+    files: Mapping[str, str] | None = None,
+    bare: bool = True,
+) -> Path:
+    """Create a repository at ``path`` whose ``base`` branch has one commit."""
+    target = Path(path)
+    target.mkdir(parents=True, exist_ok=True)
+    _git(
+        None,
+        "init",
+        "--quiet",
+        *(["--bare"] if bare else []),
+        "--initial-branch",
+        base,
+        str(target),
+    )
+    initial = (
+        files if files is not None else {"README.md": "Managed by the Secrets Access Portal.\n"}
+    )
+    _fast_import_commit(
+        target, f"refs/heads/{base}", parent=None, message="Initial commit\n", files=initial
+    )
+    if not bare:
+        _git(target, "reset", "--quiet", "--hard", base)
+    return target
+
+
+class LocalGitBackend:
+    """Pull requests in one local git repository."""
+
+    def __init__(self, path: str | os.PathLike[str], *, url_base: str | None = None):
+        self.path = Path(path).resolve()
+        if not self.path.exists():
+            raise PermanentError(f"no repository at {self.path}", system=SYSTEM)
+        self._git_dir = Path(_git(self.path, "rev-parse", "--absolute-git-dir").strip())
+        self._state_dir = self._git_dir / "portal"
+        self._url_base = (url_base or self.path.as_uri()).rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"LocalGitBackend({self.path})"
+
+    # --- the interface -------------------------------------------------------
+
+    def ensure_pull_request(
+        self,
+        *,
+        branch: str,
+        base: str,
+        files: Mapping[str, str],
+        delete: Iterable[str] = (),
+        title: str,
+        body: str,
+    ) -> PullRequestRef:
+        deleted = validate_change(files, delete)
+        fingerprint = content_fingerprint(base, files, deleted)
+        self._check_branch_name(branch)
+        with self._locked() as pulls:
+            base_oid = self._rev(base)
+            if base_oid is None:
+                raise PermanentError(f"base branch {base!r} not found", system=SYSTEM, status=404)
+            head = self._rev(branch)
+            if head is not None and self._up_to_date(head, fingerprint):
+                head_sha = head
+            else:
+                head_sha = _fast_import_commit(
+                    self.path,
+                    f"refs/heads/{branch}",
+                    parent=base_oid,
+                    message=commit_message(title, fingerprint),
+                    files=files,
+                    deleted=deleted,
+                )
+            for record in pulls["pulls"].values():
+                if record["head"] == branch and record["state"] == "open":
+                    return self._ref(record, head_sha, created=False)
+            pulls["next"] += 1
+            record = {
+                "number": pulls["next"],
+                "head": branch,
+                "base": base,
+                "title": title,
+                "body": body,
+                "state": "open",
+                "head_sha": head_sha,
+                "merge_sha": None,
+            }
+            pulls["pulls"][str(record["number"])] = record
+            return self._ref(record, head_sha, created=True)
+
+    def update_pull_request_body(self, number: int, body: str) -> None:
+        with self._locked() as pulls:
+            self._record(pulls, number)["body"] = body
+
+    def get_pull_request(self, number: int) -> PullRequestRef:
+        with self._locked() as pulls:
+            record = self._record(pulls, number)
+            head = self._current_head(record)
+            # Merged by hand (git merge, then push): the record catches up.
+            base = self._rev(record["base"])
+            if record["state"] == "open" and base and self._is_ancestor(head, base):
+                record.update(state="merged", head_sha=head)
+            return self._ref(record, head, created=False)
+
+    def merge_pull_request(self, number: int) -> PullRequestRef:
+        """Merge as GitHub's merge button does: a merge commit on the base."""
+        with self._locked() as pulls:
+            record = self._open_record(pulls, number)
+            head, base = self._rev(record["head"]), self._rev(record["base"])
+            if head is None or base is None:
+                raise PermanentError(f"pull request #{number}: branch missing", system=SYSTEM)
+            merged = _git(self.path, "merge-tree", "--write-tree", base, head, check=False)
+            tree = merged.split("\n", 1)[0].strip()
+            if len(tree) != 40 or "CONFLICT" in merged:
+                raise PermanentError(f"pull request #{number} has merge conflicts", system=SYSTEM)
+            message = f"Merge pull request #{number} from {record['head']}\n\n{record['title']}\n"
+            commit = _git(
+                self.path, "commit-tree", tree, "-p", base, "-p", head, "-m", message
+            ).strip()
+            # Compare-and-swap on the base ref: a concurrent push is not lost.
+            _git(self.path, "update-ref", f"refs/heads/{record['base']}", commit, base)
+            record.update(state="merged", head_sha=head, merge_sha=commit)
+            return self._ref(record, head, created=False)
+
+    def close_pull_request(self, number: int) -> PullRequestRef:
+        with self._locked() as pulls:
+            record = self._open_record(pulls, number)
+            head = self._current_head(record)
+            record.update(state="closed", head_sha=head)
+            return self._ref(record, head, created=False)
+
+    # --- reading helpers for the demo and tests ------------------------------
+
+    def read_files(self, ref: str) -> dict[str, str]:
+        """Every file on ``ref`` (branch name or commit) with its content,
+        read in two git processes whatever the number of files."""
+        listing = _git(self.path, "ls-tree", "-r", "-z", ref)
+        entries = [line.split("\t", 1) for line in listing.split("\0") if line]
+        shas = [meta.split()[2] for meta, _ in entries]
+        out = _run(self.path, ("cat-file", "--batch"), "\n".join(shas).encode() + b"\n").stdout
+        contents, at = [], 0
+        for _ in shas:  # "<sha> blob <size>\n<content>\n" per object
+            header_end = out.index(b"\n", at)
+            size = int(out[at:header_end].split()[2])
+            contents.append(out[header_end + 1 : header_end + 1 + size].decode())
+            at = header_end + 1 + size + 1
+        return {path: content for (_, path), content in zip(entries, contents, strict=True)}
+
+    def commits_between(self, base: str, branch: str) -> list[str]:
+        return _git(self.path, "rev-list", f"{base}..{branch}").split()
+
+    # --- internals -----------------------------------------------------------
+
+    def _check_branch_name(self, branch: str) -> None:
+        if not _git_ok(self.path, "check-ref-format", f"refs/heads/{branch}"):
+            raise PermanentError(f"invalid branch name {branch!r}", system=SYSTEM)
+
+    def _rev(self, branch: str) -> str | None:
+        out = _git(
+            self.path,
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            f"refs/heads/{branch}^{{commit}}",
+            check=False,
+        ).strip()
+        return out or None
+
+    def _up_to_date(self, head: str, fingerprint: str) -> bool:
+        raw = _git(self.path, "cat-file", "commit", head)
+        header, _, message = raw.partition("\n\n")
+        parents = sum(1 for line in header.splitlines() if line.startswith("parent "))
+        return is_up_to_date(message, parents, fingerprint)
+
+    def _is_ancestor(self, commit: str, of: str) -> bool:
+        return _git_ok(self.path, "merge-base", "--is-ancestor", commit, of)
+
+    def _current_head(self, record: dict[str, Any]) -> str:
+        # Open pull requests follow their branch; closed and merged ones keep
+        # the head they had.
+        if record["state"] == "open":
+            return self._rev(record["head"]) or record["head_sha"]
+        return record["head_sha"]
+
+    def _ref(self, record: dict[str, Any], head_sha: str, *, created: bool) -> PullRequestRef:
+        record["head_sha"] = head_sha
+        state: PullRequestState = record["state"]
+        return PullRequestRef(
+            number=record["number"],
+            url=f"{self._url_base}#pull/{record['number']}",
+            state=state,
+            head_sha=head_sha,
+            created=created,
+        )
+
+    @staticmethod
+    def _record(pulls: dict[str, Any], number: int) -> dict[str, Any]:
+        try:
+            return pulls["pulls"][str(number)]
+        except KeyError:
+            raise PermanentError(f"no pull request #{number}", system=SYSTEM, status=404) from None
+
+    def _open_record(self, pulls: dict[str, Any], number: int) -> dict[str, Any]:
+        record = self._record(pulls, number)
+        if record["state"] != "open":
+            raise PermanentError(f"pull request #{number} is {record['state']}", system=SYSTEM)
+        return record
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[dict[str, Any]]:
+        """The pull request records, under an exclusive lock (two workers may
+        provision at once), written back atomically when the block succeeds."""
+        self._state_dir.mkdir(exist_ok=True)
+        store = self._state_dir / "pulls.json"
+        with open(self._state_dir / "lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                pulls = (
+                    json.loads(store.read_text()) if store.exists() else {"next": 0, "pulls": {}}
+                )
+                yield pulls
+                scratch = store.with_suffix(".tmp")
+                scratch.write_text(json.dumps(pulls, indent=2, sort_keys=True))
+                scratch.replace(store)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
