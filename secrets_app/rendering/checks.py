@@ -1,0 +1,222 @@
+"""Validation of a read spec: field rules and the rules across fields.
+
+The rules mirror what the AWS provider, the CSI driver, Kubernetes and IAM
+would reject later (design/DOMAIN.md), so a request fails here, with the
+field named, instead of in a pod event after two pull requests are merged.
+Where the provider has its own wording, the message reuses it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from secrets_app import naming
+from secrets_app.rendering import jmes, layout
+from secrets_app.rendering.problems import Collector, join
+
+if TYPE_CHECKING:
+    from secrets_app.rendering.spec import BindingSpec, SecretSpec
+
+IDENTITIES = ("irsa", "pod_identity")
+WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+# ssmparameter would need SSM ARNs and ssm:GetParameters: not offered yet.
+OBJECT_TYPES = ("secretsmanager",)
+
+Check = Callable[[str, "str | None"], None]
+
+EKS_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+FILE_PERMISSION = re.compile(r"^[0-7]{4}$")
+MAX_TAG_VALUE = 256
+_TAG_PUNCTUATION = frozenset("_.:/=+-@")
+
+
+def check_tag_value(value: str) -> str | None:
+    """IAM tag values: letters, digits, spaces and ``_.:/=+-@``, up to 256."""
+    if len(value) > MAX_TAG_VALUE:
+        return f"At most {MAX_TAG_VALUE} characters (it goes into an IAM tag)."
+    for ch in value:
+        if ch not in _TAG_PUNCTUATION and unicodedata.category(ch)[0] not in "LNZ":
+            return (
+                f"The character {ch!r} cannot go into an IAM tag: use letters, digits, "
+                "spaces and _ . : / = + - @."
+            )
+    return None
+
+
+def check_cluster_name(value: str) -> str | None:
+    if not EKS_CLUSTER_NAME.match(value):
+        return (
+            "An EKS cluster name has 1 to 100 letters, digits, '-' and '_', "
+            "starting with a letter or digit."
+        )
+    return None
+
+
+def check_binding(spec: BindingSpec, col: Collector) -> None:
+    """Add every problem (and warning) of the spec to ``col``."""
+
+    def check(path: str, message: str | None) -> None:
+        # A field the reader already rejected (wrong type, missing) is not
+        # reported twice.
+        if message and not col.has_problems_under(path):
+            col.add(path, message)
+
+    c = spec.cluster
+    check("cluster.name", check_cluster_name(c.name))
+    check("cluster.account_id", naming.check_account_id(c.account_id))
+    check("cluster.region", naming.check_region(c.region))
+    if c.identity not in IDENTITIES:
+        check("cluster.identity", f"Use one of: {', '.join(IDENTITIES)}.")
+    if c.oidc_issuer is None:
+        if c.identity == "irsa":
+            check("cluster.oidc_issuer", "IRSA needs the cluster's OIDC issuer.")
+    else:
+        message = naming.check_oidc_issuer(c.oidc_issuer)
+        if message is None and f".{c.region}." not in c.oidc_issuer:
+            message = f"The OIDC issuer is not in the cluster's region {c.region}."
+        check("cluster.oidc_issuer", message)
+    for key in ("deploy", "infra"):
+        path = f"cluster.layout.{key}"
+        if not col.has_problems_under(path):
+            # All reasons at once, joined: one problem per field.
+            col.add(path, " ".join(layout.check_template(getattr(c.layout, key))))
+
+    if spec.request.requester is not None:
+        check("request.requester", check_tag_value(spec.request.requester))
+    if isinstance(spec.request.id, str):
+        check("request.id", check_tag_value(spec.request.id))
+    elif isinstance(spec.request.id, int) and spec.request.id < 0:
+        check("request.id", "The request id cannot be negative.")
+
+    check("service", naming.check_dns1123_label(spec.service, "service name"))
+    check("namespace", naming.check_dns1123_label(spec.namespace, "namespace"))
+    if spec.service_account is not None:
+        check(
+            "service_account",
+            naming.check_dns1123_subdomain(spec.service_account, "ServiceAccount name"),
+        )
+    if spec.service and not col.has_problems_under("service"):
+        # The ServiceAccount (by default) and the SecretProviderClass are named
+        # <service>-secrets, which must itself be a valid name.
+        derived = naming.default_service_account(spec.service)
+        if naming.check_dns1123_label(derived):
+            check("service", f"'{derived}' (derived from the service) is too long.")
+    if spec.role_name is not None:
+        check("role_name", naming.check_role_name(spec.role_name))
+    check("mount_path", naming.check_mount_path(spec.mount_path))
+    _check_workload(spec, check)
+    _check_secrets(spec, col, check)
+
+
+def _check_workload(spec: BindingSpec, check: Check) -> None:
+    w = spec.workload
+    if w.kind not in WORKLOAD_KINDS:
+        check("workload.kind", f"Use one of: {', '.join(WORKLOAD_KINDS)}.")
+    check("workload.name", naming.check_dns1123_subdomain(w.name, "workload name"))
+    if not w.containers:
+        check("workload.containers", "Name at least one container.")
+    seen: set[str] = set()
+    for i, name in enumerate(w.containers):
+        path = join("workload.containers", i)
+        check(path, naming.check_dns1123_label(name, "container name"))
+        if name in seen:
+            check(path, f"The container '{name}' is listed twice.")
+        seen.add(name)
+
+
+def _check_secrets(spec: BindingSpec, col: Collector, check: Check) -> None:
+    # Mounted file names: every alias and JMES alias. secretObjects may only
+    # name these, and two of them may not be equal (same file).
+    aliases: dict[str, str] = {}
+    for i, s in enumerate(spec.secrets):
+        base = join("secrets", i)
+        for path, alias in [(join(base, "alias"), s.alias)] + [
+            (join(join(join(base, "jmes"), j), "alias"), e.alias) for j, e in enumerate(s.jmes)
+        ]:
+            check(path, naming.check_alias(alias))
+            if alias in aliases and not col.has_problems_under(path):
+                col.add(path, f"found duplicate object alias {alias} (also at {aliases[alias]})")
+            aliases.setdefault(alias, path)
+
+    secret_names: dict[str, str] = {}
+    env_names: dict[str, str] = {}
+    for i, s in enumerate(spec.secrets):
+        base = join("secrets", i)
+        _check_secret_ref(spec, s, base, col, check)
+        if s.object_type not in OBJECT_TYPES:
+            check(join(base, "object_type"), "Only secretsmanager objects are supported.")
+        if s.kms_key_arn is not None:
+            check(join(base, "kms_key_arn"), naming.check_kms_key_arn(s.kms_key_arn))
+        if s.file_permission is not None and not FILE_PERMISSION.match(s.file_permission):
+            check(
+                join(base, "file_permission"),
+                "filePermission must be four octal digits, like 0440.",
+            )
+        for j, e in enumerate(s.jmes):
+            check(join(join(join(base, "jmes"), j), "path"), jmes.check_path(e.path))
+        if s.sync is None:
+            continue
+        sp = join(base, "sync")
+        name = s.sync.secret_name
+        check(join(sp, "secret_name"), naming.check_dns1123_subdomain(name, "Secret name"))
+        if name in secret_names:
+            check(join(sp, "secret_name"), f"The Secret '{name}' is synced twice.")
+        secret_names.setdefault(name, sp)
+        if s.sync.type not in naming.SYNC_SECRET_TYPES:
+            check(join(sp, "type"), f"Use one of: {', '.join(naming.SYNC_SECRET_TYPES)}.")
+        keys: set[str] = set()
+        for k, key in enumerate(s.sync.keys):
+            kp = join(join(sp, "keys"), k)
+            if key.object not in aliases:
+                check(
+                    join(kp, "object"),
+                    f"file matching objectName {key.object} not found in the pod: "
+                    "use an alias or a JMES alias of this binding.",
+                )
+            check(join(kp, "key"), naming.check_secret_key_name(key.key))
+            if key.key in (".", ".."):
+                check(join(kp, "key"), "A Secret key cannot be '.' or '..'.")
+            if key.key in keys:
+                check(join(kp, "key"), f"The key '{key.key}' appears twice in this Secret.")
+            keys.add(key.key)
+            if key.env is not None:
+                ep = join(kp, "env")
+                check(ep, naming.check_env_var_name(key.env))
+                if key.env in env_names:
+                    # Every env var goes into each chosen container.
+                    other = env_names[key.env]
+                    check(ep, f"The environment variable {key.env} is also set at {other}.")
+                env_names.setdefault(key.env, ep)
+
+
+def _check_secret_ref(
+    spec: BindingSpec, s: SecretSpec, base: str, col: Collector, check: Check
+) -> None:
+    path = join(base, "arn")
+    try:
+        ref = naming.parse_secret_ref(s.arn)
+    except naming.SecretRefError as exc:
+        check(path, str(exc))
+        return
+    c = spec.cluster
+    if not ref.is_arn or col.has_problems_under("cluster.region"):
+        return
+    if ref.partition != c.partition:
+        check(path, f"The ARN is in partition {ref.partition}, the cluster in {c.partition}.")
+    if ref.region != c.region:
+        check(path, f"ARN region must match region {c.region}: {s.arn}")
+    if ref.account != c.account_id and not col.has_problems_under("cluster.account_id"):
+        col.warn(
+            path,
+            f"secret is in account {ref.account}, cluster is in {c.account_id}: "
+            "needs a resource policy and a customer-managed KMS key",
+        )
+    if not ref.is_full_arn:
+        col.warn(
+            path,
+            "Partial ARN (no 6-character suffix): the provider needs it to match exactly "
+            "one secret; the policy grants <name>-??????.",
+        )

@@ -1,0 +1,250 @@
+"""Kubernetes manifests for one binding, built as data and dumped as YAML.
+
+Files (deploy repository, one directory per binding):
+
+* ``serviceaccount.yaml``: the ServiceAccount, annotated with the role ARN for
+  IRSA (Pod Identity uses an association instead, so no annotation);
+* ``secretproviderclass.yaml``: provider ``aws``; ``parameters.objects`` is
+  itself a YAML document inside a string, dumped the same way;
+* ``deployment-patch.yaml`` (or ``statefulset-patch.yaml``): a strategic-merge
+  patch adding the ServiceAccount, the CSI volume, the read-only mounts and
+  the env vars to the workload;
+* ``kustomization.yaml``: a Kustomize *Component* listing the two resources
+  and the patch. A Component rather than a plain Kustomization because the
+  workload lives in the service's own kustomization: a patch only reaches
+  resources of the kustomization that includes it, and a component is how a
+  directory contributes both new resources and patches to its parent
+  (``components: [secrets]``).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import yaml
+
+from secrets_app.rendering.jmes import normalize_path
+from secrets_app.rendering.names import CSI_DRIVER, BindingNames
+from secrets_app.rendering.spec import BindingSpec
+
+SPC_API_VERSION = "secrets-store.csi.x-k8s.io/v1"
+ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY = "secrets-access-portal"
+REQUEST_ANNOTATION = "secrets-access-portal/request-id"
+REQUESTER_ANNOTATION = "secrets-access-portal/requester"
+
+SERVICE_ACCOUNT_FILE = "serviceaccount.yaml"
+SPC_FILE = "secretproviderclass.yaml"
+KUSTOMIZATION_FILE = "kustomization.yaml"
+
+# libyaml's emitter when present (several times faster); both are "safe"
+# dumpers: plain data only, no Python tags.
+_BaseDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_STR = "tag:yaml.org,2002:str"
+
+
+class _Block(str):
+    """A multi-line string shown as a literal block (``|``) when YAML allows it."""
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
+    """A safe dumper whose implicit-tag lookups are memoised.
+
+    The emitter asks the resolver, for every scalar, whether it would read
+    back as a plain string; the answer depends only on the text, and the same
+    keys and names come back in every manifest, so a dict lookup replaces
+    the regular-expression scan (the largest cost of a dump).
+    """
+
+    _resolved: dict[tuple[str, bool, bool], str] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, *implicit)
+        tag = self._resolved.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(self._resolved) < 50_000:
+                self._resolved[key] = tag
+        return tag
+
+
+def _node(value: Any) -> yaml.Node:
+    """The YAML node for plain data (what SafeRepresenter builds, without its
+    per-node bookkeeping: no aliases, since the same env list goes into every
+    container and anchors would only make the review harder)."""
+    if isinstance(value, str):
+        # The emitter falls back to a quoted style whenever a literal block
+        # could not hold the exact text (trailing spaces, special characters).
+        style = "|" if isinstance(value, _Block) else None
+        return yaml.ScalarNode(_STR, str(value), style=style)
+    if isinstance(value, dict):
+        return yaml.MappingNode(
+            "tag:yaml.org,2002:map", [(_node(k), _node(v)) for k, v in value.items()]
+        )
+    if isinstance(value, list | tuple):
+        return yaml.SequenceNode("tag:yaml.org,2002:seq", [_node(v) for v in value])
+    if isinstance(value, bool):
+        return yaml.ScalarNode("tag:yaml.org,2002:bool", "true" if value else "false")
+    if isinstance(value, int):
+        return yaml.ScalarNode("tag:yaml.org,2002:int", str(value))
+    raise TypeError(f"cannot write {type(value).__name__} to YAML")
+
+
+def dump_yaml(doc: Any) -> str:
+    """YAML for plain data (str, bool, int, list, dict), keys in insertion order."""
+    stream = io.StringIO()
+    dumper = _Dumper(stream, allow_unicode=True)
+    try:
+        dumper.open()
+        dumper.serialize(_node(doc))
+        dumper.close()
+    finally:
+        dumper.dispose()
+    return stream.getvalue()
+
+
+def patch_file_name(names: BindingNames) -> str:
+    return f"{names.workload_kind.lower()}-patch.yaml"
+
+
+def _metadata(spec: BindingSpec, name: str, namespace: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "name": name,
+        "namespace": namespace,
+        "labels": {MANAGED_BY_LABEL: MANAGED_BY},
+    }
+    annotations = {}
+    if spec.request.id is not None:
+        annotations[REQUEST_ANNOTATION] = str(spec.request.id)
+    if spec.request.requester is not None:
+        annotations[REQUESTER_ANNOTATION] = spec.request.requester
+    if annotations:
+        meta["annotations"] = annotations
+    return meta
+
+
+def service_account(spec: BindingSpec, names: BindingNames) -> dict[str, Any]:
+    meta = _metadata(spec, names.service_account, names.namespace)
+    if spec.cluster.identity == "irsa":
+        meta.setdefault("annotations", {})[ROLE_ARN_ANNOTATION] = names.role_arn
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta}
+
+
+def provider_objects(spec: BindingSpec) -> list[dict[str, Any]]:
+    """The ``objects`` parameter as data (before it becomes a string)."""
+    objects = []
+    for s in spec.secrets:
+        obj: dict[str, Any] = {
+            "objectName": s.arn,
+            "objectType": s.object_type,
+            "objectAlias": s.alias,
+        }
+        if s.file_permission is not None:
+            obj["filePermission"] = s.file_permission
+        if s.jmes:
+            obj["jmesPath"] = [
+                {"path": normalize_path(e.path), "objectAlias": e.alias} for e in s.jmes
+            ]
+        objects.append(obj)
+    return objects
+
+
+def secret_provider_class(spec: BindingSpec, names: BindingNames) -> dict[str, Any]:
+    parameters: dict[str, str] = {
+        "objects": _Block(dump_yaml(provider_objects(spec))),
+        "region": spec.cluster.region,
+    }
+    if spec.cluster.identity == "pod_identity":
+        parameters["usePodIdentity"] = "true"
+    body: dict[str, Any] = {"provider": "aws", "parameters": parameters}
+    secret_objects = [
+        {
+            "secretName": s.sync.secret_name,
+            "type": s.sync.type,
+            "data": [{"objectName": k.object, "key": k.key} for k in s.sync.keys],
+        }
+        for s in spec.secrets
+        if s.sync is not None
+    ]
+    if secret_objects:
+        body["secretObjects"] = secret_objects
+    return {
+        "apiVersion": SPC_API_VERSION,
+        "kind": "SecretProviderClass",
+        "metadata": _metadata(spec, names.secret_provider_class, names.namespace),
+        "spec": body,
+    }
+
+
+def workload_patch(names: BindingNames) -> dict[str, Any]:
+    """Strategic-merge patch: lists merge by ``name``, so nothing is replaced."""
+    env = [
+        {"name": k.env, "valueFrom": {"secretKeyRef": {"name": k.secret_name, "key": k.key}}}
+        for k in names.env_vars
+    ]
+    containers = []
+    for container in names.containers:
+        entry: dict[str, Any] = {"name": container}
+        if env:
+            entry["env"] = env
+        entry["volumeMounts"] = [
+            {"name": names.volume_name, "mountPath": names.mount_path, "readOnly": True}
+        ]
+        containers.append(entry)
+    volume = {
+        "name": names.volume_name,
+        "csi": {
+            "driver": CSI_DRIVER,
+            "readOnly": True,
+            # The class's name; the guide's comment says the ServiceAccount's.
+            "volumeAttributes": {"secretProviderClass": names.secret_provider_class},
+        },
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": names.workload_kind,
+        "metadata": {"name": names.workload_name, "namespace": names.namespace},
+        "spec": {
+            "template": {
+                "spec": {
+                    "serviceAccountName": names.service_account,
+                    "containers": containers,
+                    "volumes": [volume],
+                }
+            }
+        },
+    }
+
+
+def kustomization(names: BindingNames) -> dict[str, Any]:
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1alpha1",
+        "kind": "Component",
+        "resources": [SERVICE_ACCOUNT_FILE, SPC_FILE],
+        "patches": [
+            {
+                "path": patch_file_name(names),
+                "target": {
+                    "group": "apps",
+                    "version": "v1",
+                    "kind": names.workload_kind,
+                    "name": names.workload_name,
+                    "namespace": names.namespace,
+                },
+            }
+        ],
+    }
+
+
+def render_manifests(spec: BindingSpec, names: BindingNames) -> dict[str, str]:
+    """File name -> YAML text, in a stable order."""
+    return {
+        SERVICE_ACCOUNT_FILE: dump_yaml(service_account(spec, names)),
+        SPC_FILE: dump_yaml(secret_provider_class(spec, names)),
+        patch_file_name(names): dump_yaml(workload_patch(names)),
+        KUSTOMIZATION_FILE: dump_yaml(kustomization(names)),
+    }

@@ -1,0 +1,403 @@
+"""The binding spec: everything needed to render one binding, validated.
+
+JSON form (``BindingSpec.from_dict`` reads it; optional fields marked)::
+
+    {
+      "cluster": {
+        "name": "janus-dev",                  # EKS cluster name
+        "account_id": "287796791794",
+        "region": "us-west-2",
+        "oidc_issuer": "oidc.eks.us-west-2.amazonaws.com/id/C0EB...",  # IRSA only
+        "identity": "irsa",                   # or "pod_identity"
+        "layout": {                           # optional, these are the defaults
+          "deploy": "clusters/{cluster}/{namespace}/{service}/secrets",
+          "infra": "iam/{account}/{cluster}"
+        }
+      },
+      "request": {"id": 42, "requester": "alice"},        # optional
+      "service": "data-access-service",
+      "namespace": "deploy",
+      "workload": {"kind": "Deployment",                  # or StatefulSet; optional
+                   "name": "data-access-service",
+                   "containers": ["app"]},
+      "service_account": "data-access-service-secrets",   # optional: <service>-secrets
+      "role_name": "data-access-service-secrets",         # optional: see names.py
+      "mount_path": "/mnt/secrets-store",                 # optional
+      "secrets": [
+        {"arn": "arn:aws:secretsmanager:us-west-2:287796791794:secret:dcp-db-password-QWYC1r",
+         "alias": "dcp-db-password",
+         "object_type": "secretsmanager",     # optional; the only type supported
+         "any_suffix": false,                 # optional: policy on <name>-??????
+         "jmes": [{"path": "username", "alias": "db-user"}],  # optional
+         "kms_key_arn": null,                 # optional customer-managed key
+         "file_permission": "0440",           # optional, four octal digits
+         "sync": {"secret_name": "dcp-db-password",         # optional
+                  "type": "Opaque",                          # optional
+                  "keys": [{"object": "dcp-db-password",     # a mounted file name
+                            "key": "rds_password",
+                            "env": "DB_PASSWORD"}]}}         # env optional
+      ]
+    }
+
+``arn`` may also be a plain secret name (looked up in the cluster's region and
+account). Layout placeholders: {cluster} {namespace} {service} {account}
+{region}. Unknown fields are problems, so typos do not pass silently.
+
+Problems carry paths like ``secrets[0].jmes[2].path`` (see ``SpecProblem``);
+``BindingSpec.warnings`` holds what is allowed but needs attention (a secret
+in another account).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from secrets_app import naming
+from secrets_app.rendering import checks
+from secrets_app.rendering.checks import IDENTITIES, OBJECT_TYPES, WORKLOAD_KINDS
+from secrets_app.rendering.layout import DEFAULT_DEPLOY, DEFAULT_INFRA
+from secrets_app.rendering.problems import Collector, SpecInvalid, SpecProblem, join
+
+__all__ = [
+    "IDENTITIES",
+    "OBJECT_TYPES",
+    "WORKLOAD_KINDS",
+    "BindingSpec",
+    "ClusterSpec",
+    "JmesEntry",
+    "Layout",
+    "RequestInfo",
+    "SecretSpec",
+    "SpecInvalid",
+    "SpecProblem",
+    "SyncKey",
+    "SyncSpec",
+    "Workload",
+]
+
+
+@dataclass(frozen=True)
+class Layout:
+    deploy: str = DEFAULT_DEPLOY
+    infra: str = DEFAULT_INFRA
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    name: str
+    account_id: str
+    region: str
+    oidc_issuer: str | None
+    identity: str = "irsa"
+    layout: Layout = field(default_factory=Layout)
+
+    @property
+    def partition(self) -> str:
+        return partition_of(self.region)
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    id: int | str | None = None
+    requester: str | None = None
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    containers: tuple[str, ...]
+    kind: str = "Deployment"
+
+
+@dataclass(frozen=True)
+class JmesEntry:
+    path: str  # as the requester gave it; jmes.normalize_path makes the provider's form
+    alias: str
+
+
+@dataclass(frozen=True)
+class SyncKey:
+    object: str
+    key: str
+    env: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncSpec:
+    secret_name: str
+    keys: tuple[SyncKey, ...]
+    type: str = "Opaque"
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    arn: str
+    alias: str
+    object_type: str = "secretsmanager"
+    any_suffix: bool = False
+    jmes: tuple[JmesEntry, ...] = ()
+    kms_key_arn: str | None = None
+    file_permission: str | None = None
+    sync: SyncSpec | None = None
+
+    @property
+    def ref(self) -> naming.SecretRef:
+        return naming.parse_secret_ref(self.arn)
+
+
+@dataclass(frozen=True)
+class BindingSpec:
+    cluster: ClusterSpec
+    service: str
+    namespace: str
+    workload: Workload
+    secrets: tuple[SecretSpec, ...]
+    request: RequestInfo = field(default_factory=RequestInfo)
+    service_account: str | None = None
+    role_name: str | None = None
+    mount_path: str = naming.DEFAULT_MOUNT_PATH
+    warnings: tuple[SpecProblem, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> BindingSpec:
+        """Read and validate the JSON form; raise SpecInvalid with every problem."""
+        col = Collector()
+        spec = _read_binding(_Reader(col), data)
+        if spec is not None:
+            checks.check_binding(spec, col)
+        if col.problems or spec is None:
+            raise SpecInvalid(col.problems or [SpecProblem("", "The spec is empty.")])
+        return replace(spec, warnings=tuple(col.warnings))
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if "-isob-" in region:
+        return "aws-iso-b"
+    if "-iso-" in region:
+        return "aws-iso"
+    return "aws"
+
+
+class _Reader:
+    """Type-checked access to the JSON, recording a problem instead of raising."""
+
+    def __init__(self, col: Collector) -> None:
+        self.col = col
+
+    def obj(self, value: Any, path: str, allowed: tuple[str, ...]) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.col.add(path, "Expected an object.")
+            return None
+        for key in value:
+            if key not in allowed:
+                self.col.add(join(path, str(key)), "Unknown field.")
+        return value
+
+    def text(self, d: dict[str, Any], key: str, path: str, *, required: bool = True) -> str:
+        value = d.get(key)
+        if value is None:
+            if required:
+                self.col.add(join(path, key), "This field is required.")
+            return ""
+        if not isinstance(value, str):
+            self.col.add(join(path, key), "Expected a string.")
+            return ""
+        return value
+
+    def text_or(self, d: dict[str, Any], key: str, path: str, default: str) -> str:
+        """The default only when the field is absent or null; "" is checked as given."""
+        return default if d.get(key) is None else self.text(d, key, path)
+
+    def optional_text(self, d: dict[str, Any], key: str, path: str) -> str | None:
+        return self.text(d, key, path, required=False) if d.get(key) is not None else None
+
+    def flag(self, d: dict[str, Any], key: str, path: str) -> bool:
+        value = d.get(key, False)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            self.col.add(join(path, key), "Expected true or false.")
+            return False
+        return value
+
+    def items(self, d: dict[str, Any], key: str, path: str, *, required: bool) -> list[Any]:
+        value = d.get(key)
+        if value is None:
+            if required:
+                self.col.add(join(path, key), "This field is required.")
+            return []
+        if not isinstance(value, list):
+            self.col.add(join(path, key), "Expected a list.")
+            return []
+        return value
+
+
+def _read_binding(r: _Reader, data: Any) -> BindingSpec | None:
+    top = r.obj(
+        data,
+        "",
+        (
+            "cluster",
+            "request",
+            "service",
+            "namespace",
+            "workload",
+            "service_account",
+            "role_name",
+            "mount_path",
+            "secrets",
+        ),
+    )
+    if top is None:
+        return None
+    secrets = r.items(top, "secrets", "", required=True)
+    if not secrets and isinstance(top.get("secrets"), list):
+        r.col.add("secrets", "List at least one secret.")
+    return BindingSpec(
+        cluster=_read_cluster(r, top.get("cluster"), "cluster"),
+        request=_read_request(r, top.get("request"), "request"),
+        service=r.text(top, "service", ""),
+        namespace=r.text(top, "namespace", ""),
+        workload=_read_workload(r, top.get("workload"), "workload"),
+        service_account=r.optional_text(top, "service_account", ""),
+        role_name=r.optional_text(top, "role_name", ""),
+        mount_path=r.text_or(top, "mount_path", "", naming.DEFAULT_MOUNT_PATH),
+        secrets=tuple(_read_secret(r, s, join("secrets", i)) for i, s in enumerate(secrets)),
+    )
+
+
+def _read_cluster(r: _Reader, value: Any, path: str) -> ClusterSpec:
+    d = r.obj(
+        value,
+        path,
+        ("name", "account_id", "region", "oidc_issuer", "identity", "layout"),
+    )
+    if d is None:
+        return ClusterSpec(name="", account_id="", region="", oidc_issuer=None)
+    issuer = r.optional_text(d, "oidc_issuer", path)
+    if issuer and issuer.startswith("https://"):
+        issuer = issuer.removeprefix("https://")
+    layout = Layout()
+    if d.get("layout") is not None:
+        ld = r.obj(d["layout"], join(path, "layout"), ("deploy", "infra"))
+        if ld is not None:
+            lp = join(path, "layout")
+            layout = Layout(
+                deploy=r.text_or(ld, "deploy", lp, DEFAULT_DEPLOY),
+                infra=r.text_or(ld, "infra", lp, DEFAULT_INFRA),
+            )
+    return ClusterSpec(
+        name=r.text(d, "name", path),
+        account_id=r.text(d, "account_id", path),
+        region=r.text(d, "region", path),
+        oidc_issuer=issuer,
+        identity=r.text_or(d, "identity", path, "irsa"),
+        layout=layout,
+    )
+
+
+def _read_request(r: _Reader, value: Any, path: str) -> RequestInfo:
+    if value is None:
+        return RequestInfo()
+    d = r.obj(value, path, ("id", "requester"))
+    if d is None:
+        return RequestInfo()
+    request_id = d.get("id")
+    if request_id is not None and (
+        isinstance(request_id, bool) or not isinstance(request_id, int | str)
+    ):
+        r.col.add(join(path, "id"), "Expected a number or a string.")
+        request_id = None
+    return RequestInfo(id=request_id, requester=r.optional_text(d, "requester", path))
+
+
+def _read_workload(r: _Reader, value: Any, path: str) -> Workload:
+    d = r.obj(value, path, ("kind", "name", "containers"))
+    if d is None:
+        return Workload(name="", containers=())
+    containers = r.items(d, "containers", path, required=True)
+    names: list[str] = []
+    for i, c in enumerate(containers):
+        if not isinstance(c, str):
+            # A placeholder keeps later indices equal to the JSON's.
+            r.col.add(join(join(path, "containers"), i), "Expected a string.")
+            c = ""
+        names.append(c)
+    return Workload(
+        kind=r.text_or(d, "kind", path, "Deployment"),
+        name=r.text(d, "name", path),
+        containers=tuple(names),
+    )
+
+
+def _read_secret(r: _Reader, value: Any, path: str) -> SecretSpec:
+    d = r.obj(
+        value,
+        path,
+        (
+            "arn",
+            "alias",
+            "object_type",
+            "any_suffix",
+            "jmes",
+            "kms_key_arn",
+            "file_permission",
+            "sync",
+        ),
+    )
+    if d is None:
+        return SecretSpec(arn="", alias="")
+    jmes: list[JmesEntry] = []
+    for i, item in enumerate(r.items(d, "jmes", path, required=False)):
+        jp = join(join(path, "jmes"), i)
+        jd = r.obj(item, jp, ("path", "alias"))
+        if jd is None:
+            jmes.append(JmesEntry(path="", alias=""))
+        else:
+            jmes.append(JmesEntry(path=r.text(jd, "path", jp), alias=r.text(jd, "alias", jp)))
+    sync = None
+    if d.get("sync") is not None:
+        sync = _read_sync(r, d["sync"], join(path, "sync"))
+    return SecretSpec(
+        arn=r.text(d, "arn", path).strip(),
+        alias=r.text(d, "alias", path),
+        object_type=r.text_or(d, "object_type", path, "secretsmanager"),
+        any_suffix=r.flag(d, "any_suffix", path),
+        jmes=tuple(jmes),
+        kms_key_arn=r.optional_text(d, "kms_key_arn", path),
+        file_permission=r.optional_text(d, "file_permission", path),
+        sync=sync,
+    )
+
+
+def _read_sync(r: _Reader, value: Any, path: str) -> SyncSpec | None:
+    d = r.obj(value, path, ("secret_name", "type", "keys"))
+    if d is None:
+        return None
+    keys: list[SyncKey] = []
+    raw_keys = r.items(d, "keys", path, required=True)
+    if not raw_keys and isinstance(d.get("keys"), list):
+        r.col.add(join(path, "keys"), "List at least one key to sync.")
+    for i, item in enumerate(raw_keys):
+        kp = join(join(path, "keys"), i)
+        kd = r.obj(item, kp, ("object", "key", "env"))
+        if kd is None:
+            keys.append(SyncKey(object="", key=""))
+        else:
+            keys.append(
+                SyncKey(
+                    object=r.text(kd, "object", kp),
+                    key=r.text(kd, "key", kp),
+                    env=r.optional_text(kd, "env", kp),
+                )
+            )
+    return SyncSpec(
+        secret_name=r.text(d, "secret_name", path),
+        type=r.text_or(d, "type", path, "Opaque"),
+        keys=tuple(keys),
+    )

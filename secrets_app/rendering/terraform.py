@@ -1,0 +1,224 @@
+"""Terraform for one binding (infra repository) and its IAM documents as data.
+
+The policies are described once, as statements, and written two ways: as
+``data "aws_iam_policy_document"`` blocks in the .tf file and as IAM JSON
+(``trust_policy`` / ``permissions_policy``), which verification compares with
+what AWS returns. Single values are written as strings rather than one-item
+lists, as ``aws_iam_policy_document`` renders them and as the guide shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from secrets_app.rendering.hcl import Block, Ref, Value, render
+from secrets_app.rendering.names import BindingNames
+from secrets_app.rendering.spec import BindingSpec
+
+POLICY_VERSION = "2012-10-17"
+STS_AUDIENCE = "sts.amazonaws.com"
+POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+SECRET_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+KMS_ACTIONS = ("kms:Decrypt",)
+MANAGED_BY = "secrets-access-portal"
+
+
+@dataclass(frozen=True)
+class Statement:
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...] = ()
+    principal_type: str | None = None
+    principals: tuple[str, ...] = ()
+    # (test, variable, value), one StringEquals entry each.
+    conditions: tuple[tuple[str, str, str], ...] = ()
+
+
+def secret_resource(spec: BindingSpec, index: int) -> str:
+    """The ARN the policy grants for ``spec.secrets[index]``.
+
+    The exact ARN when a full ARN was given. Otherwise (a plain name, a
+    partial ARN, or ``any_suffix``) ``<...:secret:name>-??????``: the six
+    characters Secrets Manager appends, and no more (``*`` would also match
+    ``name-other-abc123``).
+    """
+    secret = spec.secrets[index]
+    ref = secret.ref
+    if ref.is_full_arn and not secret.any_suffix:
+        return secret.arn
+    c = spec.cluster
+    partition = ref.partition or c.partition
+    region = ref.region or c.region
+    account = ref.account or c.account_id
+    return f"arn:{partition}:secretsmanager:{region}:{account}:secret:{ref.name}-??????"
+
+
+def trust_statements(spec: BindingSpec, names: BindingNames) -> tuple[Statement, ...]:
+    if spec.cluster.identity == "pod_identity":
+        return (
+            Statement(
+                sid="EksPodIdentity",
+                actions=("sts:AssumeRole", "sts:TagSession"),
+                principal_type="Service",
+                principals=(POD_IDENTITY_PRINCIPAL,),
+            ),
+        )
+    issuer = spec.cluster.oidc_issuer
+    subject = f"system:serviceaccount:{names.namespace}:{names.service_account}"
+    return (
+        Statement(
+            sid="Irsa",
+            actions=("sts:AssumeRoleWithWebIdentity",),
+            principal_type="Federated",
+            principals=(names.oidc_provider_arn or "",),
+            conditions=(
+                ("StringEquals", f"{issuer}:sub", subject),
+                ("StringEquals", f"{issuer}:aud", STS_AUDIENCE),
+            ),
+        ),
+    )
+
+
+def permission_statements(spec: BindingSpec) -> tuple[Statement, ...]:
+    resources = tuple(dict.fromkeys(secret_resource(spec, i) for i in range(len(spec.secrets))))
+    statements = [Statement(sid="Secrets", actions=SECRET_ACTIONS, resources=resources)]
+    keys = tuple(dict.fromkeys(s.kms_key_arn for s in spec.secrets if s.kms_key_arn))
+    if keys:
+        statements.append(Statement(sid="KmsDecrypt", actions=KMS_ACTIONS, resources=keys))
+    return tuple(statements)
+
+
+def _one_or_many(values: tuple[str, ...]) -> str | list[str]:
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _statement_json(st: Statement) -> dict[str, Any]:
+    out: dict[str, Any] = {"Sid": st.sid, "Effect": "Allow", "Action": _one_or_many(st.actions)}
+    if st.resources:
+        out["Resource"] = _one_or_many(st.resources)
+    if st.principal_type:
+        out["Principal"] = {st.principal_type: _one_or_many(st.principals)}
+    if st.conditions:
+        condition: dict[str, dict[str, Any]] = {}
+        for test, variable, value in st.conditions:
+            condition.setdefault(test, {})[variable] = value
+        out["Condition"] = condition
+    return out
+
+
+def _policy_json(statements: tuple[Statement, ...]) -> dict[str, Any]:
+    return {"Version": POLICY_VERSION, "Statement": [_statement_json(s) for s in statements]}
+
+
+def trust_policy(spec: BindingSpec, names: BindingNames | None = None) -> dict[str, Any]:
+    """The role's trust policy (AssumeRolePolicyDocument) as IAM JSON."""
+    return _policy_json(trust_statements(spec, names or BindingNames.from_spec(spec)))
+
+
+def permissions_policy(spec: BindingSpec) -> dict[str, Any]:
+    """The attached policy's document as IAM JSON."""
+    return _policy_json(permission_statements(spec))
+
+
+def tags(spec: BindingSpec) -> dict[str, str]:
+    out = {"ManagedBy": MANAGED_BY, "Service": spec.service}
+    if spec.request.id is not None:
+        out["PortalRequest"] = str(spec.request.id)
+    if spec.request.requester is not None:
+        out["Requester"] = spec.request.requester
+    return out
+
+
+def _statement_block(st: Statement) -> Block:
+    body: list[tuple[str, Value] | Block] = [
+        ("sid", st.sid),
+        ("effect", "Allow"),
+        ("actions", list(st.actions)),
+    ]
+    if st.resources:
+        body.append(("resources", list(st.resources)))
+    if st.principal_type:
+        body.append(
+            Block(
+                "principals",
+                (),
+                (("type", st.principal_type), ("identifiers", list(st.principals))),
+            )
+        )
+    for test, variable, value in st.conditions:
+        body.append(
+            Block("condition", (), (("test", test), ("variable", variable), ("values", [value])))
+        )
+    return Block("statement", (), tuple(body))
+
+
+def terraform_blocks(spec: BindingSpec, names: BindingNames) -> list[Block]:
+    label = names.tf_label
+    trust, permissions = f"{label}_trust", f"{label}_permissions"
+    tag_map = tags(spec)
+    blocks = [
+        Block(
+            "data",
+            ("aws_iam_policy_document", trust),
+            tuple(_statement_block(s) for s in trust_statements(spec, names)),
+        ),
+        Block(
+            "data",
+            ("aws_iam_policy_document", permissions),
+            tuple(_statement_block(s) for s in permission_statements(spec)),
+        ),
+        Block(
+            "resource",
+            ("aws_iam_role", label),
+            (
+                ("name", names.role_name),
+                ("assume_role_policy", Ref(f"data.aws_iam_policy_document.{trust}.json")),
+                ("tags", tag_map),
+            ),
+        ),
+        Block(
+            "resource",
+            ("aws_iam_policy", label),
+            (
+                ("name", names.policy_name),
+                ("description", f"Secrets for {spec.service} in {spec.namespace}"),
+                ("policy", Ref(f"data.aws_iam_policy_document.{permissions}.json")),
+                ("tags", tag_map),
+            ),
+        ),
+        Block(
+            "resource",
+            ("aws_iam_role_policy_attachment", label),
+            (
+                ("role", Ref(f"aws_iam_role.{label}.name")),
+                ("policy_arn", Ref(f"aws_iam_policy.{label}.arn")),
+            ),
+        ),
+    ]
+    if spec.cluster.identity == "pod_identity":
+        blocks.append(
+            Block(
+                "resource",
+                ("aws_eks_pod_identity_association", label),
+                (
+                    ("cluster_name", spec.cluster.name),
+                    ("namespace", names.namespace),
+                    ("service_account", names.service_account),
+                    ("role_arn", Ref(f"aws_iam_role.{label}.arn")),
+                    ("tags", tag_map),
+                ),
+            )
+        )
+    blocks.append(
+        Block("output", (f"{label}_role_arn",), (("value", Ref(f"aws_iam_role.{label}.arn")),))
+    )
+    return blocks
+
+
+def render_terraform(spec: BindingSpec, names: BindingNames) -> str:
+    header = (
+        "Rendered by the Secrets Access Portal; edits are overwritten.",
+        f"Binding: {spec.service} in {spec.cluster.name}/{spec.namespace}.",
+    )
+    return render(terraform_blocks(spec, names), header)
