@@ -69,6 +69,11 @@ class AccessRequestForm(forms.ModelForm):
             "expires_on",
         ]
         widgets = {"justification": forms.Textarea(attrs={"rows": 3})}
+        error_messages = {
+            "justification": {
+                "required": "Tell the approvers why this service needs these secrets."
+            }
+        }
         help_texts = {
             "service": "Lower-case DNS name, e.g. data-access-service.",
             "justification": "Why this service needs these secrets; approvers read this.",

@@ -83,11 +83,6 @@ class AccessRequest(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("request-detail", args=[self.pk])
 
-    @property
-    def secret_provider_class(self) -> str:
-        # The guide names the class like the ServiceAccount.
-        return self.service_account
-
 
 class SecretGrant(models.Model):
     """One secret of a request, as it will be mounted (and optionally synced)."""

@@ -12,7 +12,7 @@ class ApprovalQueueView(SingleTableView):
 
     template_name = "secrets_app/approval_queue.html"
     table_class = ApprovalQueueTable
-    paginate_by = 50
+    table_pagination = {"per_page": 50}
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not is_approver(request.user):

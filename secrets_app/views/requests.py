@@ -16,8 +16,12 @@ from secrets_app.filters import RequestFilter
 from secrets_app.forms import AccessRequestForm, SecretGrantFormSet, active_cluster_from
 from secrets_app.forms.decisions import ApproveForm, CommentForm, RejectForm
 from secrets_app.forms.requests import MAX_SECRETS
+from secrets_app.forms.spec_errors import attach_spec_problems
 from secrets_app.models import AccessRequest, SecretGrant, Verdict
 from secrets_app.permissions import can_cancel, can_comment, can_decide
+from secrets_app.preview import build_preview, preview_for_request
+from secrets_app.rendering import BindingSpec, SpecInvalid
+from secrets_app.specs import spec_data
 from secrets_app.tables import RequestTable
 
 # HTTP status for each kind of refusal, so that scripts (and tests) can tell
@@ -29,7 +33,7 @@ class MyRequestsView(SingleTableMixin, FilterView):
     template_name = "secrets_app/request_list.html"
     table_class = RequestTable
     filterset_class = RequestFilter
-    paginate_by = 50
+    table_pagination = {"per_page": 50}
 
     def get_queryset(self):
         return (
@@ -42,6 +46,7 @@ class MyRequestsView(SingleTableMixin, FilterView):
 
 @require_http_methods(["GET", "POST"])
 def request_create(request: HttpRequest) -> HttpResponse:
+    preview = None
     if request.method == "POST":
         form = AccessRequestForm(request.POST, requester=request.user)
         formset = SecretGrantFormSet(
@@ -51,31 +56,46 @@ def request_create(request: HttpRequest) -> HttpResponse:
         )
         if form.is_valid() & formset.is_valid():
             action = request.POST.get("action", "submit")
-            if action != "preview":
-                try:
-                    created = workflow.request_create(
-                        requester=request.user,
-                        secrets=[
-                            f.grant_data()
-                            for f in formset.forms
-                            if f.cleaned_data and not f.cleaned_data.get("DELETE")
-                        ],
-                        submit=action == "submit",
-                        **form.cleaned_data,
+            secret_forms = [f for f in formset.forms if not f.cleaned_data.get("DELETE")]
+            grants = [f.grant_data() for f in secret_forms]
+            try:
+                spec = BindingSpec.from_dict(
+                    spec_data(
+                        **form.cleaned_data, secrets=grants, requester=request.user.get_username()
                     )
-                except workflow.WorkflowError as error:
-                    form.add_error(None, error.message)
+                )
+            except SpecInvalid as invalid:
+                attach_spec_problems(invalid.problems, form, secret_forms)
+            else:
+                if action == "preview":
+                    preview = build_preview(spec)
                 else:
-                    verb = "submitted for approval" if action == "submit" else "saved as a draft"
-                    messages.success(request, f"Request #{created.pk} {verb}.")
-                    return redirect(created)
+                    try:
+                        created = workflow.request_create(
+                            requester=request.user,
+                            secrets=grants,
+                            submit=action == "submit",
+                            **form.cleaned_data,
+                        )
+                    except workflow.WorkflowError as error:
+                        form.add_error(None, error.message)
+                    else:
+                        verb = (
+                            "submitted for approval" if action == "submit" else "saved as a draft"
+                        )
+                        messages.success(request, f"Request #{created.pk} {verb}.")
+                        return redirect(created)
     else:
         form = AccessRequestForm(requester=request.user)
         # Without JavaScript, "add another secret" reloads with ?secrets=N.
         wanted = request.GET.get("secrets", "1")
         count = min(int(wanted), MAX_SECRETS) if wanted.isdigit() and wanted != "0" else 1
         formset = SecretGrantFormSet(prefix="secrets", initial=[{}] * count)
-    return render(request, "secrets_app/request_form.html", {"form": form, "formset": formset})
+    return render(
+        request,
+        "secrets_app/request_form.html",
+        {"form": form, "formset": formset, "preview": preview},
+    )
 
 
 def _request_queryset():
@@ -106,6 +126,7 @@ def request_detail(
         "approve_form": ApproveForm(),
         "reject_form": RejectForm(),
         "comment_form": CommentForm(),
+        "preview": preview_for_request(access_request),
         **(extra or {}),
     }
     return render(request, "secrets_app/request_detail.html", context, status=status)
