@@ -11,3 +11,8 @@ SECRET_KEY = env_secret("SECRET_KEY") or "demo-only-insecure-key-do-not-use-in-p
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 DATABASES = database("sqlite:///" + str(BASE_DIR / "var" / "demo.sqlite3"))
 PORTAL_DEMO = True
+
+# Static files straight from the source folders: no collectstatic needed.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,29 @@
+"""docker-compose.yml is valid against the Compose specification (no Docker
+engine here, so the file is checked, not run)."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT.parent / "shared" / "reference" / "compose-spec.json"
+
+
+def load_compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_file_matches_the_compose_spec():
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.validate(load_compose(), schema)
+
+
+def test_compose_has_the_portal_services_with_healthchecks():
+    services = load_compose()["services"]
+    assert {"postgres", "redis", "web", "worker", "beat"} <= set(services)
+    for name in ("postgres", "redis", "web", "worker"):
+        assert "healthcheck" in services[name], name
+    # Secrets come from the environment, never from the file itself.
+    assert "${SECRET_KEY" in services["web"]["environment"]["SECRET_KEY"]
