@@ -1,0 +1,226 @@
+"""One sweep of one cluster: cluster-wide paginated LIST calls, reduced to a snapshot.
+
+The cost is fixed by the cluster's size, not by the number of bindings:
+requests = sum over kinds of ceil(n / page_size), an empty kind costing one.
+Each page is reduced to small records as soon as it arrives, so memory is
+bounded by one page of JSON plus the compact snapshot.
+Secrets are listed as metadata only: the portal never downloads secret data.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from secrets_app.health import wire
+from secrets_app.integrations.kube import (
+    DEFAULT_PAGE_SIZE,
+    EVENTS,
+    PODS,
+    SECRETS,
+    SERVICE_ACCOUNTS,
+    SPC_POD_STATUSES,
+    SPCS,
+    KubeClient,
+)
+
+CSI_DRIVER = "secrets-store.csi.k8s.io"
+MANAGED_SELECTOR = "secrets-store.csi.k8s.io/managed=true"
+ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+#: Event reasons the sweep lists, one request series per reason.
+DEFAULT_EVENT_REASONS: tuple[str, ...] = ("FailedMount", "FailedToCreateSecret")
+SYNC_FAILURE_REASON = "FailedToCreateSecret"
+_INACTIVE_PHASES = frozenset({"Succeeded", "Failed"})
+_VOLUME_IN_MESSAGE = re.compile(r'for volume "([^"]+)"')
+_intern = sys.intern
+
+# Snapshot records are msgspec Structs with gc=False: tens of thousands of them
+# would otherwise make every GC pass during the sweep walk the whole snapshot.
+
+
+class PodInfo(msgspec.Struct, frozen=True, gc=False):
+    namespace: str
+    name: str
+    uid: str
+    service_account: str
+    phase: str
+    active: bool  # not terminated and not being deleted
+    # (volume name, volumeAttributes.secretProviderClass) of each secrets-store CSI volume
+    volumes: tuple[tuple[str, str], ...]
+    # Guessed from the controller ownerReference (ReplicaSet -> Deployment); extra
+    # information only: pods belong to a binding because they mount its class.
+    workload_kind: str
+    workload: str
+
+
+class MountStatus(msgspec.Struct, frozen=True, gc=False):
+    mounted: bool
+    objects: tuple[tuple[str, str], ...]  # (id, version)
+
+
+class ClassInfo(msgspec.Struct, frozen=True, gc=False):
+    use_pod_identity: bool
+
+
+class EventInfo(msgspec.Struct, frozen=True, gc=False):
+    reason: str
+    message: str
+    timestamp: str  # RFC 3339; compares correctly as a string
+    pod_uid: str
+    volume: str  # from 'for volume "<vol>"' in the message, "" if absent
+    count: int
+
+
+@dataclass(slots=True)
+class ClusterSnapshot:
+    pods_by_class: dict[tuple[str, str], list[PodInfo]] = field(default_factory=dict)
+    pods_by_workload: dict[tuple[str, str], list[PodInfo]] = field(default_factory=dict)
+    mounts: dict[tuple[str, str, str], MountStatus] = field(default_factory=dict)
+    classes: dict[tuple[str, str], ClassInfo] = field(default_factory=dict)
+    # (namespace, name) -> role-arn annotation ("" when absent)
+    service_accounts: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (namespace, pod) -> latest event per (reason, volume)
+    events: dict[tuple[str, str], list[EventInfo]] = field(default_factory=dict)
+    synced_secrets: set[tuple[str, str]] = field(default_factory=set)
+    requests: int = 0
+    items_seen: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def sweep(
+    client: KubeClient,
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    event_reasons: tuple[str, ...] = DEFAULT_EVENT_REASONS,
+) -> ClusterSnapshot:
+    """List everything mount health needs from one cluster.
+
+    Raises ``RetryableError`` when the cluster cannot be read (the caller keeps
+    its last snapshot and marks it stale) and ``PermanentError`` on e.g. 403.
+    """
+    started = time.perf_counter()
+    before = client.requests
+    snap = ClusterSnapshot()
+    seen = snap.items_seen
+
+    def pages(kind: str, resource, item_type, **kw: Any):
+        seen.setdefault(kind, 0)
+        for page in client.list_pages(resource, page_size=page_size, item_type=item_type, **kw):
+            seen[kind] += len(page)
+            yield page
+
+    pod_keys: set[tuple[str, str]] = set()
+    for page in pages("pods", PODS, wire.Pod):
+        for item in page:
+            pod = _pod_info(item)
+            if pod is None:
+                continue
+            pod_keys.add((pod.namespace, pod.name))
+            for spc in {c for _, c in pod.volumes}:
+                snap.pods_by_class.setdefault((pod.namespace, spc), []).append(pod)
+            if pod.workload:
+                snap.pods_by_workload.setdefault((pod.namespace, pod.workload), []).append(pod)
+
+    for page in pages("secretproviderclasspodstatuses", SPC_POD_STATUSES, wire.SpcPodStatus):
+        for item in page:
+            st = item.status
+            key = (_intern(item.metadata.namespace), st.podName, st.secretProviderClassName)
+            objects = tuple((o.id, o.version) for o in st.objects)
+            snap.mounts[key] = MountStatus(st.mounted, objects)
+
+    for page in pages("secretproviderclasses", SPCS, wire.Spc):
+        for item in page:
+            params = item.spec.parameters or {}
+            use_pi = params.get("usePodIdentity", "").lower() == "true"
+            snap.classes[(_intern(item.metadata.namespace), item.metadata.name)] = ClassInfo(use_pi)
+
+    for page in pages("serviceaccounts", SERVICE_ACCOUNTS, wire.PartialObject):
+        for item in page:
+            meta = item.metadata
+            role = (meta.annotations or {}).get(ROLE_ANNOTATION, "")
+            snap.service_accounts[(_intern(meta.namespace), meta.name)] = role
+
+    for reason in event_reasons:
+        selector = f"reason={reason}"
+        for page in pages(f"events:{reason}", EVENTS, wire.Event, field_selector=selector):
+            for item in page:
+                _add_event(snap, pod_keys, item)
+
+    secrets = pages(
+        "secrets", SECRETS, wire.PartialObject, label_selector=MANAGED_SELECTOR, metadata_only=True
+    )
+    for page in secrets:
+        for item in page:
+            snap.synced_secrets.add((_intern(item.metadata.namespace), item.metadata.name))
+
+    snap.requests = client.requests - before
+    snap.seconds = time.perf_counter() - started
+    return snap
+
+
+def _pod_info(item: wire.Pod) -> PodInfo | None:
+    volumes = [
+        (vol.name, _intern((vol.csi.volumeAttributes or {}).get("secretProviderClass", "")))
+        for vol in item.spec.volumes
+        if vol.csi is not None and vol.csi.driver == CSI_DRIVER
+    ]
+    if not volumes:
+        return None
+    meta = item.metadata
+    phase = item.status.phase
+    kind, workload = _workload(meta)
+    return PodInfo(
+        namespace=_intern(meta.namespace),
+        name=meta.name,
+        uid=meta.uid,
+        service_account=_intern(item.spec.serviceAccountName or "default"),
+        phase=_intern(phase),
+        active=phase not in _INACTIVE_PHASES and not meta.deletionTimestamp,
+        volumes=tuple(volumes),
+        workload_kind=kind,
+        workload=workload,
+    )
+
+
+def _workload(meta: wire.Meta) -> tuple[str, str]:
+    owners = meta.ownerReferences
+    owner = next((o for o in owners if o.controller), owners[0] if owners else None)
+    if owner is None:
+        return "", ""
+    if owner.kind == "ReplicaSet":
+        # Deployment pods: ReplicaSet "<deployment>-<pod-template-hash>".
+        hash_ = (meta.labels or {}).get("pod-template-hash")
+        if hash_ and owner.name.endswith("-" + hash_):
+            return "Deployment", _intern(owner.name[: -len(hash_) - 1])
+        return "Deployment", _intern(owner.name.rsplit("-", 1)[0])
+    return _intern(owner.kind), _intern(owner.name)
+
+
+def _add_event(snap: ClusterSnapshot, pod_keys: set[tuple[str, str]], item: wire.Event) -> None:
+    involved = item.involvedObject
+    if involved.kind != "Pod":
+        return
+    key = (involved.namespace or item.metadata.namespace, involved.name)
+    if key not in pod_keys:
+        return  # a pod without a secrets-store volume, or gone
+    found = _VOLUME_IN_MESSAGE.search(item.message)
+    event = EventInfo(
+        reason=_intern(item.reason),
+        message=item.message,
+        timestamp=item.lastTimestamp or item.eventTime or item.metadata.creationTimestamp or "",
+        pod_uid=involved.uid,
+        volume=found.group(1) if found else "",
+        count=item.count or 1,
+    )
+    bucket = snap.events.setdefault(key, [])
+    for i, old in enumerate(bucket):
+        if old.reason == event.reason and old.volume == event.volume:
+            if event.timestamp >= old.timestamp:
+                bucket[i] = event
+            return
+    bucket.append(event)
