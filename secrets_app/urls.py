@@ -1,6 +1,6 @@
 from django.urls import path
 
-from secrets_app.views import approvals, home, requests
+from secrets_app.views import approvals, bindings, home, requests
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -16,4 +16,5 @@ urlpatterns = [
     path("requests/<int:pk>/cancel/", requests.request_cancel, name="request-cancel"),
     path("requests/<int:pk>/submit/", requests.request_submit, name="request-submit"),
     path("approvals/", approvals.ApprovalQueueView.as_view(), name="approval-queue"),
+    path("bindings/<int:pk>/", bindings.binding_detail, name="binding-detail"),
 ]

@@ -151,6 +151,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Periodic jobs; each capability adds its entries below.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
 # --- Security headers (django-csp 3.x) ---------------------------------------
 # Everything is served by the portal itself: no CDN, no inline script.

@@ -7,6 +7,8 @@ from .base import database, env
 DEBUG = False
 SECRET_KEY = "test-only-key-not-secret-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+# DATABASE_URL / REDIS_URL let parallel runs use their own test database and
+# Redis database (test_<name> is created by pytest-django).
 DATABASES = database("postgres://postgres@127.0.0.1:5432/portal")
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")

@@ -58,6 +58,36 @@ class Cluster(models.Model):
         blank=True,
         help_text="Folder in the infra repository; blank for iam/{account}/{cluster}.",
     )
+    eks_cluster_name = models.CharField(
+        "EKS cluster name", max_length=100, blank=True, help_text="Blank: the portal name."
+    )
+    aws_role_arn = models.CharField(
+        "AWS role to assume",
+        max_length=2048,
+        blank=True,
+        help_text="The portal's read-only role in this account; blank: default credentials.",
+    )
+    kube_api_url = models.URLField(
+        "Kubernetes API URL",
+        blank=True,
+        help_text="Explicit API server (demo and tests); blank: kubeconfig context or in-cluster.",
+    )
+    repo_backend = models.CharField(
+        max_length=16,
+        choices=[("github", "GitHub"), ("local", "Local git")],
+        default="github",
+    )
+    infra_repo = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="owner/name (GitHub) or a path (local); blank: default.",
+    )
+    deploy_repo = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="owner/name (GitHub) or a path (local); blank: default.",
+    )
+    base_branch = models.CharField(max_length=255, default="main")
     active = models.BooleanField(default=True, help_text="Inactive clusters take no new requests.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,213 @@
+"""What exists (or is being made) in a cluster: bindings, the pull requests
+that make them, the task runs that open those, and what the portal last saw."""
+
+from django.db import models
+from django.urls import reverse
+
+from .clusters import Cluster
+from .requests import AccessRequest
+
+
+class BindingSource(models.TextChoices):
+    PORTAL = "portal", "Portal"
+    IMPORTED = "imported", "Imported"
+
+
+class BindingState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    REVOKING = "revoking", "Revoking"
+    REVOKED = "revoked", "Revoked"
+
+
+class HealthStatus(models.TextChoices):
+    HEALTHY = "healthy", "Healthy"
+    DEGRADED = "degraded", "Degraded"
+    FAILING = "failing", "Failing"
+    PENDING = "pending", "Pending"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Binding(models.Model):
+    """A workload's access to secrets as it exists in a cluster and in AWS."""
+
+    request = models.OneToOneField(
+        AccessRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="binding"
+    )
+    cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="bindings")
+    namespace = models.CharField(max_length=63)
+    service = models.CharField(max_length=63)
+    service_account = models.CharField(max_length=253)
+    secret_provider_class = models.CharField(max_length=253)
+    role_arn = models.CharField(max_length=2048, blank=True)
+    workload_kind = models.CharField(max_length=16, default="Deployment")
+    workload_name = models.CharField(max_length=253)
+    synced_secret_names = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=16, choices=BindingSource, default=BindingSource.PORTAL)
+    state = models.CharField(
+        max_length=16, choices=BindingState, default=BindingState.ACTIVE, db_index=True
+    )
+    health_status = models.CharField(
+        max_length=16, choices=HealthStatus, default=HealthStatus.UNKNOWN, db_index=True
+    )
+    health_checked_at = models.DateTimeField(null=True, blank=True)
+    verification_ok = models.BooleanField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["cluster__name", "namespace", "service_account"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "namespace", "service_account"],
+                condition=~models.Q(state="revoked"),
+                name="one_live_binding_per_service_account",
+            )
+        ]
+        indexes = [models.Index(fields=["cluster", "namespace"], name="binding_place_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.cluster_id and self.cluster.name}/{self.namespace}/{self.service_account}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("binding-detail", args=[self.pk])
+
+
+class BindingSecret(models.Model):
+    """One secret a binding grants, kept as rows so that "who can read this
+    secret" is one indexed query."""
+
+    binding = models.ForeignKey(Binding, on_delete=models.CASCADE, related_name="secrets")
+    arn = models.CharField(max_length=2048, db_index=True)
+    name = models.CharField(max_length=512, db_index=True)
+    alias = models.CharField(max_length=253)
+
+    class Meta:
+        ordering = ["binding", "alias"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PullRequestState(models.TextChoices):
+    OPEN = "open", "Open"
+    MERGED = "merged", "Merged"
+    CLOSED = "closed", "Closed without merge"
+
+
+class PullRequest(models.Model):
+    """One pull request the portal opened for a request, in one repository."""
+
+    request = models.ForeignKey(
+        AccessRequest, on_delete=models.CASCADE, related_name="pull_requests"
+    )
+    repository = models.CharField(max_length=16, choices=[("infra", "Infra"), ("deploy", "Deploy")])
+    purpose = models.CharField(
+        max_length=16, choices=[("grant", "Grant"), ("revoke", "Revoke")], default="grant"
+    )
+    repo_name = models.CharField(max_length=255)
+    branch = models.CharField(max_length=255)
+    number = models.PositiveIntegerField()
+    url = models.URLField(max_length=1024)
+    state = models.CharField(max_length=16, choices=PullRequestState, default=PullRequestState.OPEN)
+    head_sha = models.CharField(max_length=64, blank=True)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    merged_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["request", "purpose", "repository"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "repository", "purpose"], name="one_pr_per_repository"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.repo_name}#{self.number}"
+
+
+class TaskRun(models.Model):
+    """One run of a background job, shown on the page of what it worked on."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        RETRYING = "retrying", "Will retry"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=32, db_index=True)
+    request = models.ForeignKey(
+        AccessRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="task_runs"
+    )
+    cluster = models.ForeignKey(
+        Cluster, null=True, blank=True, on_delete=models.CASCADE, related_name="task_runs"
+    )
+    task_id = models.CharField(max_length=64, blank=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    outcome = models.CharField(max_length=16, choices=Outcome, default=Outcome.RUNNING)
+    error = models.TextField(blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.outcome}"
+
+
+class HealthSnapshot(models.Model):
+    """What one sweep saw of one binding."""
+
+    binding = models.ForeignKey(Binding, on_delete=models.CASCADE, related_name="snapshots")
+    status = models.CharField(max_length=16, choices=HealthStatus)
+    pods_expected = models.PositiveIntegerField(default=0)
+    pods_mounted = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    diagnosis_code = models.CharField(max_length=64, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    taken_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-taken_at"]
+        indexes = [models.Index(fields=["binding", "-taken_at"], name="snapshot_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.binding_id} {self.status} at {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+class ClusterSweep(models.Model):
+    """One health sweep of one cluster: when, how it went, what it cost."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="sweeps")
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    requests = models.PositiveIntegerField(default=0)
+    pods = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True, help_text="Bindings per status.")
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.cluster_id} sweep at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class VerificationResult(models.Model):
+    """One check of a binding against AWS (the guide's Validation section)."""
+
+    binding = models.ForeignKey(Binding, on_delete=models.CASCADE, related_name="verifications")
+    ok = models.BooleanField()
+    findings = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+    checked_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-checked_at"]
+
+    def __str__(self) -> str:
+        return f"{self.binding_id} {'ok' if self.ok else 'problems'}"
