@@ -38,13 +38,21 @@ OPEN_STATES = (
     RequestState.FAILED,
 )
 
-# Callbacks run after an approval commits (the provisioning task registers
-# itself here), so the workflow does not import Celery.
+# Callbacks run after a transition commits (tasks register themselves here),
+# so the workflow does not import Celery. Each receives the object's id.
 _approved_hooks: list[Callable[[int], None]] = []
+_binding_activated_hooks: list[Callable[[int], None]] = []
 
 
 def on_request_approved(hook: Callable[[int], None]) -> Callable[[int], None]:
+    """Run ``hook(request_id)`` after an approval that completes a request commits."""
     _approved_hooks.append(hook)
+    return hook
+
+
+def on_binding_activated(hook: Callable[[int], None]) -> Callable[[int], None]:
+    """Run ``hook(binding_id)`` after a binding becomes active (both PRs merged)."""
+    _binding_activated_hooks.append(hook)
     return hook
 
 
