@@ -15,3 +15,6 @@ class SecretsAppConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_approver_group, sender=self)
+        # Tasks register their workflow hooks (enqueue on approval, verify on
+        # activation) at import; web processes must have them too.
+        from secrets_app import tasks  # noqa: F401

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from secrets_app.views import approvals, bindings, home, requests
+from secrets_app.views import approvals, aws, bindings, home, pulls, requests
+from secrets_app.views import health as health_views
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -15,6 +16,22 @@ urlpatterns = [
     path("requests/<int:pk>/comment/", requests.request_comment, name="request-comment"),
     path("requests/<int:pk>/cancel/", requests.request_cancel, name="request-cancel"),
     path("requests/<int:pk>/submit/", requests.request_submit, name="request-submit"),
+    path("requests/<int:pk>/progress/", pulls.request_progress, name="request-progress"),
+    path("requests/<int:pk>/retry/", pulls.request_retry, name="request-retry"),
+    path("pulls/<int:pk>/merge/", pulls.pull_request_merge, name="pull-request-merge"),
+    path("webhooks/github", pulls.github_webhook, name="github-webhook"),
     path("approvals/", approvals.ApprovalQueueView.as_view(), name="approval-queue"),
     path("bindings/<int:pk>/", bindings.binding_detail, name="binding-detail"),
+    path("bindings/<int:pk>/verify/", aws.binding_verify, name="binding-verify"),
+    path("aws/secrets/", aws.secret_picker, name="aws-secret-picker"),
+    path("health/", health_views.health_overview, name="health-overview"),
+    path("health/clusters/<str:name>/", health_views.health_cluster, name="health-cluster"),
+    path(
+        "health/clusters/<str:name>/refresh/", health_views.health_refresh, name="health-refresh"
+    ),
+    path(
+        "health/clusters/<str:name>/<str:namespace>/",
+        health_views.health_namespace,
+        name="health-namespace",
+    ),
 ]

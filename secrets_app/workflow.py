@@ -19,9 +19,14 @@ from django.utils import timezone
 from secrets_app.audit import audit_record
 from secrets_app.models import (
     AccessRequest,
+    Binding,
+    BindingSecret,
+    BindingSource,
     Cluster,
     Comment,
     Decision,
+    PullRequest,
+    PullRequestState,
     RequestState,
     SecretGrant,
     Verdict,
@@ -273,3 +278,154 @@ def request_comment(*, request_id: int, author, body: str) -> Comment:
         actor=author, action="request.commented", obj=comment, request=request, message=body
     )
     return comment
+
+
+# --- Provisioning and tracking (called by the pull-request task, the webhook
+# and the poll; ``actor`` is None for the system) ---------------------------
+
+PROVISIONABLE = (RequestState.APPROVED, RequestState.PROVISIONING)
+
+
+@transaction.atomic
+def request_start_provisioning(*, request_id: int) -> AccessRequest | None:
+    """Claim an approved request for the pull-request task. A request already
+    provisioning is returned as is (a retry or a redelivered task); any other
+    state means there is nothing to do, and None is returned."""
+    request = _locked(request_id)
+    if request.state == RequestState.APPROVED:
+        _move(request, to=RequestState.PROVISIONING, actor=None, action="request.provisioning")
+    return request if request.state == RequestState.PROVISIONING else None
+
+
+@transaction.atomic
+def pull_request_record(
+    *, request_id: int, repository: str, repo_name: str, branch: str, ref, purpose: str = "grant"
+) -> PullRequest:
+    """Store the pull request a backend opened (or found), once per repository."""
+    request = _locked(request_id)
+    pull, created = PullRequest.objects.get_or_create(
+        request=request,
+        repository=repository,
+        purpose=purpose,
+        defaults={
+            "repo_name": repo_name,
+            "branch": branch,
+            "number": ref.number,
+            "url": ref.url,
+            "state": ref.state,
+            "head_sha": ref.head_sha or "",
+        },
+    )
+    if not created and (pull.number, pull.head_sha) != (ref.number, ref.head_sha or ""):
+        # A PR closed unmerged was replaced by a new one on a re-run.
+        pull.number, pull.url, pull.state = ref.number, ref.url, ref.state
+        pull.head_sha = ref.head_sha or ""
+        pull.save(update_fields=["number", "url", "state", "head_sha", "updated_at"])
+        created = True
+    if created:
+        audit_record(
+            actor=None,
+            action="pull_request.opened",
+            obj=pull,
+            request=request,
+            after={"repository": repository, "url": ref.url, "number": ref.number},
+        )
+    return pull
+
+
+@transaction.atomic
+def pull_request_update_state(*, pull_id: int, state: str, actor=None) -> PullRequest:
+    """A pull request was merged or closed (webhook, poll or the demo's merge
+    button). When every pull request of the request is merged, the request
+    becomes active; one closed unmerged needs a person to look."""
+    pull = PullRequest.objects.select_for_update().get(pk=pull_id)
+    request = _locked(pull.request_id)
+    if pull.state == state:
+        return pull
+    before = pull.state
+    pull.state = state
+    if state == PullRequestState.MERGED:
+        pull.merged_at = timezone.now()
+    pull.save(update_fields=["state", "merged_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=f"pull_request.{state}",
+        obj=pull,
+        request=request,
+        before={"state": before},
+        after={"state": state, "url": pull.url},
+    )
+    pulls = list(request.pull_requests.filter(purpose=pull.purpose))
+    if state == PullRequestState.CLOSED and request.state == RequestState.PROVISIONING:
+        _move(
+            request,
+            to=RequestState.NEEDS_ATTENTION,
+            actor=actor,
+            action="request.needs_attention",
+            message=f"{pull.repo_name}#{pull.number} was closed without merging.",
+        )
+    elif (
+        pull.purpose == "grant"
+        and len(pulls) == 2
+        and all(p.state == PullRequestState.MERGED for p in pulls)
+        and request.state in (RequestState.PROVISIONING, RequestState.NEEDS_ATTENTION)
+    ):
+        _activate(request, actor=actor)
+    return pull
+
+
+def _activate(request: AccessRequest, *, actor) -> Binding:
+    from secrets_app.rendering import BindingNames
+    from secrets_app.specs import spec_for_request
+
+    spec = spec_for_request(request)
+    names = BindingNames.from_spec(spec)
+    binding = Binding.objects.create(
+        request=request,
+        cluster=request.cluster,
+        namespace=names.namespace,
+        service=request.service,
+        service_account=names.service_account,
+        secret_provider_class=names.secret_provider_class,
+        role_arn=names.role_arn,
+        workload_kind=names.workload_kind,
+        workload_name=names.workload_name,
+        synced_secret_names=list(names.secret_names),
+        source=BindingSource.PORTAL,
+    )
+    BindingSecret.objects.bulk_create(
+        BindingSecret(binding=binding, arn=s.arn, name=s.ref.name, alias=s.alias)
+        for s in spec.secrets
+    )
+    _move(request, to=RequestState.ACTIVE, actor=actor, action="request.active")
+    audit_record(
+        actor=actor,
+        action="binding.created",
+        obj=binding,
+        request=request,
+        after={"role_arn": binding.role_arn, "service_account": binding.service_account},
+    )
+    for hook in _binding_activated_hooks:
+        transaction.on_commit(lambda hook=hook: hook(binding.pk))
+    return binding
+
+
+@transaction.atomic
+def request_fail(*, request_id: int, reason: str) -> AccessRequest:
+    request = _locked(request_id)
+    if request.state in PROVISIONABLE:
+        _move(request, to=RequestState.FAILED, actor=None, action="request.failed", message=reason)
+    return request
+
+
+@transaction.atomic
+def request_retry(*, request_id: int, actor) -> AccessRequest:
+    """An admin sends a failed (or stuck) request back to the pull-request task."""
+    request = _locked(request_id)
+    if not (actor.is_staff or is_approver(actor)):
+        raise WorkflowError("Only admins and the platform team can retry.", code="forbidden")
+    _require_state(request, RequestState.FAILED, RequestState.NEEDS_ATTENTION, doing="retried")
+    _move(request, to=RequestState.APPROVED, actor=actor, action="request.retried")
+    for hook in _approved_hooks:
+        transaction.on_commit(lambda hook=hook: hook(request.pk))
+    return request

@@ -153,6 +153,55 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Periodic jobs; each capability adds its entries below.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# Mount health: sweep every cluster every few minutes; keep two weeks of history.
+HEALTH_SWEEP_MINUTES = env.int("HEALTH_SWEEP_MINUTES", default=5)
+HEALTH_RETENTION_DAYS = env.int("HEALTH_RETENTION_DAYS", default=14)
+# A verdict older than this (no successful sweep since) is shown as stale.
+HEALTH_STALE_MINUTES = env.int("HEALTH_STALE_MINUTES", default=3 * HEALTH_SWEEP_MINUTES)
+CELERY_BEAT_SCHEDULE["health-sweep-all-clusters"] = {
+    "task": "secrets_app.tasks.health.sweep_all_clusters",
+    "schedule": HEALTH_SWEEP_MINUTES * 60,
+}
+CELERY_BEAT_SCHEDULE["health-prune-snapshots"] = {
+    "task": "secrets_app.tasks.health.prune_health_snapshots",
+    "schedule": 3600,
+}
+CELERY_BEAT_SCHEDULE["requeue-stuck-requests"] = {
+    "task": "secrets_app.tasks.provisioning.requeue_stuck_requests",
+    "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["poll-pull-requests"] = {
+    "task": "secrets_app.tasks.provisioning.poll_pull_requests",
+    "schedule": env.float("PORTAL_PR_POLL_SECONDS", default=300.0),
+}
+
+# --- Pull requests ------------------------------------------------------------
+# Each cluster picks its backend (GitHub or local git) and may name its own
+# repositories; these are the defaults. Tokens only ever come from here.
+GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com")
+GITHUB_TOKEN = env_secret("GITHUB_TOKEN")
+GITHUB_APP_ID = env.str("GITHUB_APP_ID", default="")
+GITHUB_APP_PRIVATE_KEY = env_secret("GITHUB_APP_PRIVATE_KEY")
+GITHUB_APP_INSTALLATION_ID = env.str("GITHUB_APP_INSTALLATION_ID", default="")
+GITHUB_WEBHOOK_SECRET = env_secret("GITHUB_WEBHOOK_SECRET")
+PORTAL_INFRA_REPO = env.str("PORTAL_INFRA_REPO", default="platform/kilonova")
+PORTAL_DEPLOY_REPO = env.str("PORTAL_DEPLOY_REPO", default="platform/deploy")
+LOCAL_REPOS_DIR = env.path("LOCAL_REPOS_DIR", default=BASE_DIR / "var" / "repos")
+# Where people reach the portal, for links in pull requests.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# Retries of the pull-request task: exponential backoff with jitter, capped.
+PORTAL_TASK_RETRY_BASE = env.float("PORTAL_TASK_RETRY_BASE", default=2.0)
+PORTAL_TASK_RETRY_CAP = env.float("PORTAL_TASK_RETRY_CAP", default=120.0)
+PORTAL_TASK_MAX_ATTEMPTS = env.int("PORTAL_TASK_MAX_ATTEMPTS", default=6)
+# A request approved this long ago without a running task is enqueued again.
+PORTAL_STUCK_MINUTES = env.int("PORTAL_STUCK_MINUTES", default=10)
+
+# --- AWS ------------------------------------------------------------------------
+# boto3 endpoint override (moto in tests and the demo); blank: the real AWS.
+AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="")
+# Look secrets up in Secrets Manager (metadata only) while the request form is
+# filled in; off where no AWS can be reached.
+PORTAL_AWS_LOOKUP = env.bool("PORTAL_AWS_LOOKUP", default=True)
 
 # --- Security headers (django-csp 3.x) ---------------------------------------
 # Everything is served by the portal itself: no CDN, no inline script.

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from secrets_app import workflow
+from secrets_app import aws_portal, workflow
 from secrets_app.filters import RequestFilter
 from secrets_app.forms import AccessRequestForm, SecretGrantFormSet, active_cluster_from
 from secrets_app.forms.decisions import ApproveForm, CommentForm, RejectForm
@@ -23,6 +23,7 @@ from secrets_app.preview import build_preview, preview_for_request
 from secrets_app.rendering import BindingSpec, SpecInvalid
 from secrets_app.specs import spec_data
 from secrets_app.tables import RequestTable
+from secrets_app.views.pulls import progress_context
 
 # HTTP status for each kind of refusal, so that scripts (and tests) can tell
 # "not allowed" from "not now".
@@ -54,7 +55,10 @@ def request_create(request: HttpRequest) -> HttpResponse:
             prefix="secrets",
             form_kwargs={"cluster": active_cluster_from(request.POST)},
         )
-        if form.is_valid() & formset.is_valid():
+        # AWS lookup (metadata only) runs once the form's own checks pass.
+        if form.is_valid() & formset.is_valid() and aws_portal.lookup_secrets(
+            formset, form.cleaned_data["cluster"], request=request
+        ):
             action = request.POST.get("action", "submit")
             secret_forms = [f for f in formset.forms if not f.cleaned_data.get("DELETE")]
             grants = [f.grant_data() for f in secret_forms]
@@ -111,6 +115,7 @@ def request_detail(
     access_request = get_object_or_404(_request_queryset(), pk=pk)
     user = request.user
     approvals = sum(1 for d in access_request.decisions.all() if d.verdict == Verdict.APPROVE)
+    show_progress = access_request.state not in ("draft", "pending", "rejected", "cancelled")
     context = {
         "req": access_request,
         "secrets": access_request.secrets.all(),
@@ -127,6 +132,8 @@ def request_detail(
         "reject_form": RejectForm(),
         "comment_form": CommentForm(),
         "preview": preview_for_request(access_request),
+        "show_progress": show_progress,
+        "progress": progress_context(request, access_request) if show_progress else None,
         **(extra or {}),
     }
     return render(request, "secrets_app/request_detail.html", context, status=status)

@@ -1,0 +1,82 @@
+"""A loopback GitHub, a real Celery worker on Redis, and approved requests."""
+
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import transaction
+
+from fakes.github_api import FakeGitHub
+from portal.celery import app as celery_app
+from secrets_app import workflow
+from secrets_app.models import AccessRequest
+from tests.factories import AccessRequestFactory, ClusterFactory, SecretGrantFactory
+
+TOKEN = "ghp_" + "PortalTestToken" * 2 + "x1"
+WEBHOOK_SECRET = "webhook-secret-for-tests"
+INFRA, DEPLOY = "platform/kilonova", "platform/deploy"
+
+
+@pytest.fixture
+def github(settings):
+    with FakeGitHub(token=TOKEN) as fake:
+        for full in (INFRA, DEPLOY):
+            owner, name = full.split("/")
+            fake.create_repo(owner, name, base="main", files={"README.md": f"# {name}\n"})
+        settings.GITHUB_API_URL = fake.base_url
+        settings.GITHUB_TOKEN = TOKEN
+        settings.GITHUB_WEBHOOK_SECRET = WEBHOOK_SECRET
+        settings.PORTAL_INFRA_REPO = INFRA
+        settings.PORTAL_DEPLOY_REPO = DEPLOY
+        settings.PORTAL_TASK_RETRY_BASE = 0.05
+        settings.PORTAL_TASK_RETRY_CAP = 0.2
+        settings.PORTAL_TASK_MAX_ATTEMPTS = 4
+        yield fake
+
+
+@pytest.fixture
+def worker():
+    celery_app.control.purge()
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        yield
+
+
+@pytest.fixture
+def github_cluster(db):
+    return ClusterFactory(name="janus-dev", repo_backend="github")
+
+
+def make_pending(cluster, *, secrets=1, requester=None):
+    kwargs = {"cluster": cluster, "service": "data-access-service"}
+    if requester is not None:
+        kwargs["requester"] = requester
+    request = AccessRequestFactory(**kwargs)
+    SecretGrantFactory(request=request)
+    for i in range(1, secrets):
+        SecretGrantFactory(
+            request=request,
+            alias=f"extra-{i}",
+            secret=f"arn:aws:secretsmanager:us-west-2:287796791794:secret:extra-{i}-AbCdE{i % 10}",
+            sync_secret_name="",
+            sync_keys=[],
+        )
+    return request
+
+
+def approve(request, approver):
+    with transaction.atomic():
+        workflow.request_approve(request_id=request.pk, approver=approver)
+
+
+def wait_for(predicate, *, timeout=30.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def state_of(request) -> str:
+    return AccessRequest.objects.values_list("state", flat=True).get(pk=request.pk)
