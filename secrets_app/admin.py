@@ -1,5 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from secrets_app.aws_portal import cluster_refresh_from_aws
+from secrets_app.aws_portal.cluster_form import ClusterAdminForm
 from secrets_app.models import AccessRequest, AuditEvent, Cluster, Comment, Decision, SecretGrant
 
 
@@ -16,6 +18,24 @@ class ClusterAdmin(admin.ModelAdmin):
     )
     list_filter = ("environment", "identity_mode", "active")
     search_fields = ("name", "aws_account_id", "oidc_issuer")
+    # AWS: a blank OIDC issuer is filled from EKS on save (the form does it,
+    # before validation); "Refresh from AWS" re-reads it and checks IAM.
+    form = ClusterAdminForm
+    actions = ["refresh_from_aws"]
+
+    @admin.action(description="Refresh from AWS", permissions=["change"])
+    def refresh_from_aws(self, request, queryset):
+        for cluster in queryset:
+            report = cluster_refresh_from_aws(cluster=cluster)
+            if report.changed:
+                self.log_change(request, cluster, report.message)
+            self.message_user(request, report.message, report.level)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        report = getattr(form, "aws_report", None)
+        if report is not None:
+            self.message_user(request, report.message, report.level)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -56,6 +76,19 @@ class AccessRequestAdmin(admin.ModelAdmin):
     search_fields = ("service", "namespace", "service_account", "requester__username")
     list_select_related = ("cluster", "requester")
     inlines = [SecretGrantInline, DecisionInline, CommentInline]
+    actions = ["retry_provisioning"]
+
+    @admin.action(description="Retry opening the pull requests")
+    def retry_provisioning(self, request, queryset):
+        from secrets_app import workflow
+
+        for access_request in queryset:
+            try:
+                workflow.request_retry(request_id=access_request.pk, actor=request.user)
+            except workflow.WorkflowError as error:
+                self.message_user(request, error.message, level=messages.WARNING)
+            else:
+                self.message_user(request, f"Request #{access_request.pk} will be retried.")
 
     def has_add_permission(self, request):
         return False

@@ -158,3 +158,30 @@ def test_bad_credentials_fail_without_leaking_the_token(
     run = TaskRun.objects.get(request=request)
     assert "401" in run.error or "credentials" in run.error.lower()
     assert settings.GITHUB_TOKEN not in run.error
+
+
+def test_the_sweeper_enqueues_approved_requests_whose_task_never_ran(
+    github, worker, github_cluster, approver, settings
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from secrets_app.models import AccessRequest
+    from secrets_app.tasks.provisioning import requeue_stuck_requests
+
+    settings.PORTAL_STUCK_MINUTES = 10
+    # As if Redis was down at approval: approved, but no task ever ran.
+    request = make_pending(github_cluster)
+    long_ago = timezone.now() - datetime.timedelta(minutes=30)
+    AccessRequest.objects.filter(pk=request.pk).update(
+        state=RequestState.APPROVED, updated_at=long_ago
+    )
+    fresh = make_pending(github_cluster, requester=approver)
+    AccessRequest.objects.filter(pk=fresh.pk).update(
+        state=RequestState.APPROVED, service_account="other-secrets"
+    )
+
+    assert requeue_stuck_requests() == 1
+    wait_opened(request)
+    assert state_of(fresh) == RequestState.APPROVED  # recent: its own task may still come
