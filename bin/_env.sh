@@ -13,6 +13,6 @@ fi
 stamp=".venv/.installed-$(sha256sum "$LOCK" | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "Installing $LOCK into .venv" >&2
-  .venv/bin/pip install --quiet --disable-pip-version-check -r "$LOCK"
+  .venv/bin/pip install --quiet --no-compile --disable-pip-version-check -r "$LOCK"
   rm -f .venv/.installed-* && touch "$stamp"
 fi
