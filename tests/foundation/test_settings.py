@@ -82,3 +82,15 @@ def test_groups_claim_maps_to_roles(settings, requester):
     apply_group_claims(fresh, {"groups": ["engineers"]})
     fresh = user_model.objects.get(pk=requester.pk)
     assert not is_approver(fresh) and not is_admin(fresh)
+
+
+@pytest.mark.django_db
+def test_sso_routes_are_public_when_enabled_and_absent_otherwise(settings, client):
+    assert client.get("/oidc/authenticate/").status_code == 404
+    settings.OIDC_ENABLED = True
+    settings.OIDC_RP_CLIENT_ID = "portal"
+    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = "https://idp.example.com/authorize"
+    response = client.get("/oidc/authenticate/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://idp.example.com/authorize?")
+    assert "single sign-on" in client.get("/accounts/login/").content.decode()
