@@ -15,6 +15,15 @@ class SecretsAppConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_approver_group, sender=self)
+        from django.conf import settings
+
+        if getattr(settings, "PORTAL_DEMO", False):
+            # Before the tasks register theirs: the demo's "terraform apply"
+            # must run before verification looks at the role.
+            from secrets_app import workflow
+            from secrets_app.demo.apply import apply_infra_for_binding
+
+            workflow.on_binding_activated(apply_infra_for_binding)
         # Tasks register their workflow hooks (enqueue on approval, verify on
         # activation) at import; web processes must have them too.
         from secrets_app import tasks  # noqa: F401

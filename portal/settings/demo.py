@@ -10,6 +10,12 @@ DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env_secret("SECRET_KEY") or "demo-only-insecure-key-do-not-use-in-production"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 DATABASES = database("sqlite:///" + str(BASE_DIR / "var" / "demo.sqlite3"))
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The web process and the demo's worker share the file: wait for locks
+    # instead of failing, and take the write lock when a transaction starts.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+    )
 PORTAL_DEMO = True
 
 # Static files straight from the source folders: no collectstatic needed.

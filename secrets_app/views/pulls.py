@@ -75,7 +75,8 @@ def request_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def progress_context(request: HttpRequest, access_request: AccessRequest) -> dict:
-    pulls = list(access_request.pull_requests.all())
+    # Infra first: it is the one to merge (and apply) first.
+    pulls = sorted(access_request.pull_requests.all(), key=lambda p: p.repository != "infra")
     runs = list(access_request.task_runs.all()[:5])
     user = request.user
     return {

@@ -56,6 +56,8 @@ class Command(BaseCommand):
                 user.groups.add(approvers)
         for values in DEMO_CLUSTERS:
             Cluster.objects.update_or_create(name=values["name"], defaults=values)
+        if options["verbosity"] < 1:
+            return
         self.stdout.write("\nDemo users (log in at http://127.0.0.1:8000/):")
         for username, password, _approver, _admin, role in DEMO_USERS:
             self.stdout.write(f"  {username:<6} / {password:<16} {role}")

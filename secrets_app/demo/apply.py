@@ -1,0 +1,32 @@
+"""The demo's stand-in for `terraform apply`: when a binding becomes active
+(both pull requests merged), create its IAM role and policy in the demo AWS,
+as the infra repository's pipeline would, so that verification has something
+real to check."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+
+from secrets_app.demo.aws import apply_binding_iam
+from secrets_app.models import Binding
+from secrets_app.rendering import BindingNames, permissions_policy, trust_policy
+from secrets_app.specs import spec_for_request
+
+log = logging.getLogger(__name__)
+
+
+def apply_infra_for_binding(binding_id: int) -> None:
+    binding = Binding.objects.select_related("request").get(pk=binding_id)
+    if binding.request is None or not settings.AWS_ENDPOINT_URL:
+        return
+    spec = spec_for_request(binding.request)
+    names = BindingNames.from_spec(spec)
+    apply_binding_iam(
+        settings.AWS_ENDPOINT_URL,
+        role_name=names.role_name,
+        trust=trust_policy(spec, names),
+        permissions=permissions_policy(spec),
+    )
+    log.info("demo: applied the infra change for %s (role %s)", binding, names.role_name)

@@ -1,0 +1,80 @@
+"""Demo clusters: loopback fake Kubernetes APIs. ``sandbox-eu`` is a
+generated cluster with a binding in each health state the catalogue knows;
+``janus-dev`` starts empty, as a fresh cluster would before its first merge."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from fakes.cluster_gen import ACCOUNT, REGION, generate_cluster
+from fakes.kube_api import FakeKubeApi
+from secrets_app.models import Binding, BindingSecret, BindingSource, Cluster
+
+# One of each state the demo should show, then some healthy ones.
+SANDBOX_MODES = [
+    "healthy",
+    "catalogue:2",  # AccessDenied on AssumeRoleWithWebIdentity
+    "missing_annotation",
+    "catalogue:4",  # KMS
+    "wrong_class",
+    "pending",
+    "degraded",
+    "catalogue:3",
+    "catalogue:13",
+    "healthy",
+    "healthy",
+    "healthy",
+]
+
+SANDBOX = {
+    "name": "sandbox-eu",
+    "environment": "staging",
+    "aws_account_id": ACCOUNT,
+    "region": REGION,
+    "oidc_issuer": "oidc.eks.eu-west-1.amazonaws.com/id/5A4DB0XDEMO0000000000000000000EU",
+    "required_approvals": 1,
+    "repo_backend": "local",
+}
+
+
+def start_fake(objects: list[dict] | None = None) -> FakeKubeApi:
+    fake = FakeKubeApi().start()
+    if objects:
+        fake.add_many(objects)
+    return fake
+
+
+@transaction.atomic
+def seed_sandbox(url: str) -> Cluster:
+    """The sandbox cluster and its (imported) bindings, matching the fake."""
+    cluster, _ = Cluster.objects.update_or_create(
+        name=SANDBOX["name"], defaults={**SANDBOX, "kube_api_url": url}
+    )
+    if cluster.bindings.exists():
+        return cluster
+    generated = sandbox_objects()[1]
+    for target in generated.targets:
+        binding = Binding.objects.create(
+            cluster=cluster,
+            namespace=target.namespace,
+            service=target.workload_name,
+            service_account=target.service_account,
+            secret_provider_class=target.secret_provider_class,
+            role_arn=target.role_arn,
+            workload_kind=target.workload_kind,
+            workload_name=target.workload_name,
+            synced_secret_names=list(target.synced_secret_names),
+            source=BindingSource.IMPORTED,
+        )
+        BindingSecret.objects.bulk_create(
+            BindingSecret(binding=binding, arn=arn, name=arn.split(":secret:")[1], alias="db")
+            for arn in target.secret_ids
+        )
+    return cluster
+
+
+def sandbox_objects():
+    generated = generate_cluster(
+        pods=60, bindings=len(SANDBOX_MODES), mix=SANDBOX_MODES, seed=7, plain_pod_fraction=0.1
+    )
+    return generated.objects, generated
