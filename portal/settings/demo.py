@@ -17,6 +17,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         {"timeout": 30, "transaction_mode": "IMMEDIATE"}
     )
 PORTAL_DEMO = True
+# Where the demo keeps its git repositories and beat schedule.
+PORTAL_DEMO_DIR = env.path("PORTAL_DEMO_DIR", default=BASE_DIR / "var" / "demo")
 
 # Static files straight from the source folders: no collectstatic needed.
 STATIC_ROOT = None

@@ -41,7 +41,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not getattr(settings, "PORTAL_DEMO", False):
             raise CommandError("run_demo only runs with the demo settings (portal.settings.demo).")
-        state_dir = Path(settings.BASE_DIR) / "var" / "demo"
+        state_dir = Path(settings.PORTAL_DEMO_DIR)
         if not options["keep"]:
             self._reset(state_dir)
         call_command("migrate", interactive=False, verbosity=0)
@@ -106,7 +106,7 @@ class Command(BaseCommand):
         env.setdefault("HEALTH_SWEEP_MINUTES", "1")
         command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--beat"]
         command += ["--pool", "solo", "--loglevel", "WARNING", "--schedule"]
-        command += [str(Path(settings.BASE_DIR) / "var" / "demo" / "celerybeat-schedule")]
+        command += [str(Path(settings.PORTAL_DEMO_DIR) / "celerybeat-schedule")]
         # Our own interpreter and arguments: nothing here comes from input.
         return subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)  # noqa: S603
 
