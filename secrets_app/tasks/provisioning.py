@@ -68,7 +68,12 @@ def open_pull_requests(self, request_id: int) -> str:
 
 
 def enqueue_open_pull_requests(request_id: int) -> None:
-    open_pull_requests.delay(request_id)
+    try:
+        open_pull_requests.delay(request_id)
+    except Exception as error:  # the broker's errors vary by transport
+        # The approval has committed; the sweeper enqueues it once the
+        # broker is back (requeue_stuck_requests).
+        log.warning("could not enqueue the pull requests of request %s: %s", request_id, error)
 
 
 # Enqueued only once the approval has committed (the workflow runs hooks on commit).
