@@ -1,6 +1,4 @@
 """Celery tasks, one module per capability; importing them here lets
-``autodiscover_tasks`` find them all."""
+``autodiscover_tasks`` find them all (and registers their workflow hooks)."""
 
-from . import provisioning  # noqa: F401
-from . import health  # noqa: F401
-from . import verification  # noqa: F401
+from . import health, provisioning, verification  # noqa: F401

@@ -1,0 +1,126 @@
+"""Mount health tasks: thin wrappers around ``secrets_app.health.service``."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import redis
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+from redis.exceptions import LockError
+from redis.lock import Lock
+
+from secrets_app.health import service
+from secrets_app.integrations.errors import RetryableError
+from secrets_app.models import Cluster, TaskRun
+
+log = logging.getLogger(__name__)
+
+KIND = "health_sweep"
+MAX_RETRIES = 3
+RETRY_BASE_SECONDS = 10
+# Retries must land well inside the next periodic sweep, which would redo the work.
+RETRY_CAP_SECONDS = 120
+
+
+def lock_seconds() -> int:
+    """How long a sweep may hold its cluster's lock: a sweep is bounded by its
+    interval (the next one would start anyway), plus a margin for the writes."""
+    return settings.HEALTH_SWEEP_MINUTES * 60 + 60
+
+
+def sweep_lock(cluster_id: int) -> Lock:
+    """The Redis lock that keeps two sweeps of one cluster from overlapping."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    return client.lock(f"portal:health-sweep:{cluster_id}", timeout=lock_seconds(), blocking=False)
+
+
+@shared_task(bind=True, name="secrets_app.tasks.health.sweep_cluster_task", max_retries=MAX_RETRIES)
+def sweep_cluster_task(self, cluster_id: int) -> str:
+    """Sweep one cluster unless a sweep of it is already running ("skipped")."""
+    attempt = self.request.retries + 1
+    lock = sweep_lock(cluster_id)
+    if not lock.acquire(blocking=False):
+        TaskRun.objects.create(
+            kind=KIND,
+            cluster_id=cluster_id,
+            task_id=self.request.id or "",
+            attempt=attempt,
+            outcome=TaskRun.Outcome.SUCCEEDED,
+            detail={"skipped": "another sweep of this cluster is running"},
+            finished_at=timezone.now(),
+        )
+        return "skipped"
+    run = TaskRun.objects.create(
+        kind=KIND, cluster_id=cluster_id, task_id=self.request.id or "", attempt=attempt
+    )
+    failure: RetryableError | None = None
+    try:
+        sweep = service.sweep_cluster(cluster_id, raise_retryable=True)
+    except RetryableError as error:
+        failure = error
+    except Exception as error:
+        _finish(run, TaskRun.Outcome.FAILED, f"{type(error).__name__}: {error}")
+        raise
+    finally:
+        # Released before any retry: an eager retry runs inside self.retry().
+        _release(lock)
+    if failure is not None:
+        retry = attempt <= MAX_RETRIES
+        _finish(run, TaskRun.Outcome.RETRYING if retry else TaskRun.Outcome.FAILED, str(failure))
+        if not retry:
+            return "failed"
+        countdown = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+        raise self.retry(exc=failure, countdown=countdown)
+    if sweep is None:
+        _finish(run, TaskRun.Outcome.FAILED, "cluster no longer exists")
+        return "gone"
+    outcome = TaskRun.Outcome.SUCCEEDED if sweep.ok else TaskRun.Outcome.FAILED
+    _finish(run, outcome, sweep.error, {"sweep": sweep.pk, "counts": sweep.counts})
+    return "ok" if sweep.ok else "failed"
+
+
+@shared_task(name="secrets_app.tasks.health.sweep_all_clusters")
+def sweep_all_clusters() -> int:
+    """Enqueue one sweep per active cluster that has live bindings."""
+    ids = (
+        Cluster.objects.filter(active=True, bindings__state__in=service.LIVE_STATES)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    count = 0
+    for cluster_id in ids:
+        # A queued sweep older than one interval is superseded by the next round.
+        sweep_cluster_task.apply_async((cluster_id,), expires=settings.HEALTH_SWEEP_MINUTES * 60)
+        count += 1
+    return count
+
+
+@shared_task(name="secrets_app.tasks.health.prune_health_snapshots")
+def prune_health_snapshots() -> dict[str, int]:
+    """Delete health history older than HEALTH_RETENTION_DAYS.
+
+    Each binding's latest snapshot is kept however old: it is what the binding
+    page shows (as stale) for a cluster that has been unreachable for long.
+    """
+    cutoff = timezone.now() - timedelta(days=settings.HEALTH_RETENTION_DAYS)
+    return service.prune_history(cutoff, task_kind=KIND)
+
+
+def _finish(run: TaskRun, outcome: str, error: str = "", detail: dict | None = None) -> None:
+    run.outcome = outcome
+    run.error = error[:4000]
+    run.detail = detail or {}
+    run.finished_at = timezone.now()
+    run.save(update_fields=["outcome", "error", "detail", "finished_at"])
+
+
+def _release(lock: Lock) -> None:
+    try:
+        lock.release()
+    except LockError:
+        # The lock expired under a sweep that overran its interval; another
+        # sweep may hold it now, and it is not ours to release.
+        log.warning("health sweep lock %s expired before release", lock.name)

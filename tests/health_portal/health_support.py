@@ -1,0 +1,70 @@
+"""Helpers of the mount-health portal tests: bindings from generated targets,
+the request budget of a sweep."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from fakes.cluster_gen import GeneratedCluster, generate_cluster
+from fakes.kube_api import FakeKubeApi
+from secrets_app.health.collector import DEFAULT_EVENT_REASONS, MANAGED_SELECTOR
+from secrets_app.health.types import BindingTarget
+from secrets_app.models import Binding, BindingSecret, BindingSource, Cluster
+
+
+def make_bindings(cluster: Cluster, targets: list[BindingTarget]) -> dict[int | str, Binding]:
+    """Binding + BindingSecret rows for generated targets: target id -> Binding."""
+    rows = Binding.objects.bulk_create(
+        [
+            Binding(
+                cluster=cluster,
+                namespace=t.namespace,
+                service=t.workload_name,
+                service_account=t.service_account,
+                secret_provider_class=t.secret_provider_class,
+                role_arn=t.role_arn,
+                workload_kind=t.workload_kind,
+                workload_name=t.workload_name,
+                synced_secret_names=list(t.synced_secret_names),
+                source=BindingSource.IMPORTED,
+            )
+            for t in targets
+        ]
+    )
+    BindingSecret.objects.bulk_create(
+        [
+            BindingSecret(binding=b, arn=arn, name=arn.split(":secret:")[1], alias="db-password")
+            for t, b in zip(targets, rows, strict=True)
+            for arn in t.secret_ids
+        ]
+    )
+    return {t.id: b for t, b in zip(targets, rows, strict=True)}
+
+
+def load_cluster(fake: FakeKubeApi, cluster: Cluster, **gen) -> tuple[GeneratedCluster, dict]:
+    """Generate a cluster, serve it from ``fake`` and create matching bindings."""
+    generated = generate_cluster(**gen)
+    fake.add_many(generated.objects)
+    return generated, make_bindings(cluster, generated.targets)
+
+
+def expected_requests(objects: list[dict], page_size: int = 500) -> int:
+    """sum over kinds of ceil(n / page_size), an empty kind costing one request."""
+    n = Counter(o["kind"] for o in objects)
+    events = Counter(o["reason"] for o in objects if o["kind"] == "Event")
+    label = MANAGED_SELECTOR.split("=")[0]
+    synced = sum(
+        1
+        for o in objects
+        if o["kind"] == "Secret" and (o["metadata"].get("labels") or {}).get(label) == "true"
+    )
+    sizes = [
+        n["Pod"],
+        n["SecretProviderClassPodStatus"],
+        n["SecretProviderClass"],
+        n["ServiceAccount"],
+        *(events[r] for r in DEFAULT_EVENT_REASONS),
+        synced,
+    ]
+    return sum(max(1, math.ceil(size / page_size)) for size in sizes)
