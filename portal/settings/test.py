@@ -13,6 +13,8 @@ DATABASES = database("postgres://postgres@127.0.0.1:5432/portal")
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
+# No AWS lookups from the request form unless a test turns them on.
+PORTAL_AWS_LOOKUP = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -221,6 +221,13 @@ class SecretGrantForm(forms.Form):
             raise ValidationError(str(error)) from None
         return value
 
+    def use_resolved_secret(self, arn: str) -> None:
+        """Take the full ARN that AWS resolved a name or partial ARN to. A
+        plain name forces ``any_suffix`` in ``grant_data``; a resolved ARN
+        does not, so the grant follows the requester's choice."""
+        self.secret_ref = naming.parse_secret_ref(arn)
+        self.cleaned_data["secret"] = arn
+
     def clean_kms_key_arn(self) -> str:
         value = self.cleaned_data.get("kms_key_arn", "").strip()
         if value:

@@ -1,0 +1,33 @@
+"""The portal's AWS services: secret lookup for the request form, cluster
+registration from EKS, and post-merge verification of bindings.
+
+Django lives here, botocore does not: every AWS call goes through
+``integrations.aws.AwsAdapter`` (metadata only; it refuses to read values).
+"""
+
+from secrets_app.aws_portal.clients import adapter_for
+from secrets_app.aws_portal.clusters import (
+    ClusterReport,
+    cluster_fill_oidc_issuer,
+    cluster_refresh_from_aws,
+)
+from secrets_app.aws_portal.lookup import lookup_secrets, search_secrets
+from secrets_app.aws_portal.verify import (
+    expected_binding,
+    verify_binding_now,
+    verify_run_finish,
+    verify_run_start,
+)
+
+__all__ = [
+    "ClusterReport",
+    "adapter_for",
+    "cluster_fill_oidc_issuer",
+    "cluster_refresh_from_aws",
+    "expected_binding",
+    "lookup_secrets",
+    "search_secrets",
+    "verify_binding_now",
+    "verify_run_finish",
+    "verify_run_start",
+]

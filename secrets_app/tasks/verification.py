@@ -1,0 +1,51 @@
+"""Post-merge verification as a Celery task. Thin: takes a binding id,
+records its run, calls the service, retries what AWS may answer later."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from secrets_app import workflow
+from secrets_app.aws_portal import verify_binding_now, verify_run_finish, verify_run_start
+from secrets_app.integrations.errors import RetryableError
+from secrets_app.integrations.repos import RetryPolicy
+from secrets_app.models import Binding, TaskRun
+
+
+def retry_policy() -> RetryPolicy:
+    """Capped exponential backoff with jitter, from the portal's task retry
+    settings; after the last retry the outage is stored as the result."""
+    return RetryPolicy(
+        base=settings.PORTAL_TASK_RETRY_BASE,
+        cap=settings.PORTAL_TASK_RETRY_CAP,
+        max_attempts=settings.PORTAL_TASK_MAX_ATTEMPTS,
+    )
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def verify_binding_task(self, binding_id: int) -> str:
+    attempt = self.request.retries + 1
+    run = verify_run_start(binding_id, task_id=self.request.id or "", attempt=attempt)
+    policy = retry_policy()
+    more = attempt <= policy.max_attempts
+    try:
+        result = verify_binding_now(binding_id, raise_retryable=more)
+    except Binding.DoesNotExist:
+        verify_run_finish(run, TaskRun.Outcome.FAILED, error=f"binding {binding_id} is gone")
+        return "gone"
+    except RetryableError as error:
+        countdown = policy.delay(attempt, error)
+        verify_run_finish(run, TaskRun.Outcome.RETRYING, error=str(error), retry_in=countdown)
+        raise self.retry(exc=error, countdown=countdown) from None
+    outcome = TaskRun.Outcome.FAILED if result.error else TaskRun.Outcome.SUCCEEDED
+    verify_run_finish(run, outcome, error=result.error, verification_id=result.pk, ok=result.ok)
+    return "ok" if result.ok else "problems"
+
+
+def enqueue_verification(binding_id: int) -> None:
+    verify_binding_task.delay(binding_id)
+
+
+# The workflow calls this after a binding's activation commits.
+workflow.on_binding_activated(enqueue_verification)

@@ -1,0 +1,38 @@
+"""AWS pages: the secret picker of the request form and "verify now" on a
+binding. Thin: services look things up, tasks do the work."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from secrets_app.aws_portal import search_secrets
+from secrets_app.aws_portal.lookup import picker_query
+from secrets_app.models import Binding, Cluster
+from secrets_app.tasks.verification import verify_binding_task
+
+
+@require_GET
+def secret_picker(request: HttpRequest) -> HttpResponse:
+    """Options for the secret field's <datalist>: names starting with what
+    was typed, in the chosen cluster's account and region (ListSecrets)."""
+    raw = request.GET.get("cluster", "")
+    cluster = Cluster.objects.filter(pk=raw, active=True).first() if raw.isdigit() else None
+    query = picker_query(request.GET).strip()
+    found, error = [], ""
+    if cluster is not None and query:
+        found, error = search_secrets(cluster, query)
+    context = {"cluster": cluster, "query": query, "secrets": found, "error": error}
+    return render(request, "secrets_app/_secret_picker.html", context)
+
+
+@require_POST
+def binding_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    binding = get_object_or_404(Binding, pk=pk)
+    # After commit: a worker must never look for a binding it cannot see yet.
+    transaction.on_commit(lambda: verify_binding_task.delay(binding.pk))
+    messages.info(request, "Verification against AWS is queued; reload in a moment.")
+    return redirect(binding)
