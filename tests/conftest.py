@@ -1,7 +1,16 @@
+import os
+
 import pytest
 from django.contrib.auth.models import Group
 
 from tests.factories import ClusterFactory, UserFactory
+
+# boto3's default credential chain would ask the instance metadata service
+# (a link-local address) when no keys are set: keep every test on loopback.
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-west-2")
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
 
 @pytest.fixture

@@ -25,3 +25,10 @@ STORAGES = {
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Nothing in the tests may leave loopback: services a test does not stand up
+# point at a closed local port (connection refused at once), and tests that
+# need AWS or GitHub point these at their loopback fakes.
+CLOSED_LOOPBACK = "http://127.0.0.1:9"
+AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default=CLOSED_LOOPBACK)
+GITHUB_API_URL = CLOSED_LOOPBACK + "/api/v3"
