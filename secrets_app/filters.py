@@ -1,7 +1,17 @@
 import django_filters
 from django.db.models import Q
 
-from secrets_app.models import AccessRequest, Cluster, RequestState
+from secrets_app.models import (
+    AccessRequest,
+    Binding,
+    BindingSecret,
+    BindingSource,
+    BindingState,
+    Cluster,
+    Environment,
+    HealthStatus,
+    RequestState,
+)
 
 
 class RequestFilter(django_filters.FilterSet):
@@ -26,3 +36,64 @@ class RequestFilter(django_filters.FilterSet):
             | Q(secrets__secret__icontains=value)
             | Q(secrets__alias__icontains=value)
         ).distinct()
+
+
+class BindingFilter(django_filters.FilterSet):
+    """Filters of the bindings inventory (the page, its CSV export, the API)."""
+
+    q = django_filters.CharFilter(method="search", label="Search")
+    cluster = django_filters.ModelChoiceFilter(
+        queryset=Cluster.objects.all(), empty_label="Any cluster"
+    )
+    environment = django_filters.ChoiceFilter(
+        field_name="cluster__environment", choices=Environment.choices, empty_label="Any env"
+    )
+    namespace = django_filters.CharFilter(lookup_expr="exact")
+    service = django_filters.CharFilter(lookup_expr="icontains")
+    secret = django_filters.CharFilter(method="by_secret", label="Secret ARN or name")
+    requester = django_filters.CharFilter(
+        field_name="request__requester__username", lookup_expr="exact", label="Requester"
+    )
+    state = django_filters.ChoiceFilter(choices=BindingState.choices, empty_label="Any state")
+    health_status = django_filters.ChoiceFilter(
+        choices=HealthStatus.choices, empty_label="Any health", label="Health"
+    )
+    source = django_filters.ChoiceFilter(choices=BindingSource.choices, empty_label="Any source")
+
+    class Meta:
+        model = Binding
+        fields = [
+            "q",
+            "cluster",
+            "environment",
+            "namespace",
+            "service",
+            "secret",
+            "requester",
+            "state",
+            "health_status",
+            "source",
+        ]
+
+    def search(self, queryset, name, value):
+        value = value.strip()[:200]
+        if not value:
+            return queryset
+        matching_secrets = BindingSecret.objects.filter(
+            Q(name__icontains=value) | Q(arn__icontains=value)
+        ).values("binding_id")
+        return queryset.filter(
+            Q(service__icontains=value)
+            | Q(namespace__icontains=value)
+            | Q(service_account__icontains=value)
+            | Q(role_arn__icontains=value)
+            | Q(pk__in=matching_secrets)
+        )
+
+    def by_secret(self, queryset, name, value):
+        value = value.strip()[:2048]
+        if not value:
+            return queryset
+        return queryset.filter(
+            pk__in=BindingSecret.objects.filter(Q(arn=value) | Q(name=value)).values("binding_id")
+        )

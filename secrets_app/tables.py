@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
-from secrets_app.models import AccessRequest
+from secrets_app.models import AccessRequest, Binding
 
 
 class StateColumn(tables.Column):
@@ -58,3 +58,41 @@ class ApprovalQueueTable(tables.Table):
 
     def render_submitted_at(self, value):
         return format_html('<time datetime="{}">{}</time>', value.isoformat(), timesince(value))
+
+
+class BindingTable(tables.Table):
+    service = tables.Column(linkify=True)
+    cluster = tables.Column(accessor="cluster__name", verbose_name="Cluster")
+    namespace = tables.Column()
+    service_account = tables.Column(verbose_name="ServiceAccount")
+    secret_count = tables.Column(verbose_name="Secrets", orderable=False)
+    source = tables.Column()
+    state = tables.Column()
+    health_status = tables.Column(verbose_name="Health")
+
+    class Meta:
+        model = Binding
+        fields = (
+            "service",
+            "cluster",
+            "namespace",
+            "service_account",
+            "secret_count",
+            "source",
+            "state",
+            "health_status",
+        )
+        attrs = {"class": "table"}
+        empty_text = "No bindings match."
+
+    def render_health_status(self, value, record):
+        return format_html(
+            '<span class="badge health-{}">{}</span>',
+            record.health_status,
+            record.get_health_status_display(),
+        )
+
+    def render_state(self, value, record):
+        return format_html(
+            '<span class="badge state-{}">{}</span>', record.state, record.get_state_display()
+        )

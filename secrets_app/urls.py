@@ -1,12 +1,15 @@
 from django.urls import path
 
+from secrets_app.observability import health as readiness
+from secrets_app.observability import metrics
 from secrets_app.views import approvals, aws, bindings, home, pulls, requests
 from secrets_app.views import health as health_views
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", home.healthz, name="healthz"),
-    path("readyz", home.readyz, name="readyz"),
+    path("readyz", readiness.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("requests/", requests.MyRequestsView.as_view(), name="request-list"),
     path("requests/new/", requests.request_create, name="request-create"),
     path("requests/new/secret-form/", requests.request_secret_form, name="request-secret-form"),
@@ -21,6 +24,8 @@ urlpatterns = [
     path("pulls/<int:pk>/merge/", pulls.pull_request_merge, name="pull-request-merge"),
     path("webhooks/github", pulls.github_webhook, name="github-webhook"),
     path("approvals/", approvals.ApprovalQueueView.as_view(), name="approval-queue"),
+    path("bindings/", bindings.BindingListView.as_view(), name="binding-list"),
+    path("bindings/export.csv", bindings.binding_export, name="binding-export"),
     path("bindings/<int:pk>/", bindings.binding_detail, name="binding-detail"),
     path("bindings/<int:pk>/verify/", aws.binding_verify, name="binding-verify"),
     path("aws/secrets/", aws.secret_picker, name="aws-secret-picker"),

@@ -1,0 +1,118 @@
+"""The bindings inventory: filters, search, CSV export and a constant number
+of queries however many bindings there are."""
+
+import csv
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from secrets_app.models import Binding, BindingSecret
+from tests.factories import ClusterFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def make_bindings(cluster, count, *, prefix="svc", health="healthy"):
+    bindings = Binding.objects.bulk_create(
+        Binding(
+            cluster=cluster,
+            namespace=f"team-{i % 7}",
+            service=f"{prefix}-{i}",
+            service_account=f"{prefix}-{i}-secrets",
+            secret_provider_class=f"{prefix}-{i}-secrets",
+            role_arn=f"arn:aws:iam::{cluster.aws_account_id}:role/{prefix}-{i}",
+            workload_name=f"{prefix}-{i}",
+            health_status=health,
+        )
+        for i in range(count)
+    )
+    BindingSecret.objects.bulk_create(
+        BindingSecret(
+            binding=b,
+            arn=f"arn:aws:secretsmanager:us-west-2:287796791794:secret:{b.service}/db-AbCdEf",
+            name=f"{b.service}/db",
+            alias="db",
+        )
+        for b in bindings
+    )
+    return bindings
+
+
+@pytest.fixture
+def engineer(requester):
+    client = Client()
+    client.force_login(requester)
+    return client
+
+
+def listed(response):
+    return [row.record.service for row in response.context["table"].page.object_list]
+
+
+def test_filters_narrow_the_list(engineer):
+    dev, prod = ClusterFactory(name="dev"), ClusterFactory(name="prod", environment="prod")
+    make_bindings(dev, 5)
+    make_bindings(prod, 3, prefix="pay", health="failing")
+    url = reverse("binding-list")
+    assert len(listed(engineer.get(url))) == 8
+    assert sorted(listed(engineer.get(url, {"cluster": prod.pk}))) == ["pay-0", "pay-1", "pay-2"]
+    assert len(listed(engineer.get(url, {"environment": "prod"}))) == 3
+    assert len(listed(engineer.get(url, {"health_status": "failing"}))) == 3
+    assert listed(engineer.get(url, {"namespace": "team-1", "cluster": dev.pk})) == ["svc-1"]
+    secret = "arn:aws:secretsmanager:us-west-2:287796791794:secret:svc-2/db-AbCdEf"
+    assert listed(engineer.get(url, {"secret": secret})) == ["svc-2"]
+    assert listed(engineer.get(url, {"secret": "pay-1/db"})) == ["pay-1"]
+    assert listed(engineer.get(url, {"q": "pay-2"})) == ["pay-2"]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "'; DROP TABLE secrets_app_binding; --",
+        "<script>alert(1)</script>",
+        "%",
+        "_",
+        "\\",
+        "x" * 5000,
+    ],
+)
+def test_hostile_search_and_filters_are_harmless(engineer, hostile):
+    make_bindings(ClusterFactory(), 2)
+    url = reverse("binding-list")
+    for params in (
+        {"q": hostile},
+        {"secret": hostile},
+        {"namespace": hostile},
+        {"cluster": hostile},
+    ):
+        response = engineer.get(url, params)
+        assert response.status_code == 200
+        assert "<script>alert(1)</script>" not in response.content.decode()
+    assert Binding.objects.count() == 2
+
+
+def test_csv_export_follows_the_filters_and_defuses_formulas(engineer):
+    cluster = ClusterFactory()
+    make_bindings(cluster, 3)
+    Binding.objects.filter(service="svc-0").update(service="=HYPERLINK(1)")
+    response = engineer.get(reverse("binding-export"), {"namespace": "team-0"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][0] == "cluster" and len(rows) == 2
+    assert rows[1][3] == "'=HYPERLINK(1)"
+    assert rows[1][-1].endswith("/db-AbCdEf")
+
+
+def test_the_list_costs_the_same_queries_for_ten_thousand_bindings(
+    engineer, django_assert_max_num_queries
+):
+    cluster = ClusterFactory()
+    make_bindings(cluster, 20)
+    with django_assert_max_num_queries(6) as small:
+        engineer.get(reverse("binding-list"))
+    make_bindings(cluster, 10_000, prefix="bulk")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = engineer.get(reverse("binding-list"), {"sort": "-service", "page": 3})
+    assert response.status_code == 200
