@@ -1,0 +1,116 @@
+"""The whole journey in a real browser: a requester files a request with two
+secrets and previews it; an approver approves; the pull requests appear in
+the local git repositories and are merged; the binding shows in the
+inventory; the dashboard shows its health, and its diagnosis. A screenshot
+of each step goes to test-artifacts/browser/."""
+
+import re
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from playwright.sync_api import expect
+
+from fakes.kube_api import FakeKubeApi
+from portal.celery import app as celery_app
+from secrets_app.integrations.localgit import init_demo_repository
+from tests.factories import ClusterFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct horse battery staple"
+DB_ARN = "arn:aws:secretsmanager:us-west-2:287796791794:secret:dcp-db-password-QWYC1r"
+API_ARN = "arn:aws:secretsmanager:us-west-2:287796791794:secret:api-key-AbC123"
+
+
+@pytest.fixture
+def world(settings, tmp_path, approver_group):
+    settings.LOCAL_REPOS_DIR = tmp_path
+    settings.PORTAL_TASK_RETRY_BASE = 0.05
+    settings.PORTAL_TASK_RETRY_CAP = 0.2
+    for name in ("infra", "deploy"):
+        init_demo_repository(tmp_path / f"{name}.git", base="main")
+    UserFactory(username="alice")
+    UserFactory(username="pat").groups.add(approver_group)
+    with FakeKubeApi() as cluster_api:
+        ClusterFactory(name="janus-dev", repo_backend="local", kube_api_url=cluster_api.url)
+        celery_app.control.purge()
+        with start_worker(celery_app, pool="solo", perform_ping_check=False):
+            yield
+
+
+def log_in(page, live_server, username):
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_request_to_healthy_dashboard(page, live_server, world, shots):
+    page.set_default_timeout(20_000)
+
+    # The requester files a request with two secrets and sees the preview.
+    log_in(page, live_server, "alice")
+    page.get_by_role("navigation").get_by_role("link", name="New request").click()
+    expect(page.get_by_role("heading", name="Request secret access")).to_be_visible()
+    page.get_by_label("Cluster").select_option(label="janus-dev")
+    page.get_by_label(re.compile(r"^Service\s*\*?$")).fill("data-access-service")
+    page.get_by_label("Namespace").fill("deploy")
+    page.get_by_label("Containers").fill("app")
+    page.get_by_label("Justification").fill("Reads the RDS password and the API key.")
+    page.locator("#id_secrets-0-secret").fill(DB_ARN)
+    page.locator("#id_secrets-0-sync_secret_name").fill("dcp-db-password")
+    page.locator("#id_secrets-0-sync_keys").fill("rds_password as DB_PASSWORD")
+    page.get_by_role("link", name="Add another secret").click()
+    page.locator("#id_secrets-1-secret").fill(API_ARN)
+    page.get_by_role("button", name="Preview files").click()
+    expect(page.get_by_role("heading", name="Files the pull requests will carry")).to_be_visible()
+    expect(page.locator("summary", has_text="secretproviderclass.yaml")).to_be_visible()
+    shots(page, "request-preview")
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.get_by_text("Pending approval")).to_be_visible()
+    request_url = page.url
+    shots(page, "request-submitted")
+
+    # An approver approves from the queue.
+    log_in(page, live_server, "pat")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Approvals").click()
+    page.get_by_role("link", name="data-access-service").click()
+    page.get_by_label("Comment (optional)").fill("Matches the guide.")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("Your approval is recorded.")).to_be_visible()
+
+    # The worker opens both pull requests; the progress panel polls for them.
+    merge = page.get_by_role("button", name="Merge (local demo)")
+    expect(merge).to_have_count(2, timeout=30_000)
+    shots(page, "pull-requests-open")
+    merge.first.click()
+    page.get_by_role("button", name="Merge (local demo)").click()
+    expect(page.locator(".badge", has_text="Active")).to_be_visible()
+    shots(page, "request-active")
+
+    # The binding is in the inventory.
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Bindings").click()
+    expect(page.get_by_role("heading", name="Bindings")).to_be_visible()
+    expect(page.get_by_role("link", name="data-access-service")).to_be_visible()
+    shots(page, "inventory")
+
+    # The dashboard shows its health once the cluster is swept; nothing is
+    # deployed in the fake cluster yet, so the mount fails with a diagnosis.
+    nav.get_by_role("link", name="Health").click()
+    page.get_by_role("link", name="janus-dev").click()
+    page.get_by_role("button", name="Refresh now").click()
+    for _ in range(60):
+        if page.locator(".badge", has_text=re.compile("Failing|Pending")).count():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(page.locator(".badge", has_text=re.compile("Failing|Pending")).first).to_be_visible()
+    shots(page, "health-dashboard")
+    page.get_by_role("link", name="data-access-service").first.click()
+    expect(page.get_by_role("heading", name="Mount health")).to_be_visible()
+    expect(page.get_by_text(re.compile("ServiceAccount", re.I)).first).to_be_visible()
+    expect(page.get_by_text("Fix:").first).to_be_visible()
+    shots(page, "binding-diagnosis")
+    assert request_url.startswith(live_server.url)
