@@ -27,3 +27,4 @@ class SecretsAppConfig(AppConfig):
         # Tasks register their workflow hooks (enqueue on approval, verify on
         # activation) at import; web processes must have them too.
         from secrets_app import tasks  # noqa: F401
+        from secrets_app.observability import tasks as _observability  # noqa: F401

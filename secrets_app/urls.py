@@ -31,9 +31,7 @@ urlpatterns = [
     path("aws/secrets/", aws.secret_picker, name="aws-secret-picker"),
     path("health/", health_views.health_overview, name="health-overview"),
     path("health/clusters/<str:name>/", health_views.health_cluster, name="health-cluster"),
-    path(
-        "health/clusters/<str:name>/refresh/", health_views.health_refresh, name="health-refresh"
-    ),
+    path("health/clusters/<str:name>/refresh/", health_views.health_refresh, name="health-refresh"),
     path(
         "health/clusters/<str:name>/<str:namespace>/",
         health_views.health_namespace,

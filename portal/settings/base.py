@@ -50,10 +50,15 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "secrets_app",
 ]
 
 MIDDLEWARE = [
+    # First, so every response (redirects, 404s, errors) gets a request id
+    # and is counted in the metrics.
+    "secrets_app.observability.middleware.RequestIdMiddleware",
+    "secrets_app.observability.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -231,15 +236,62 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Secrets Access Portal API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "DESCRIPTION": "Token (`Authorization: Token <key>`, see `manage.py create_api_token`) "
+    "or session authentication; every endpoint needs one.",
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "secrets_app.api.schema.add_unauthorized",
+        "secrets_app.api.schema.close_inputs",
+    ],
+    # Swagger UI from the portal's own static files: the CSP allows no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStateEnum": "secrets_app.models.RequestState",
+        "BindingStateEnum": "secrets_app.models.BindingState",
+        "HealthStatusEnum": "secrets_app.models.HealthStatus",
+    },
 }
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 
+# --- Operations ----------------------------------------------------------------
+# /metrics: public only when METRICS_PUBLIC; otherwise a bearer token or staff.
+METRICS_PUBLIC = env.bool("METRICS_PUBLIC", default=False)
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
+# Celery workers serve their task counters on this port (0: off).
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+# Logs: "plain" lines or one JSON object per line (production's default); both
+# carry the request id and pass the redaction filter, which masks secrets.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+# The worker logs through LOGGING below (request ids, redaction, JSON), not
+# through Celery's own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "secrets_app.observability.logging.RequestIdFilter"},
+        "redact": {"()": "secrets_app.observability.logging.RedactionFilter"},
+    },
+    "formatters": {
+        "plain": {
+            "()": "secrets_app.observability.logging.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+        "json": {"()": "secrets_app.observability.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"werkzeug": {"level": "WARNING"}},
 }

@@ -24,7 +24,11 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Probes and in-cluster scrapes speak plain HTTP to the pod.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# One JSON object per log line unless LOG_FORMAT says otherwise.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -51,6 +55,8 @@ def settings_problems() -> list[str]:
         problems.append("DATABASE_URL must point at PostgreSQL in production.")
     if not REDIS_URL.startswith(("redis://", "rediss://")):
         problems.append("REDIS_URL must be a redis:// or rediss:// URL.")
+    if LOG_FORMAT not in ("json", "plain"):
+        problems.append("LOG_FORMAT must be json or plain.")
     if OIDC_ENABLED:
         for name in (
             "OIDC_RP_CLIENT_ID",

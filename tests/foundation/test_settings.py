@@ -21,7 +21,11 @@ GOOD = {
 
 
 def run_check(env: dict, *args: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in GOOD and not k.startswith("OIDC")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in GOOD and not k.startswith("OIDC") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     clean.update(env, DJANGO_SETTINGS_MODULE="portal.settings.production")
     return subprocess.run(
         [sys.executable, "manage.py", "check", *args],

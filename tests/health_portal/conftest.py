@@ -39,8 +39,10 @@ def web(engineer) -> Client:
 
 @pytest.fixture
 def broker():
-    """The Redis database Celery uses in these tests, emptied after each test."""
+    """The Redis database Celery uses in these tests, emptied before and after
+    each test (other tests may leave messages no worker consumed)."""
     conn = redis.Redis.from_url(settings.REDIS_URL)
+    conn.delete("celery")
     yield conn
     conn.delete("celery")
     for key in conn.scan_iter("portal:health-sweep:*"):

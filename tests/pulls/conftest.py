@@ -68,7 +68,7 @@ def approve(request, approver):
         workflow.request_approve(request_id=request.pk, approver=approver)
 
 
-def wait_for(predicate, *, timeout=30.0, what="condition"):
+def wait_for(predicate, *, timeout=60.0, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
