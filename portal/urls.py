@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("oidc/", include("portal.sso")),
+    path("api/", include("secrets_app.api.urls")),
     path("", include("secrets_app.urls")),
 ]
 

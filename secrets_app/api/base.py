@@ -1,0 +1,68 @@
+"""What every API view shares: token or session authentication past the
+login middleware, JSON only, and errors as ``{"detail", "code"}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import pagination
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView, exception_handler
+
+from secrets_app.workflow import WorkflowError
+
+# "Not allowed" differs from "not now": scripts branch on the status, as the
+# pages do (views/requests.py uses the same table).
+WORKFLOW_STATUS = {"forbidden": 403, "own_request": 403, "not_found": 404}
+
+
+def workflow_status(code: str) -> int:
+    return WORKFLOW_STATUS.get(code, 409)
+
+
+def portal_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus WorkflowError, with a machine-readable ``code``
+    beside every ``detail``."""
+    if isinstance(exc, WorkflowError):
+        return Response({"detail": exc.message, "code": exc.code}, status=workflow_status(exc.code))
+    response = exception_handler(exc, context)
+    if (
+        response is not None
+        and isinstance(response.data, dict)
+        and set(response.data) == {"detail"}
+    ):
+        detail = response.data["detail"]
+        response.data["code"] = getattr(detail, "code", None) or "error"
+    return response
+
+
+class PortalPagination(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+# Mixed into every API viewset. (A comment, not a docstring: drf-spectacular
+# would show a docstring as every operation's description.)
+# DRF marks its views login_required = False, so LoginRequiredMiddleware lets
+# token clients through to DRF's own IsAuthenticated (401, not a redirect).
+class PortalAPIMixin:
+    parser_classes = [JSONParser]
+    pagination_class = PortalPagination
+
+    def get_exception_handler(self):
+        return portal_exception_handler
+
+
+class NotFoundView(PortalAPIMixin, APIView):
+    """Any other path under /api/: a JSON 404 (401 without credentials),
+    never the site's HTML page."""
+
+    schema = None  # not an operation
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # No handler is defined, so every method lands here, after DRF has
+        # authenticated the request.
+        raise NotFound()

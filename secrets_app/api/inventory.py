@@ -1,0 +1,100 @@
+"""Read-only API of what exists: clusters, bindings and their health. Every
+logged-in user may browse these, as on the pages."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from secrets_app.api.base import PortalAPIMixin
+from secrets_app.api.filters import BindingAPIFilter
+from secrets_app.api.serializers import (
+    BindingSerializer,
+    ClusterSerializer,
+    ErrorSerializer,
+    HealthSnapshotSerializer,
+)
+from secrets_app.models import Binding, BindingSecret, Cluster, HealthSnapshot
+
+_LIST_ERRORS = {
+    400: OpenApiResponse(description="A filter value is invalid."),
+    404: OpenApiResponse(ErrorSerializer, description="No such page."),
+}
+
+
+def binding_queryset() -> QuerySet[Binding]:
+    # A sliced Prefetch is one windowed query for the latest snapshot of
+    # every binding on the page (Django >= 4.2).
+    latest = HealthSnapshot.objects.order_by("-taken_at", "-id")[:1]
+    return (
+        Binding.objects.select_related("cluster")
+        .prefetch_related(
+            Prefetch("secrets", queryset=BindingSecret.objects.order_by("alias", "id")),
+            Prefetch("snapshots", queryset=latest, to_attr="latest"),
+        )
+        .order_by("cluster__name", "namespace", "service_account", "id")
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List clusters", responses={200: ClusterSerializer(many=True), 404: ErrorSerializer}
+    ),
+    retrieve=extend_schema(
+        summary="One cluster", responses={200: ClusterSerializer, 404: ErrorSerializer}
+    ),
+)
+class ClusterViewSet(PortalAPIMixin, viewsets.ReadOnlyModelViewSet):
+    """Registered clusters (read-only; admins register them)."""
+
+    queryset = Cluster.objects.order_by("name")
+    serializer_class = ClusterSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List bindings",
+        description="Filter by cluster name, namespace, service, secret (ARN or name), "
+        "state, health status and source.",
+        responses={200: BindingSerializer(many=True), **_LIST_ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="One binding with its secrets and latest health",
+        responses={200: BindingSerializer, 404: ErrorSerializer},
+    ),
+)
+class BindingViewSet(PortalAPIMixin, viewsets.ReadOnlyModelViewSet):
+    """Bindings: which workload may read which secrets, and their health."""
+
+    queryset = Binding.objects.none()  # for the schema; see get_queryset
+    serializer_class = BindingSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = BindingAPIFilter
+
+    def get_queryset(self) -> QuerySet[Binding]:
+        return binding_queryset()
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    @extend_schema(
+        summary="The binding's latest health snapshot",
+        responses={
+            200: HealthSnapshotSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="No such binding, or no sweep yet."),
+        },
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def health(self, request: Request, pk: str) -> Response:
+        binding = self.get_object()
+        snapshot = binding.latest[0] if binding.latest else None
+        if snapshot is None:
+            raise NotFound("No health sweep has seen this binding yet.", code="no_snapshot")
+        return Response(HealthSnapshotSerializer(snapshot).data)
