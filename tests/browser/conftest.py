@@ -2,10 +2,18 @@
 test server, with a real Celery worker, local git repositories and a fake
 cluster. Never `playwright install`: the browser comes from apt."""
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+# Playwright's sync API leaves an event loop running in the main thread for
+# the rest of the session (its fixtures are session-scoped), and Django then
+# refuses every ORM call there, in these tests, their teardown and the tests
+# after them. The calls are still synchronous and safe: allow them for the
+# test process. (Subprocesses that run Django's deploy checks drop it.)
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
@@ -34,14 +42,6 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
-
-
-@pytest.fixture(autouse=True)
-def allow_orm_beside_playwright(monkeypatch):
-    """Playwright's sync API runs an event loop in this thread; the ORM calls
-    the tests make between page actions are still synchronous and safe. Only
-    for these tests: the setting must never reach anything else."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture
