@@ -1,6 +1,7 @@
 """What exists (or is being made) in a cluster: bindings, the pull requests
 that make them, the task runs that open those, and what the portal last saw."""
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
@@ -50,6 +51,23 @@ class Binding(models.Model):
         max_length=16, choices=HealthStatus, default=HealthStatus.UNKNOWN, db_index=True
     )
     health_checked_at = models.DateTimeField(null=True, blank=True)
+    # Set when the health status turns failing, cleared when it recovers: the
+    # "failing for more than N minutes" notification reads it.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_bindings",
+        help_text="Who is reminded of expiry: the requester, or whoever adopted it.",
+    )
+    expires_on = models.DateField(null=True, blank=True, db_index=True)
+    # What differs between what the portal expects and what the cluster and AWS
+    # have: a list of {"code", "where", "expected", "actual", "message"}.
+    drift = models.JSONField(default=list, blank=True)
+    has_drift = models.BooleanField(null=True, blank=True, db_index=True)
+    drift_checked_at = models.DateTimeField(null=True, blank=True)
     verification_ok = models.BooleanField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -211,3 +229,82 @@ class VerificationResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.binding_id} {'ok' if self.ok else 'problems'}"
+
+
+class ImportCandidate(models.Model):
+    """Something found in a cluster that looks like a binding the portal does
+    not know yet: a ServiceAccount with a role annotation and the AWS
+    SecretProviderClasses and workloads that go with it. Kept for review;
+    found again, it is updated, never duplicated."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ADOPTED = "adopted", "Adopted"
+        DISMISSED = "dismissed", "Dismissed"
+        KNOWN = "known", "Already a binding"
+        GONE = "gone", "No longer in the cluster"
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="import_candidates")
+    namespace = models.CharField(max_length=63)
+    service_account = models.CharField(max_length=253)
+    role_arn = models.CharField(max_length=2048, blank=True)
+    service = models.CharField(max_length=63, blank=True)
+    # [{"name": ..., "objects": [{"arn", "name", "alias"}]}]
+    secret_provider_classes = models.JSONField(default=list, blank=True)
+    # [{"kind": ..., "name": ..., "secret_provider_class": ...}]
+    workloads = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=Status, default=Status.PROPOSED, db_index=True)
+    binding = models.ForeignKey(
+        Binding, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_sources"
+    )
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["cluster__name", "namespace", "service_account"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "namespace", "service_account"],
+                name="one_import_candidate_per_service_account",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cluster_id and self.cluster.name}/{self.namespace}/{self.service_account}"
+
+
+class Notification(models.Model):
+    """One message to send (email or Slack), kept so that a failure is
+    retried and visible, and so that a reminder is sent once: ``key`` is
+    unique per event and recipient."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SLACK = "slack", "Slack"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    key = models.CharField(max_length=255, unique=True)
+    event = models.CharField(max_length=64, db_index=True)
+    channel = models.CharField(max_length=8, choices=Channel)
+    recipients = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    state = models.CharField(max_length=8, choices=State, default=State.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event} by {self.channel} ({self.state})"

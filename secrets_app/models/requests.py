@@ -29,6 +29,11 @@ class RequestState(models.TextChoices):
     REVOKED = "revoked", "Revoked"
 
 
+class RequestKind(models.TextChoices):
+    GRANT = "grant", "Grant access"
+    REVOKE = "revoke", "Revoke access"
+
+
 class WorkloadKind(models.TextChoices):
     DEPLOYMENT = "Deployment", "Deployment"
     STATEFULSET = "StatefulSet", "StatefulSet"
@@ -39,6 +44,18 @@ class AccessRequest(models.Model):
 
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests"
+    )
+    # A revocation is a request too: it goes through the same approval rules,
+    # pull requests and audit trail, and removes what the binding's grant made.
+    kind = models.CharField(
+        max_length=8, choices=RequestKind, default=RequestKind.GRANT, db_index=True
+    )
+    revokes = models.ForeignKey(
+        "secrets_app.Binding",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="revocations",
     )
     cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="requests")
     service = models.CharField(max_length=63, validators=[validate_dns1123_label])
