@@ -154,7 +154,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A message a worker took but never acknowledged (the worker was killed) is
+# delivered again after this many seconds; longer than any task runs.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Periodic jobs; each capability adds its entries below.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
@@ -163,6 +167,9 @@ HEALTH_SWEEP_MINUTES = env.int("HEALTH_SWEEP_MINUTES", default=5)
 HEALTH_RETENTION_DAYS = env.int("HEALTH_RETENTION_DAYS", default=14)
 # A verdict older than this (no successful sweep since) is shown as stale.
 HEALTH_STALE_MINUTES = env.int("HEALTH_STALE_MINUTES", default=3 * HEALTH_SWEEP_MINUTES)
+# Seconds a sweep waits for each answer of a cluster's API before calling
+# it unreachable (per request; pages are retried once).
+HEALTH_KUBE_READ_TIMEOUT = env.float("HEALTH_KUBE_READ_TIMEOUT", default=30.0)
 CELERY_BEAT_SCHEDULE["health-sweep-all-clusters"] = {
     "task": "secrets_app.tasks.health.sweep_all_clusters",
     "schedule": HEALTH_SWEEP_MINUTES * 60,

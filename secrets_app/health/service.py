@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -22,6 +23,7 @@ from secrets_app.health.types import BindingHealth, BindingTarget
 from secrets_app.integrations.errors import IntegrationError, RetryableError
 from secrets_app.integrations.kube import (
     KubeClient,
+    Timeouts,
     connect_host,
     connect_in_cluster,
     connect_kubeconfig,
@@ -70,11 +72,12 @@ def binding_targets(cluster: Cluster | int) -> list[BindingTarget]:
 
 def client_for(cluster: Cluster) -> KubeClient:
     """Explicit API URL (demo, tests) first, then a kubeconfig context, else in-cluster."""
+    timeouts = Timeouts(read=settings.HEALTH_KUBE_READ_TIMEOUT)
     if cluster.kube_api_url:
-        return connect_host(cluster.kube_api_url)
+        return connect_host(cluster.kube_api_url, timeouts=timeouts)
     if cluster.kube_context:
-        return connect_kubeconfig(cluster.kube_context)
-    return connect_in_cluster()
+        return connect_kubeconfig(cluster.kube_context, timeouts=timeouts)
+    return connect_in_cluster(timeouts=timeouts)
 
 
 def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterSweep | None:
