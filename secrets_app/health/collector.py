@@ -36,6 +36,8 @@ ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 DEFAULT_EVENT_REASONS: tuple[str, ...] = ("FailedMount", "FailedToCreateSecret")
 SYNC_FAILURE_REASON = "FailedToCreateSecret"
 _INACTIVE_PHASES = frozenset({"Succeeded", "Failed"})
+#: Names kept per workload of pods without a secrets-store volume (drift shows a few).
+MAX_PLAIN_POD_NAMES = 5
 _VOLUME_IN_MESSAGE = re.compile(r'for volume "([^"]+)"')
 _intern = sys.intern
 
@@ -65,6 +67,18 @@ class MountStatus(msgspec.Struct, frozen=True, gc=False):
 
 class ClassInfo(msgspec.Struct, frozen=True, gc=False):
     use_pod_identity: bool
+    # For drift: the provider and the raw ``objects`` parameter (a YAML string),
+    # parsed later and only for the classes a binding names.
+    provider: str = ""
+    objects: str = ""
+
+
+class PlainPods(msgspec.Struct, gc=False):
+    """Active pods of one workload that mount no secrets-store volume at all:
+    a count and a few names, enough for drift to say the volume is missing."""
+
+    count: int = 0
+    names: list[tuple[str, str]] = msgspec.field(default_factory=list)  # (pod, ServiceAccount)
 
 
 class EventInfo(msgspec.Struct, frozen=True, gc=False):
@@ -80,6 +94,8 @@ class EventInfo(msgspec.Struct, frozen=True, gc=False):
 class ClusterSnapshot:
     pods_by_class: dict[tuple[str, str], list[PodInfo]] = field(default_factory=dict)
     pods_by_workload: dict[tuple[str, str], list[PodInfo]] = field(default_factory=dict)
+    # (namespace, workload) -> its active pods without a secrets-store volume
+    plain_pods_by_workload: dict[tuple[str, str], PlainPods] = field(default_factory=dict)
     mounts: dict[tuple[str, str, str], MountStatus] = field(default_factory=dict)
     classes: dict[tuple[str, str], ClassInfo] = field(default_factory=dict)
     # (namespace, name) -> role-arn annotation ("" when absent)
@@ -119,6 +135,7 @@ def sweep(
         for item in page:
             pod = _pod_info(item)
             if pod is None:
+                _add_plain_pod(snap, item)
                 continue
             pod_keys.add((pod.namespace, pod.name))
             for spc in {c for _, c in pod.volumes}:
@@ -137,7 +154,8 @@ def sweep(
         for item in page:
             params = item.spec.parameters or {}
             use_pi = params.get("usePodIdentity", "").lower() == "true"
-            snap.classes[(_intern(item.metadata.namespace), item.metadata.name)] = ClassInfo(use_pi)
+            info = ClassInfo(use_pi, _intern(item.spec.provider), params.get("objects", ""))
+            snap.classes[(_intern(item.metadata.namespace), item.metadata.name)] = info
 
     for page in pages("serviceaccounts", SERVICE_ACCOUNTS, wire.PartialObject):
         for item in page:
@@ -185,6 +203,21 @@ def _pod_info(item: wire.Pod) -> PodInfo | None:
         workload_kind=kind,
         workload=workload,
     )
+
+
+def _add_plain_pod(snap: ClusterSnapshot, item: wire.Pod) -> None:
+    meta = item.metadata
+    if item.status.phase in _INACTIVE_PHASES or meta.deletionTimestamp:
+        return
+    _, workload = _workload(meta)
+    if not workload:
+        return
+    plain = snap.plain_pods_by_workload.get((meta.namespace, workload))
+    if plain is None:
+        plain = snap.plain_pods_by_workload[(_intern(meta.namespace), workload)] = PlainPods()
+    plain.count += 1
+    if len(plain.names) < MAX_PLAIN_POD_NAMES:
+        plain.names.append((meta.name, item.spec.serviceAccountName or "default"))
 
 
 def _workload(meta: wire.Meta) -> tuple[str, str]:

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from secrets_app.health.collector import sweep
@@ -28,6 +29,8 @@ from secrets_app.integrations.kube import (
     connect_in_cluster,
     connect_kubeconfig,
 )
+from secrets_app.inventory import drift as drift_checks
+from secrets_app.inventory.drift_store import drift_for, with_latest_findings
 from secrets_app.models import (
     Binding,
     BindingState,
@@ -51,9 +54,18 @@ def live_bindings(cluster: Cluster | int):
     return Binding.objects.filter(cluster=cluster, state__in=LIVE_STATES)
 
 
-def binding_targets(cluster: Cluster | int) -> list[BindingTarget]:
+def live_rows(cluster: Cluster | int) -> list[Binding]:
+    """Live bindings with their secrets and latest AWS findings (2 queries):
+    what both the health join and the drift checks read."""
+    return list(
+        with_latest_findings(live_bindings(cluster).prefetch_related("secrets")).order_by("pk")
+    )
+
+
+def binding_targets(
+    cluster: Cluster | int, rows: list[Binding] | None = None
+) -> list[BindingTarget]:
     """What the portal expects in ``cluster``, one target per live binding (2 queries)."""
-    bindings = live_bindings(cluster).prefetch_related("secrets").order_by("pk")
     return [
         BindingTarget(
             id=b.pk,
@@ -66,7 +78,7 @@ def binding_targets(cluster: Cluster | int) -> list[BindingTarget]:
             synced_secret_names=tuple(b.synced_secret_names or ()),
             secret_ids=tuple(s.arn for s in b.secrets.all()),
         )
-        for b in bindings
+        for b in (live_rows(cluster) if rows is None else rows)
     ]
 
 
@@ -91,7 +103,8 @@ def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterS
     if cluster is None:
         return None
     started = timezone.now()
-    targets = binding_targets(cluster)
+    rows = live_rows(cluster)
+    targets = binding_targets(cluster, rows)
     try:
         with client_for(cluster) as kube:
             snap = sweep(kube)
@@ -102,13 +115,22 @@ def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterS
             raise
         return record
     results = evaluate(snap, targets)
-    return _store(cluster, started, results, requests=snap.requests, pods=snap.items_seen["pods"])
+    drift = drift_for(snap, rows, cluster)
+    return _store(
+        cluster,
+        started,
+        results,
+        requests=snap.requests,
+        pods=snap.items_seen["pods"],
+        drift=drift,
+    )
 
 
 @transaction.atomic
 def record_failed_sweep(cluster: Cluster, started: datetime, error: str) -> ClusterSweep:
     """The cluster could not be read: say so, and stop showing old verdicts as current."""
     # health_checked_at stays: it dates the last snapshot, which pages show as stale.
+    # So do drift (nothing was compared) and failing_since (unknown is no recovery).
     unknown = live_bindings(cluster).update(health_status=HealthStatus.UNKNOWN)
     return ClusterSweep.objects.create(
         cluster=cluster,
@@ -128,6 +150,7 @@ def _store(
     *,
     requests: int,
     pods: int,
+    drift: dict[Any, list[dict[str, Any]]] | None = None,
 ) -> ClusterSweep:
     now = timezone.now()
     snapshots = [
@@ -144,14 +167,28 @@ def _store(
         for h in results.values()
     ]
     HealthSnapshot.objects.bulk_create(snapshots)
-    # Only the two health columns: a concurrent revoke must not be overwritten.
-    Binding.objects.bulk_update(
-        [
-            Binding(pk=h.binding_id, health_status=h.status.value, health_checked_at=now)
-            for h in results.values()
-        ],
-        ["health_status", "health_checked_at"],
-    )
+    # Only the health and drift columns: a concurrent revoke must not be overwritten.
+    drift = drift or {}
+    rows = []
+    for h in results.values():
+        row = Binding(
+            pk=h.binding_id,
+            health_status=h.status.value,
+            health_checked_at=now,
+            failing_since=_failing_since(h, now),
+        )
+        if h.binding_id in drift:
+            row.drift = drift[h.binding_id]
+            row.has_drift = drift_checks.has_drift(row.drift)
+            row.drift_checked_at = now
+        else:
+            row.drift, row.has_drift, row.drift_checked_at = (
+                F("drift"),
+                F("has_drift"),
+                F("drift_checked_at"),
+            )
+        rows.append(row)
+    Binding.objects.bulk_update(rows, DRIFT_AND_HEALTH_FIELDS)
     counts = Counter(h.status.value for h in results.values())
     return ClusterSweep.objects.create(
         cluster=cluster,
@@ -162,6 +199,24 @@ def _store(
         pods=pods,
         counts={s.value: counts.get(s.value, 0) for s in HealthStatus},
     )
+
+
+DRIFT_AND_HEALTH_FIELDS = [
+    "health_status",
+    "health_checked_at",
+    "failing_since",
+    "drift",
+    "has_drift",
+    "drift_checked_at",
+]
+
+
+def _failing_since(health: BindingHealth, now: datetime):
+    # Kept from the row when already failing (one UPDATE, no read): the
+    # "failing for more than N minutes" notification counts from the first sweep.
+    if health.status.value == HealthStatus.FAILING:
+        return Coalesce(F("failing_since"), Value(now))
+    return None
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from secrets_app import workflow
 from secrets_app.aws_portal import verify_binding_now, verify_run_finish, verify_run_start
 from secrets_app.integrations.errors import RetryableError
 from secrets_app.integrations.repos import RetryPolicy
+from secrets_app.inventory.drift_store import binding_refresh_aws_drift
 from secrets_app.models import Binding, TaskRun
 
 
@@ -38,6 +39,9 @@ def verify_binding_task(self, binding_id: int) -> str:
         countdown = policy.delay(attempt, error)
         verify_run_finish(run, TaskRun.Outcome.RETRYING, error=str(error), retry_in=countdown)
         raise self.retry(exc=error, countdown=countdown) from None
+    if not result.error:
+        # AWS drift shows on the binding now, not at the next health sweep.
+        binding_refresh_aws_drift(binding_id=binding_id)
     outcome = TaskRun.Outcome.FAILED if result.error else TaskRun.Outcome.SUCCEEDED
     verify_run_finish(run, outcome, error=result.error, verification_id=result.pk, ok=result.ok)
     return "ok" if result.ok else "problems"
