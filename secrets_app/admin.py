@@ -2,7 +2,16 @@ from django.contrib import admin, messages
 
 from secrets_app.aws_portal import cluster_refresh_from_aws
 from secrets_app.aws_portal.cluster_form import ClusterAdminForm
-from secrets_app.models import AccessRequest, AuditEvent, Cluster, Comment, Decision, SecretGrant
+from secrets_app.models import (
+    AccessRequest,
+    AuditEvent,
+    Cluster,
+    Comment,
+    Decision,
+    Notification,
+    SecretGrant,
+)
+from secrets_app.notifications import notifications_resend
 
 
 @admin.register(Cluster)
@@ -110,6 +119,40 @@ class AuditEventAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("request",)
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Notifications as recorded and sent, read-only; failed ones can be sent
+    again (a fresh set of attempts)."""
+
+    list_display = ("created_at", "event", "channel", "state", "attempts", "subject", "error")
+    list_filter = ("state", "channel", "event")
+    search_fields = ("key", "subject", "last_error")
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Notification._meta.fields]
+    actions = ["resend"]
+
+    @admin.display(description="last error")
+    def error(self, obj):
+        return obj.last_error[:120]
+
+    @admin.action(description="Send the failed ones again", permissions=["resend"])
+    def resend(self, request, queryset):
+        count = notifications_resend(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} failed notification(s) will be sent again.")
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("secrets_app.change_notification")
 
     def has_add_permission(self, request):
         return False

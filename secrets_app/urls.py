@@ -4,6 +4,7 @@ from secrets_app.observability import health as readiness
 from secrets_app.observability import metrics
 from secrets_app.views import approvals, aws, bindings, home, pulls, requests
 from secrets_app.views import health as health_views
+from secrets_app.views import secrets as secret_views
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -29,6 +30,8 @@ urlpatterns = [
     path("bindings/<int:pk>/", bindings.binding_detail, name="binding-detail"),
     path("bindings/<int:pk>/verify/", aws.binding_verify, name="binding-verify"),
     path("aws/secrets/", aws.secret_picker, name="aws-secret-picker"),
+    path("secrets/", secret_views.secret_index, name="secret-index"),
+    path("secrets/access/", secret_views.secret_access, name="secret-access"),
     path("health/", health_views.health_overview, name="health-overview"),
     path("health/clusters/<str:name>/", health_views.health_cluster, name="health-cluster"),
     path("health/clusters/<str:name>/refresh/", health_views.health_refresh, name="health-refresh"),

@@ -208,6 +208,29 @@ PORTAL_TASK_MAX_ATTEMPTS = env.int("PORTAL_TASK_MAX_ATTEMPTS", default=6)
 # A request approved this long ago without a running task is enqueued again.
 PORTAL_STUCK_MINUTES = env.int("PORTAL_STUCK_MINUTES", default=10)
 
+# --- Notifications -------------------------------------------------------------
+# Email through Django's email backend (each mode picks it), and Slack through
+# an incoming webhook: the URL is a credential (never logged), blank = no Slack.
+NOTIFICATIONS_ENABLED = env.bool("NOTIFICATIONS_ENABLED", default=True)
+SLACK_WEBHOOK_URL = env_secret("SLACK_WEBHOOK_URL")
+SLACK_TIMEOUT_SECONDS = env.float("SLACK_TIMEOUT_SECONDS", default=5.0)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="secrets-portal@localhost")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# A binding failing this long is reported to its owner, once per episode.
+NOTIFY_FAILING_AFTER_MINUTES = env.int("NOTIFY_FAILING_AFTER_MINUTES", default=30)
+# Sending retries: exponential backoff with full jitter, capped; tries per message.
+NOTIFY_RETRY_BASE = env.float("NOTIFY_RETRY_BASE", default=5.0)
+NOTIFY_RETRY_CAP = env.float("NOTIFY_RETRY_CAP", default=300.0)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
+CELERY_BEAT_SCHEDULE["notifications-resend-pending"] = {
+    "task": "secrets_app.tasks.notifications.resend_pending_notifications",
+    "schedule": 180.0,
+}
+CELERY_BEAT_SCHEDULE["notifications-failing-bindings"] = {
+    "task": "secrets_app.tasks.notifications.notify_failing_bindings",
+    "schedule": 120.0,
+}
+
 # --- AWS ------------------------------------------------------------------------
 # boto3 endpoint override (moto in tests and the demo); blank: the real AWS.
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="")

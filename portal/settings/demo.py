@@ -19,6 +19,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 PORTAL_DEMO = True
 # Where the demo keeps its git repositories and beat schedule.
 PORTAL_DEMO_DIR = env.path("PORTAL_DEMO_DIR", default=BASE_DIR / "var" / "demo")
+# Notifications are printed by the process that sends them (the worker, or
+# the web process in eager mode) instead of being mailed.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 
 # Static files straight from the source folders: no collectstatic needed.
 STATIC_ROOT = None

@@ -10,8 +10,10 @@ from .base import (
     OIDC_ENABLED,
     REDIS_URL,
     SECRET_KEY,
+    SLACK_WEBHOOK_URL,
     database,
     env,
+    env_secret,
 )
 
 # No default: production names its database explicitly.
@@ -29,6 +31,14 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 # One JSON object per log line unless LOG_FORMAT says otherwise.
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
+# Notification email: EMAIL_URL (or EMAIL_URL_FILE), django-environ's form,
+# e.g. smtp+tls://user:password@smtp.example.com:587 or consolemail://;
+# otherwise SMTP on EMAIL_HOST/EMAIL_PORT (Django's defaults: localhost:25).
+if env_secret("EMAIL_URL"):
+    globals().update(env.email_url_config(env_secret("EMAIL_URL")))
+else:
+    EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -55,6 +65,8 @@ def settings_problems() -> list[str]:
         problems.append("DATABASE_URL must point at PostgreSQL in production.")
     if not REDIS_URL.startswith(("redis://", "rediss://")):
         problems.append("REDIS_URL must be a redis:// or rediss:// URL.")
+    if SLACK_WEBHOOK_URL and not SLACK_WEBHOOK_URL.startswith("https://"):
+        problems.append("SLACK_WEBHOOK_URL must be an https:// URL (or blank: no Slack).")
     if LOG_FORMAT not in ("json", "plain"):
         problems.append("LOG_FORMAT must be json or plain.")
     if OIDC_ENABLED:

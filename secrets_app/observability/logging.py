@@ -24,6 +24,8 @@ TOKEN_PATTERNS = (
     r"github_pat_[A-Za-z0-9_]{20,}",
     r"(?:AKIA|ASIA)[0-9A-Z]{16}",
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----",
+    # A Slack webhook's path is its credential (urllib3 logs paths at DEBUG).
+    r"/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+",
 )
 # Settings whose values are secrets; short values are skipped because masking
 # "abc" everywhere would mangle ordinary words without protecting anything.
@@ -34,6 +36,8 @@ SECRET_SETTINGS = (
     "GITHUB_WEBHOOK_SECRET",
     "OIDC_RP_CLIENT_SECRET",
     "METRICS_TOKEN",
+    "SLACK_WEBHOOK_URL",
+    "EMAIL_HOST_PASSWORD",
 )
 MIN_SECRET_LENGTH = 8
 

@@ -1,0 +1,104 @@
+"""Notifications about bindings: failing for too long, expiring soon,
+expired. Sent to the binding's owner (or, without one, its grant's
+requester) and to Slack; each is keyed so that it goes out once."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from secrets_app.models import AccessRequest, Binding, BindingState, Notification
+
+from . import messages
+from .recipients import emails
+from .store import record
+
+_RELATED = ("cluster", "owner", "request__requester")
+
+
+def _owners(binding: Binding) -> list[str]:
+    owner = binding.owner or (binding.request.requester if binding.request_id else None)
+    return emails([owner])
+
+
+def notify_expiry_reminder(binding_id: int, days_left: int) -> list[Notification]:
+    """Remind the owner that the binding expires in ``days_left`` days. Once
+    per binding, expiry date and ``days_left``: a second call returns the
+    notifications of the first and sends nothing."""
+    if not settings.NOTIFICATIONS_ENABLED:
+        return []
+    binding = Binding.objects.select_related(*_RELATED).get(pk=binding_id)
+    if binding.expires_on is None:
+        return []
+    return record(
+        key=f"binding.expiry:{binding.pk}:{binding.expires_on:%Y-%m-%d}:{days_left}d",
+        event="binding.expiry_reminder",
+        message=messages.expiry_reminder(binding, days_left),
+        emails=_owners(binding),
+    )
+
+
+def notify_binding_expired(binding_id: int, revocation_request_id: int) -> list[Notification]:
+    """Tell the owner the binding expired and its revocation was asked for."""
+    if not settings.NOTIFICATIONS_ENABLED:
+        return []
+    binding = Binding.objects.select_related(*_RELATED).get(pk=binding_id)
+    revocation = AccessRequest.objects.select_related("cluster").get(pk=revocation_request_id)
+    return record(
+        key=f"binding.expired:{binding.pk}:{revocation.pk}",
+        event="binding.expired",
+        message=messages.binding_expired(binding, revocation),
+        emails=_owners(binding),
+    )
+
+
+def failing_too_long(now: datetime.datetime | None = None) -> QuerySet[Binding]:
+    """Active bindings failing for at least NOTIFY_FAILING_AFTER_MINUTES. A
+    binding being revoked is expected to break, so it is left out."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(
+        minutes=settings.NOTIFY_FAILING_AFTER_MINUTES
+    )
+    return Binding.objects.filter(state=BindingState.ACTIVE, failing_since__lte=cutoff)
+
+
+def _failing_key(binding: Binding) -> str:
+    return f"binding.failing:{binding.pk}:{binding.failing_since.isoformat()}"
+
+
+def notify_failing_bindings(now: datetime.datetime | None = None) -> int:
+    """One notification per failing episode (the key holds ``failing_since``,
+    which the health sweep resets when the binding recovers). Returns how many
+    bindings were newly reported."""
+    if not settings.NOTIFICATIONS_ENABLED:
+        return 0
+    bindings = list(failing_too_long(now).select_related(*_RELATED).order_by("pk"))
+    # One query for what was already said, whatever the number of bindings.
+    keys = {b.pk: _failing_key(b) for b in bindings}
+    done = {
+        k.rsplit(":", 1)[0]
+        for k in Notification.objects.filter(
+            key__in=[f"{k}:{c}" for k in keys.values() for c in Notification.Channel.values]
+        ).values_list("key", flat=True)
+    }
+    reported = 0
+    for binding in bindings:
+        if keys[binding.pk] in done:
+            continue
+        latest = binding.snapshots.order_by("-taken_at").first()
+        diagnosis = ""
+        if latest is not None:
+            diagnosis = " ".join(filter(None, [latest.diagnosis_code, latest.last_error]))
+        minutes = settings.NOTIFY_FAILING_AFTER_MINUTES
+        record(
+            key=keys[binding.pk],
+            event="binding.failing",
+            message=messages.binding_failing(
+                binding, since=binding.failing_since, minutes=minutes, diagnosis=diagnosis
+            ),
+            emails=_owners(binding),
+        )
+        reported += 1
+    return reported
