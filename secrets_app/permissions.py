@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from secrets_app.models import AccessRequest
+from secrets_app.models import AccessRequest, Binding
 
 
 def is_approver(user) -> bool:
@@ -40,3 +40,11 @@ def can_cancel(user, request: AccessRequest) -> bool:
 def can_decide(user, request: AccessRequest) -> bool:
     """Whether to offer approve/reject; the workflow re-checks and explains refusals."""
     return is_approver(user) and request.requester_id != user.pk
+
+
+def can_request_revocation(user, binding: Binding) -> bool:
+    """The owner, whoever asked for the grant, the platform team and admins."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    grant_requester = binding.request.requester_id if binding.request_id else None
+    return user.pk in (binding.owner_id, grant_requester) or is_approver(user) or is_admin(user)

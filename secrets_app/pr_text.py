@@ -46,12 +46,14 @@ def body(
         "",
         _quote(request.justification),
         "",
-        "Files:",
+        "Files removed:" if purpose == "revoke" else "Files:",
         "",
         *[f"- `{path}`" for path in sorted(files)],
         "",
     ]
-    if repository == "deploy":
+    if purpose == "revoke":
+        lines += _revoke_order(request, repository, other)
+    elif repository == "deploy":
         infra = f"the infra pull request {other.url}" if other else "the infra pull request"
         lines.append(
             f"**Merge this after {infra} is merged and applied**: the ServiceAccount "
@@ -59,6 +61,22 @@ def body(
         )
     elif other is not None:
         lines.append(f"The matching deploy pull request is {other.url}; merge this one first.")
-    if purpose == "revoke":
-        lines.append("This removes the access granted by the request above.")
     return "\n".join(lines) + "\n"
+
+
+def _revoke_order(request: AccessRequest, repository: str, other: PullRequestRef | None):
+    # Removal runs in the grant's reverse order: workloads stop mounting the
+    # secrets before the role they assume is deleted, or their pods fail.
+    binding = f" (binding #{request.revokes_id})" if request.revokes_id else ""
+    if repository == "infra":
+        deploy = f"the deploy pull request {other.url}" if other else "the deploy pull request"
+        return [
+            f"This removes the access granted to {request.service}{binding}.",
+            f"**Merge this after {deploy} is merged and rolled out**: until then the "
+            "workload still mounts its secrets with this IAM role.",
+        ]
+    infra = f"The matching infra pull request {other.url}" if other else "The infra pull request"
+    return [
+        f"This removes the access granted to {request.service}{binding}.",
+        f"{infra} deletes the IAM role; merge this one first.",
+    ]

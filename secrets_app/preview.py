@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from secrets_app.models import AccessRequest
+from secrets_app.models import AccessRequest, RequestKind
 from secrets_app.rendering import BindingNames, BindingSpec, SpecInvalid, render_binding
 from secrets_app.specs import spec_for_request
 
@@ -17,9 +17,11 @@ class Preview:
     repositories: list[tuple[str, list[tuple[str, str]]]]  # (title, [(path, content)])
     warnings: list[str]
     problems: list[str]
+    # A revocation's pull requests delete these files instead of adding them.
+    removal: bool = False
 
 
-def build_preview(spec: BindingSpec) -> Preview:
+def build_preview(spec: BindingSpec, *, removal: bool = False) -> Preview:
     rendered = render_binding(spec)
     repositories = [
         (REPOSITORY_TITLES.get(repo, repo), sorted(files.items()))
@@ -28,8 +30,9 @@ def build_preview(spec: BindingSpec) -> Preview:
     return Preview(
         names=rendered.names,
         repositories=repositories,
-        warnings=[str(w) for w in spec.warnings],
+        warnings=[] if removal else [str(w) for w in spec.warnings],
         problems=[],
+        removal=removal,
     )
 
 
@@ -37,7 +40,7 @@ def preview_for_request(request: AccessRequest) -> Preview:
     """A saved request's preview; a request the renderer refuses (rules may
     have tightened since it was filed) shows its problems instead."""
     try:
-        return build_preview(spec_for_request(request))
+        return build_preview(spec_for_request(request), removal=request.kind == RequestKind.REVOKE)
     except SpecInvalid as invalid:
         return Preview(
             names=None, repositories=[], warnings=[], problems=[str(p) for p in invalid.problems]

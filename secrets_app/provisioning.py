@@ -14,7 +14,7 @@ from secrets_app import pr_text, workflow
 from secrets_app.integrations.backends import REPOSITORIES, backends_for, repository_name
 from secrets_app.integrations.errors import PermanentError
 from secrets_app.integrations.repos import PullRequestRef
-from secrets_app.models import AccessRequest, PullRequest, PullRequestState
+from secrets_app.models import AccessRequest, PullRequest, PullRequestState, RequestKind
 from secrets_app.rendering import SpecInvalid, render_binding
 from secrets_app.specs import spec_for_request
 
@@ -22,7 +22,18 @@ log = logging.getLogger(__name__)
 
 
 def branch_name(request: AccessRequest) -> str:
-    return f"portal/request-{request.pk}"
+    prefix = "revoke" if purpose_of(request) == "revoke" else "request"
+    return f"portal/{prefix}-{request.pk}"
+
+
+def purpose_of(request: AccessRequest) -> str:
+    """Grant pull requests add a binding's files; revoke ones delete them."""
+    return "revoke" if request.kind == RequestKind.REVOKE else "grant"
+
+
+def _change(files: dict[str, str], purpose: str) -> dict[str, object]:
+    # A revocation renders the grant's files again only to know their paths.
+    return {"files": {}, "delete": sorted(files)} if purpose == "revoke" else {"files": files}
 
 
 def open_pull_requests(request_id: int) -> dict[str, PullRequestRef] | None:
@@ -48,16 +59,22 @@ def open_pull_requests(request_id: int) -> dict[str, PullRequestRef] | None:
     backends = backends_for(cluster)
     branch = branch_name(request)
     portal_url = settings.PORTAL_BASE_URL.rstrip("/") + request.get_absolute_url()
+    purpose = purpose_of(request)
     refs: dict[str, PullRequestRef] = {}
     for repository in REPOSITORIES:
         files = rendered.files[repository]
         refs[repository] = backends[repository].ensure_pull_request(
             branch=branch,
             base=cluster.base_branch,
-            files=files,
-            title=pr_text.title(request, repository),
+            **_change(files, purpose),
+            title=pr_text.title(request, repository, purpose=purpose),
             body=pr_text.body(
-                request, repository, list(files), other=refs.get("infra"), portal_url=portal_url
+                request,
+                repository,
+                list(files),
+                other=refs.get("infra"),
+                portal_url=portal_url,
+                purpose=purpose,
             ),
         )
         workflow.pull_request_record(
@@ -66,6 +83,7 @@ def open_pull_requests(request_id: int) -> dict[str, PullRequestRef] | None:
             repo_name=repository_name(cluster, repository),
             branch=branch,
             ref=refs[repository],
+            purpose=purpose,
         )
     if any(ref.created for ref in refs.values()):
         # The infra PR was opened before the deploy PR existed: link it now.
@@ -77,6 +95,7 @@ def open_pull_requests(request_id: int) -> dict[str, PullRequestRef] | None:
                 list(rendered.files["infra"]),
                 other=refs["deploy"],
                 portal_url=portal_url,
+                purpose=purpose,
             ),
         )
     return refs

@@ -16,9 +16,18 @@ class StateColumn(tables.Column):
         )
 
 
+class ServiceColumn(tables.Column):
+    """The service, marked when the request revokes access rather than grants it."""
+
+    def render(self, value, record):
+        if record.kind == "revoke":
+            return format_html('<span class="badge kind-revoke">Revoke</span> {}', value)
+        return value
+
+
 class RequestTable(tables.Table):
     id = tables.Column(linkify=True, verbose_name="#")
-    service = tables.Column(linkify=True)
+    service = ServiceColumn(linkify=True)
     cluster = tables.Column(accessor="cluster__name", verbose_name="Cluster")
     namespace = tables.Column()
     secret_count = tables.Column(verbose_name="Secrets", orderable=False)
@@ -34,7 +43,7 @@ class RequestTable(tables.Table):
 
 class ApprovalQueueTable(tables.Table):
     id = tables.Column(linkify=True, verbose_name="#")
-    service = tables.Column(linkify=True)
+    service = ServiceColumn(linkify=True)
     requester = tables.Column(accessor="requester__username", verbose_name="Requester")
     cluster = tables.Column(accessor="cluster__name", verbose_name="Cluster")
     environment = tables.Column(accessor="cluster__environment", verbose_name="Env")

@@ -2,7 +2,7 @@ from django.urls import path
 
 from secrets_app.observability import health as readiness
 from secrets_app.observability import metrics
-from secrets_app.views import approvals, aws, bindings, home, pulls, requests
+from secrets_app.views import approvals, aws, bindings, home, pulls, requests, revocations
 from secrets_app.views import health as health_views
 from secrets_app.views import secrets as secret_views
 
@@ -29,6 +29,7 @@ urlpatterns = [
     path("bindings/export.csv", bindings.binding_export, name="binding-export"),
     path("bindings/<int:pk>/", bindings.binding_detail, name="binding-detail"),
     path("bindings/<int:pk>/verify/", aws.binding_verify, name="binding-verify"),
+    path("bindings/<int:pk>/revoke/", revocations.binding_revoke, name="binding-revoke"),
     path("aws/secrets/", aws.secret_picker, name="aws-secret-picker"),
     path("secrets/", secret_views.secret_index, name="secret-index"),
     path("secrets/access/", secret_views.secret_access, name="secret-access"),

@@ -27,6 +27,7 @@ from secrets_app.models import (
     Decision,
     PullRequest,
     PullRequestState,
+    RequestKind,
     RequestState,
     SecretGrant,
     Verdict,
@@ -70,7 +71,7 @@ class WorkflowError(Exception):
         self.code = code
 
 
-def _locked(request_id: int) -> AccessRequest:
+def lock_request(request_id: int) -> AccessRequest:
     try:
         return (
             AccessRequest.objects.select_for_update(of=("self",))
@@ -91,7 +92,7 @@ def _require_state(request: AccessRequest, *allowed: str, doing: str) -> None:
         )
 
 
-def _move(request: AccessRequest, *, to: str, actor, action: str, message: str = "", **fields):
+def move_state(request: AccessRequest, *, to: str, actor, action: str, message: str = "", **fields):
     before = {"state": request.state}
     request.state = to
     for name, value in fields.items():
@@ -125,9 +126,14 @@ def request_create(
     role_name: str = "",
     expires_on: datetime.date | None = None,
     submit: bool = True,
+    kind: str = RequestKind.GRANT,
+    revokes: Binding | None = None,
 ) -> AccessRequest:
-    """Save a validated request with its secrets; submit it unless a draft is asked for."""
-    if not cluster.active:
+    """Save a validated request with its secrets; submit it unless a draft is asked for.
+
+    Revocations (``kind="revoke"``) are made by ``revocation.request_revocation``;
+    a retired cluster refuses new grants but must still accept revocations."""
+    if kind == RequestKind.GRANT and not cluster.active:
         raise WorkflowError(f"Cluster {cluster.name} takes no new requests.", code="inactive")
     request = AccessRequest.objects.create(
         requester=requester,
@@ -142,6 +148,8 @@ def request_create(
         mount_path=mount_path,
         justification=justification,
         expires_on=expires_on,
+        kind=kind,
+        revokes=revokes,
     )
     grants = [SecretGrant(request=request, position=i, **s) for i, s in enumerate(secrets)]
     if not grants:
@@ -155,7 +163,7 @@ def request_create(
         after={"state": request.state, "secrets": [g.alias for g in grants]},
     )
     if submit:
-        _move(
+        move_state(
             request,
             to=RequestState.PENDING,
             actor=requester,
@@ -167,11 +175,11 @@ def request_create(
 
 @transaction.atomic
 def request_submit(*, request_id: int, actor) -> AccessRequest:
-    request = _locked(request_id)
+    request = lock_request(request_id)
     if request.requester_id != actor.pk:
         raise WorkflowError("Only the requester can submit this request.", code="forbidden")
     _require_state(request, RequestState.DRAFT, doing="submitted")
-    _move(
+    move_state(
         request,
         to=RequestState.PENDING,
         actor=actor,
@@ -197,7 +205,7 @@ def _check_decider(request: AccessRequest, approver, *, doing: str) -> None:
 def request_approve(*, request_id: int, approver, comment: str = "") -> AccessRequest:
     """Record one approval; the request becomes approved once the cluster's
     required number of distinct approvers have approved."""
-    request = _locked(request_id)
+    request = lock_request(request_id)
     _check_decider(request, approver, doing="approve")
     _require_state(request, RequestState.PENDING, doing="approved")
     if Decision.objects.filter(request=request, approver=approver).exists():
@@ -216,13 +224,17 @@ def request_approve(*, request_id: int, approver, comment: str = "") -> AccessRe
         message=comment,
     )
     if approvals >= required:
-        _move(
+        move_state(
             request,
             to=RequestState.APPROVED,
             actor=approver,
             action="request.approved",
             decided_at=timezone.now(),
         )
+        if request.kind == RequestKind.REVOKE:
+            from secrets_app import revocation
+
+            revocation.mark_revoking(request, actor=approver)
         for hook in _approved_hooks:
             transaction.on_commit(lambda hook=hook: hook(request.pk))
     return request
@@ -233,7 +245,7 @@ def request_reject(*, request_id: int, approver, reason: str) -> AccessRequest:
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError("A rejection needs a reason for the requester.", code="no_reason")
-    request = _locked(request_id)
+    request = lock_request(request_id)
     _check_decider(request, approver, doing="reject")
     _require_state(request, RequestState.PENDING, doing="rejected")
     if Decision.objects.filter(request=request, approver=approver).exists():
@@ -241,7 +253,7 @@ def request_reject(*, request_id: int, approver, reason: str) -> AccessRequest:
     Decision.objects.create(
         request=request, approver=approver, verdict=Verdict.REJECT, comment=reason
     )
-    _move(
+    move_state(
         request,
         to=RequestState.REJECTED,
         actor=approver,
@@ -254,11 +266,11 @@ def request_reject(*, request_id: int, approver, reason: str) -> AccessRequest:
 
 @transaction.atomic
 def request_cancel(*, request_id: int, actor) -> AccessRequest:
-    request = _locked(request_id)
+    request = lock_request(request_id)
     if request.requester_id != actor.pk:
         raise WorkflowError("Only the requester can cancel this request.", code="forbidden")
     _require_state(request, RequestState.DRAFT, RequestState.PENDING, doing="cancelled")
-    _move(request, to=RequestState.CANCELLED, actor=actor, action="request.cancelled")
+    move_state(request, to=RequestState.CANCELLED, actor=actor, action="request.cancelled")
     return request
 
 
@@ -267,7 +279,7 @@ def request_comment(*, request_id: int, author, body: str) -> Comment:
     body = (body or "").strip()
     if not body:
         raise WorkflowError("A comment cannot be empty.", code="empty")
-    request = _locked(request_id)
+    request = lock_request(request_id)
     if not can_comment(author, request):
         raise WorkflowError(
             "Only the requester and the platform team can comment on this request.",
@@ -291,9 +303,9 @@ def request_start_provisioning(*, request_id: int) -> AccessRequest | None:
     """Claim an approved request for the pull-request task. A request already
     provisioning is returned as is (a retry or a redelivered task); any other
     state means there is nothing to do, and None is returned."""
-    request = _locked(request_id)
+    request = lock_request(request_id)
     if request.state == RequestState.APPROVED:
-        _move(request, to=RequestState.PROVISIONING, actor=None, action="request.provisioning")
+        move_state(request, to=RequestState.PROVISIONING, actor=None, action="request.provisioning")
     return request if request.state == RequestState.PROVISIONING else None
 
 
@@ -302,7 +314,7 @@ def pull_request_record(
     *, request_id: int, repository: str, repo_name: str, branch: str, ref, purpose: str = "grant"
 ) -> PullRequest:
     """Store the pull request a backend opened (or found), once per repository."""
-    request = _locked(request_id)
+    request = lock_request(request_id)
     pull, created = PullRequest.objects.get_or_create(
         request=request,
         repository=repository,
@@ -339,7 +351,7 @@ def pull_request_update_state(*, pull_id: int, state: str, actor=None) -> PullRe
     button). When every pull request of the request is merged, the request
     becomes active; one closed unmerged needs a person to look."""
     pull = PullRequest.objects.select_for_update().get(pk=pull_id)
-    request = _locked(pull.request_id)
+    request = lock_request(pull.request_id)
     if pull.state == state:
         return pull
     before = pull.state
@@ -357,7 +369,7 @@ def pull_request_update_state(*, pull_id: int, state: str, actor=None) -> PullRe
     )
     pulls = list(request.pull_requests.filter(purpose=pull.purpose))
     if state == PullRequestState.CLOSED and request.state == RequestState.PROVISIONING:
-        _move(
+        move_state(
             request,
             to=RequestState.NEEDS_ATTENTION,
             actor=actor,
@@ -365,12 +377,16 @@ def pull_request_update_state(*, pull_id: int, state: str, actor=None) -> PullRe
             message=f"{pull.repo_name}#{pull.number} was closed without merging.",
         )
     elif (
-        pull.purpose == "grant"
-        and len(pulls) == 2
+        len(pulls) == 2
         and all(p.state == PullRequestState.MERGED for p in pulls)
         and request.state in (RequestState.PROVISIONING, RequestState.NEEDS_ATTENTION)
     ):
-        _activate(request, actor=actor)
+        if request.kind == RequestKind.REVOKE:
+            from secrets_app import revocation
+
+            revocation.complete(request, actor=actor)
+        else:
+            _activate(request, actor=actor)
     return pull
 
 
@@ -392,12 +408,14 @@ def _activate(request: AccessRequest, *, actor) -> Binding:
         workload_name=names.workload_name,
         synced_secret_names=list(names.secret_names),
         source=BindingSource.PORTAL,
+        owner=request.requester,
+        expires_on=request.expires_on,
     )
     BindingSecret.objects.bulk_create(
         BindingSecret(binding=binding, arn=s.arn, name=s.ref.name, alias=s.alias)
         for s in spec.secrets
     )
-    _move(request, to=RequestState.ACTIVE, actor=actor, action="request.active")
+    move_state(request, to=RequestState.ACTIVE, actor=actor, action="request.active")
     audit_record(
         actor=actor,
         action="binding.created",
@@ -412,20 +430,22 @@ def _activate(request: AccessRequest, *, actor) -> Binding:
 
 @transaction.atomic
 def request_fail(*, request_id: int, reason: str) -> AccessRequest:
-    request = _locked(request_id)
+    request = lock_request(request_id)
     if request.state in PROVISIONABLE:
-        _move(request, to=RequestState.FAILED, actor=None, action="request.failed", message=reason)
+        move_state(
+            request, to=RequestState.FAILED, actor=None, action="request.failed", message=reason
+        )
     return request
 
 
 @transaction.atomic
 def request_retry(*, request_id: int, actor) -> AccessRequest:
     """An admin sends a failed (or stuck) request back to the pull-request task."""
-    request = _locked(request_id)
+    request = lock_request(request_id)
     if not (actor.is_staff or is_approver(actor)):
         raise WorkflowError("Only admins and the platform team can retry.", code="forbidden")
     _require_state(request, RequestState.FAILED, RequestState.NEEDS_ATTENTION, doing="retried")
-    _move(request, to=RequestState.APPROVED, actor=actor, action="request.retried")
+    move_state(request, to=RequestState.APPROVED, actor=actor, action="request.retried")
     for hook in _approved_hooks:
         transaction.on_commit(lambda hook=hook: hook(request.pk))
     return request

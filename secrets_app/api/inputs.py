@@ -155,5 +155,9 @@ class RejectInput(StrictInput):
     reason = serializers.CharField(max_length=5000, help_text="Shown to the requester.")
 
 
+class RevokeInput(StrictInput):
+    reason = serializers.CharField(max_length=5000, help_text="Shown to the approvers.")
+
+
 class CommentInput(StrictInput):
     body = serializers.CharField(max_length=5000)

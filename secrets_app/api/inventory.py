@@ -6,20 +6,24 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from secrets_app import revocation
 from secrets_app.api.base import PortalAPIMixin
 from secrets_app.api.filters import BindingAPIFilter
+from secrets_app.api.inputs import RevokeInput
 from secrets_app.api.serializers import (
     BindingSerializer,
     ClusterSerializer,
     ErrorSerializer,
     HealthSnapshotSerializer,
+    RequestDetailSerializer,
 )
+from secrets_app.api.views import detail_queryset
 from secrets_app.models import Binding, BindingSecret, Cluster, HealthSnapshot
 
 _LIST_ERRORS = {
@@ -98,3 +102,28 @@ class BindingViewSet(PortalAPIMixin, viewsets.ReadOnlyModelViewSet):
         if snapshot is None:
             raise NotFound("No health sweep has seen this binding yet.", code="no_snapshot")
         return Response(HealthSnapshotSerializer(snapshot).data)
+
+    @extend_schema(
+        summary="Ask to revoke (the owner, the platform team and admins)",
+        description="Files a revocation request: approved like a grant, then pull requests "
+        "delete the binding's files and IAM role; the binding is revoked when they merge.",
+        request=RevokeInput,
+        responses={
+            201: RequestDetailSerializer,
+            400: OpenApiResponse(description="The reason is missing or too long."),
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="Not active, or already asked."),
+        },
+        filters=False,
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def revoke(self, request: Request, pk: str) -> Response:
+        binding = self.get_object()
+        body = RevokeInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        asked = revocation.request_revocation(
+            binding_id=binding.pk, requester=request.user, reason=body.validated_data["reason"]
+        )
+        data = RequestDetailSerializer(detail_queryset().get(pk=asked.pk)).data
+        return Response(data, status=status.HTTP_201_CREATED)

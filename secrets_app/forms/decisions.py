@@ -20,3 +20,11 @@ class RejectForm(forms.Form):
     reason = forms.CharField(
         label="Reason", max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label="Why revoke this access?",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import csv
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from secrets_app import workflow
 from secrets_app.filters import BindingFilter
-from secrets_app.models import Binding, BindingSecret, HealthSnapshot, VerificationResult
+from secrets_app.forms.decisions import RevokeForm
+from secrets_app.models import (
+    Binding,
+    BindingSecret,
+    BindingState,
+    HealthSnapshot,
+    VerificationResult,
+)
+from secrets_app.permissions import can_request_revocation
 from secrets_app.tables import BindingTable
 
 
@@ -20,20 +30,31 @@ def binding_queryset():
     return Binding.objects.select_related("cluster", "request", "request__requester")
 
 
-def binding_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def binding_detail(
+    request: HttpRequest, pk: int, *, status: int = 200, extra: dict | None = None
+) -> HttpResponse:
     binding = get_object_or_404(
-        binding_queryset().prefetch_related(
-            Prefetch("secrets", queryset=BindingSecret.objects.order_by("alias"))
-        ),
+        binding_queryset()
+        .select_related("owner")
+        .prefetch_related(Prefetch("secrets", queryset=BindingSecret.objects.order_by("alias"))),
         pk=pk,
     )
+    revocations = list(binding.revocations.select_related("requester").order_by("-created_at"))
+    pending = next((r for r in revocations if r.state in workflow.OPEN_STATES), None)
     context = {
         "binding": binding,
         "secrets": binding.secrets.all(),
         "snapshot": HealthSnapshot.objects.filter(binding=binding).first(),
         "verification": VerificationResult.objects.filter(binding=binding).first(),
+        "revocations": revocations,
+        "pending_revocation": pending,
+        "can_revoke": binding.state == BindingState.ACTIVE
+        and pending is None
+        and can_request_revocation(request.user, binding),
+        "revoke_form": RevokeForm(),
+        **(extra or {}),
     }
-    return render(request, "secrets_app/binding_detail.html", context)
+    return render(request, "secrets_app/binding_detail.html", context, status=status)
 
 
 class BindingListView(SingleTableMixin, FilterView):
@@ -45,9 +66,19 @@ class BindingListView(SingleTableMixin, FilterView):
     table_pagination = {"per_page": 50}
 
     def get_queryset(self):
+        # A correlated count rather than Count() over a join: with the join,
+        # PostgreSQL grouped every filtered binding (by all of its columns)
+        # before taking a page, ~300 ms at 10k bindings (bench/load.py).
+        secret_count = (
+            BindingSecret.objects.filter(binding=OuterRef("pk"))
+            .order_by()
+            .values("binding")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
         return (
             binding_queryset()
-            .annotate(secret_count=Count("secrets", distinct=True))
+            .annotate(secret_count=Coalesce(Subquery(secret_count), 0))
             .order_by("cluster__name", "namespace", "service_account")
         )
 

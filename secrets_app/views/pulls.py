@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from secrets_app import provisioning, workflow
 from secrets_app.integrations.errors import IntegrationError
-from secrets_app.models import AccessRequest, PullRequest, PullRequestState
+from secrets_app.models import AccessRequest, PullRequest, PullRequestState, RequestKind
 from secrets_app.permissions import is_admin, is_approver
 
 log = logging.getLogger(__name__)
@@ -89,10 +89,16 @@ def progress_context(request: HttpRequest, access_request: AccessRequest) -> dic
         and (is_approver(user) or is_admin(user)),
         "can_retry": access_request.state in ("failed", "needs_attention")
         and (is_approver(user) or is_admin(user)),
-        "binding": getattr(access_request, "binding", None)
-        if access_request.state == "active"
-        else None,
+        "branch": provisioning.branch_name(access_request),
+        "binding": _binding_of(access_request),
     }
+
+
+def _binding_of(access_request: AccessRequest):
+    """The binding a grant made, once active, or the one a revocation removes."""
+    if access_request.kind == RequestKind.REVOKE:
+        return access_request.revokes
+    return getattr(access_request, "binding", None) if access_request.state == "active" else None
 
 
 @require_POST
