@@ -1,0 +1,131 @@
+"""One of everything a URL can point at, owned by "alice" (the requester),
+so that every pattern of the resolver can be filled with a real id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from secrets_app import workflow
+from secrets_app.models import (
+    AccessRequest,
+    AuditEvent,
+    Binding,
+    BindingSecret,
+    HealthSnapshot,
+    ImportCandidate,
+    Notification,
+    PullRequest,
+)
+from tests.factories import GUIDE_ARN, AccessRequestFactory, SecretGrantFactory
+
+ROLES = ("anonymous", "requester", "other", "approver", "admin")
+
+
+@dataclass
+class World:
+    users: dict[str, Any]
+    ids: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, role: str, **kwargs: Any) -> Client:
+        client = Client(**kwargs)
+        if self.users[role] is not None:
+            client.force_login(self.users[role])
+        return client
+
+
+def build_world(*, requester, other_user, approver, admin_user, cluster) -> World:
+    cluster.repo_backend = "local"
+    cluster.save(update_fields=["repo_backend"])
+    pending = AccessRequestFactory(requester=requester, cluster=cluster, service="billing")
+    SecretGrantFactory(request=pending)
+    active = AccessRequestFactory(
+        requester=requester, cluster=cluster, service="data-access-service", state="active"
+    )
+    SecretGrantFactory(request=active)
+    binding = Binding.objects.create(
+        request=active,
+        cluster=cluster,
+        namespace="deploy",
+        service="data-access-service",
+        service_account="data-access-service-secrets",
+        secret_provider_class="data-access-service-secrets",
+        role_arn="arn:aws:iam::287796791794:role/data-access-service-secrets",
+        workload_name="data-access-service",
+        owner=requester,
+        expires_on=timezone.localdate() + dt.timedelta(days=30),
+    )
+    BindingSecret.objects.create(
+        binding=binding, arn=GUIDE_ARN, name="dcp-db-password", alias="dcp-db-password"
+    )
+    HealthSnapshot.objects.create(
+        binding=binding,
+        status="failing",
+        pods_expected=1,
+        last_error="MountVolume.SetUp failed",
+        taken_at=timezone.now(),
+    )
+    pull = PullRequest.objects.create(
+        request=active,
+        repository="infra",
+        repo_name="platform/kilonova",
+        branch=f"portal/request-{active.pk}",
+        number=7,
+        url="https://github.example.com/platform/kilonova/pull/7",
+    )
+    candidate = ImportCandidate.objects.create(
+        cluster=cluster,
+        namespace="legacy",
+        service_account="old-service",
+        role_arn="arn:aws:iam::287796791794:role/old-service",
+        service="old-service",
+        last_seen_at=timezone.now(),
+    )
+    with transaction.atomic():
+        workflow.request_comment(request_id=pending.pk, author=requester, body="First comment.")
+    event = AuditEvent.objects.filter(request=pending).latest("pk")
+    Token.objects.create(user=requester)
+    notification = Notification.objects.create(
+        key=f"security-walk-{pending.pk}",
+        event="request.submitted",
+        channel="email",
+        recipients=["pat@example.com"],
+        subject=f"Request #{pending.pk} waits for approval",
+        body="alice asks for dcp-db-password.",
+    )
+    world = World(
+        users={
+            "anonymous": None,
+            "requester": requester,
+            "other": other_user,
+            "approver": approver,
+            "admin": admin_user,
+        }
+    )
+    world.ids.update(
+        request=pending.pk,
+        active_request=active.pk,
+        binding=binding.pk,
+        pull=pull.pk,
+        candidate=candidate.pk,
+        cluster=cluster.pk,
+        cluster_name=cluster.name,
+        namespace="deploy",
+        audit_event=event.pk,
+        user=requester.pk,
+        group=Group.objects.get(name="platform").pk,
+        notification=notification.pk,
+        token=requester.pk,  # the admin's TokenProxy is keyed by user
+        app_label="secrets_app",
+        request_type=ContentType.objects.get_for_model(AccessRequest).pk,
+        secret_arn=GUIDE_ARN,
+    )
+    return world
