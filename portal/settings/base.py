@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -181,6 +182,11 @@ CELERY_BEAT_SCHEDULE["health-prune-snapshots"] = {
 CELERY_BEAT_SCHEDULE["requeue-stuck-requests"] = {
     "task": "secrets_app.tasks.provisioning.requeue_stuck_requests",
     "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["expire-bindings"] = {
+    # Daily: reminders 7 days and 1 day before expiry, revocation after.
+    "task": "secrets_app.tasks.expiry.expire_bindings",
+    "schedule": crontab(hour=env.int("PORTAL_EXPIRY_HOUR_UTC", default=6), minute=0),
 }
 CELERY_BEAT_SCHEDULE["poll-pull-requests"] = {
     "task": "secrets_app.tasks.provisioning.poll_pull_requests",

@@ -1,4 +1,4 @@
 """Celery tasks, one module per capability; importing them here lets
 ``autodiscover_tasks`` find them all (and registers their workflow hooks)."""
 
-from . import health, imports, notifications, provisioning, verification  # noqa: F401
+from . import expiry, health, imports, notifications, provisioning, verification  # noqa: F401

@@ -1,0 +1,28 @@
+"""The daily expiry job: reminders before a binding expires, a revocation after."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from secrets_app import expiry
+from secrets_app.locks import exclusive
+from secrets_app.models import TaskRun
+
+
+@shared_task(acks_late=True)
+def expire_bindings() -> dict[str, int]:
+    with exclusive("expire-bindings", timeout=3600) as mine:
+        if not mine:
+            return {"skipped": 1}
+        run = TaskRun.objects.create(kind="expiry")
+        report = expiry.run_expiry()
+        run.outcome = TaskRun.Outcome.SUCCEEDED
+        run.detail = {
+            "reminded": len(report.reminded),
+            "revocations": report.revocations,
+            "refused": [{"binding": pk, "why": why} for pk, why in report.refused],
+        }
+        run.finished_at = timezone.now()
+        run.save(update_fields=["outcome", "detail", "finished_at"])
+    return {"reminded": len(report.reminded), "revocations": len(report.revocations)}
