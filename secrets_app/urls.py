@@ -4,6 +4,7 @@ from secrets_app.observability import health as readiness
 from secrets_app.observability import metrics
 from secrets_app.views import approvals, aws, bindings, home, pulls, requests, revocations
 from secrets_app.views import health as health_views
+from secrets_app.views import imports as import_views
 from secrets_app.views import secrets as secret_views
 
 urlpatterns = [
@@ -33,6 +34,10 @@ urlpatterns = [
     path("aws/secrets/", aws.secret_picker, name="aws-secret-picker"),
     path("secrets/", secret_views.secret_index, name="secret-index"),
     path("secrets/access/", secret_views.secret_access, name="secret-access"),
+    path("imports/", import_views.import_list, name="import-list"),
+    path("imports/<str:name>/", import_views.import_cluster, name="import-cluster"),
+    path("imports/<str:name>/discover/", import_views.import_discover, name="import-discover"),
+    path("imports/<str:name>/decide/", import_views.import_decide, name="import-decide"),
     path("health/", health_views.health_overview, name="health-overview"),
     path("health/clusters/<str:name>/", health_views.health_cluster, name="health-cluster"),
     path("health/clusters/<str:name>/refresh/", health_views.health_refresh, name="health-refresh"),
