@@ -151,7 +151,10 @@ def request_in_trouble(request: AccessRequest, *, failed: bool, reason: str) -> 
 
 def pulls_opened(request: AccessRequest, pulls: Iterable[PullRequest]) -> Message:
     links = [f"  - {p.get_repository_display()}: {p.repo_name}#{p.number} {p.url}" for p in pulls]
-    what = "remove" if request.kind == RequestKind.REVOKE else "grant"
+    if request.kind == RequestKind.REVOKE:
+        what, order = "remove", "Merge the deploy one first (the workload stops using the role)."
+    else:
+        what, order = "grant", "Merge the infra one first (the IAM role), then the deploy one."
     return Message(
         _subject(f"Pull requests opened for {title(request)}: {place(request)}"),
         _lines(
@@ -159,7 +162,7 @@ def pulls_opened(request: AccessRequest, pulls: Iterable[PullRequest]) -> Messag
             "are open:",
             *links,
             "",
-            "Merge the infra one first (Terraform), then the deploy one.",
+            order,
             f"Follow it: {portal_url(request)}",
         ),
     )
