@@ -13,6 +13,9 @@ from secrets_app.models import (
     RequestState,
 )
 
+#: Binding.has_drift: True, False, or None when never compared.
+DRIFT_CHOICES = [("yes", "Drift"), ("no", "No drift"), ("unchecked", "Not checked")]
+
 
 class RequestFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
@@ -59,6 +62,9 @@ class BindingFilter(django_filters.FilterSet):
         choices=HealthStatus.choices, empty_label="Any health", label="Health"
     )
     source = django_filters.ChoiceFilter(choices=BindingSource.choices, empty_label="Any source")
+    drift = django_filters.ChoiceFilter(
+        choices=DRIFT_CHOICES, method="by_drift", empty_label="Any drift", label="Drift"
+    )
 
     class Meta:
         model = Binding
@@ -73,6 +79,7 @@ class BindingFilter(django_filters.FilterSet):
             "state",
             "health_status",
             "source",
+            "drift",
         ]
 
     def search(self, queryset, name, value):
@@ -89,6 +96,11 @@ class BindingFilter(django_filters.FilterSet):
             | Q(role_arn__icontains=value)
             | Q(pk__in=matching_secrets)
         )
+
+    def by_drift(self, queryset, name, value):
+        if value == "unchecked":
+            return queryset.filter(has_drift__isnull=True)
+        return queryset.filter(has_drift=(value == "yes"))
 
     def by_secret(self, queryset, name, value):
         value = value.strip()[:2048]
