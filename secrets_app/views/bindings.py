@@ -76,8 +76,10 @@ class BindingListView(SingleTableMixin, FilterView):
             .annotate(n=Count("pk"))
             .values("n")
         )
+        # Only the cluster is shown: joining the request and its requester made
+        # the rows too wide to sort in memory.
         return (
-            binding_queryset()
+            Binding.objects.select_related("cluster")
             .annotate(secret_count=Coalesce(Subquery(secret_count), 0))
             .order_by("cluster__name", "namespace", "service_account")
         )
