@@ -1,0 +1,151 @@
+"""The load benchmark's users, for locust (started by bench/load.py).
+
+Engineers browse the inventory and the health dashboards; approvers approve
+pending requests from a shared pool, each id once (a POST with the CSRF
+token, as the page's form does). Every user logs in through the login form
+first and keeps its session cookie. The measured window opens when the last
+user has logged in (production's password hashing is slow on purpose, and
+logins are not what is measured) and lasts BENCH_DURATION seconds; every
+request in it is written to BENCH_SAMPLES for bench/load.py to summarise.
+
+Environment: BENCH_PLAN (the seeder's plan), BENCH_PASSWORD, BENCH_SAMPLES,
+BENCH_USERS, BENCH_DURATION, BENCH_THINK ("min-max" seconds between tasks).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import time
+
+import gevent
+from gevent.event import Event
+from locust import HttpUser, between, constant, events, task
+
+PLAN = json.loads(open(os.environ["BENCH_PLAN"]).read())  # noqa: SIM115
+PASSWORD = os.environ["BENCH_PASSWORD"]
+USERS = int(os.environ["BENCH_USERS"])
+DURATION = float(os.environ["BENCH_DURATION"])
+_think = [float(x) for x in os.environ.get("BENCH_THINK", "0").split("-")]
+WAIT = constant(0) if max(_think) == 0 else between(_think[0], _think[-1])
+
+_engineers = itertools.cycle(PLAN["engineers"])
+_approvers = itertools.cycle(PLAN["approvers"])
+_pool = list(PLAN["pending_ids"])
+random.Random(3).shuffle(_pool)
+
+_all_in = Event()
+_logged_in = 0
+_samples: list[tuple[float, str, float, bool, str]] = []
+_window: dict[str, float] = {}
+
+
+@events.request.add_listener
+def _record(request_type, name, response_time, response_length, exception=None, **kw):
+    _samples.append((time.time(), name, response_time, exception is not None, str(exception or "")))
+
+
+@events.quitting.add_listener
+def _dump(environment, **kw):
+    _window.setdefault("end", time.time())
+    with open(os.environ["BENCH_SAMPLES"], "w") as out:
+        json.dump({"window": _window, "samples": _samples}, out)
+
+
+def _arrived(user: HttpUser) -> None:
+    """Count a finished login; the last one opens the measured window."""
+    global _logged_in
+    _logged_in += 1
+    if _logged_in == USERS and not _all_in.is_set():
+        _window["start"] = time.time()
+        _all_in.set()
+        runner = user.environment.runner
+
+        def stop():
+            _window["end"] = time.time()
+            runner.quit()
+
+        gevent.spawn_later(DURATION, stop)
+
+
+class PortalUser(HttpUser):
+    abstract = True
+    wait_time = WAIT
+    usernames = _engineers
+
+    def on_start(self) -> None:
+        username = next(self.usernames)
+        self.client.get("/accounts/login/", name="login page")
+        with self.client.post(
+            "/accounts/login/",
+            data={
+                "username": username,
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": self.client.cookies.get("csrftoken", ""),
+            },
+            allow_redirects=False,
+            name="login",
+            catch_response=True,
+        ) as response:
+            if response.status_code != 302:
+                response.failure(f"login as {username}: HTTP {response.status_code}")
+        _arrived(self)
+        _all_in.wait()
+
+    def get(self, url: str, name: str) -> None:
+        with self.client.get(url, name=name, catch_response=True) as response:
+            if response.status_code != 200 or response.url.split("?")[0].endswith("/login/"):
+                response.failure(f"HTTP {response.status_code} at {response.url}")
+
+
+class Engineer(PortalUser):
+    weight = 4
+
+    @task(3)
+    def bindings_list(self) -> None:
+        choice = random.random()
+        if choice < 0.4:
+            query = f"environment=dev&page={random.randint(2, 20)}"
+        elif choice < 0.7:
+            query = f"namespace={random.choice(PLAN['namespaces'])}&page={random.randint(2, 19)}"
+        else:
+            query = f"health_status=healthy&page={random.randint(2, 20)}"
+        self.get(f"/bindings/?{query}", "bindings list")
+
+    @task(3)
+    def binding_detail(self) -> None:
+        first, last = PLAN["binding_ids"]
+        self.get(f"/bindings/{random.randint(first, last)}/", "binding page")
+
+    @task(2)
+    def health_overview(self) -> None:
+        self.get("/health/", "health overview")
+
+    @task(2)
+    def health_cluster(self) -> None:
+        self.get(f"/health/clusters/{random.choice(PLAN['clusters'])}/", "health cluster")
+
+
+class Approver(PortalUser):
+    weight = 1
+    usernames = _approvers
+
+    @task
+    def approve(self) -> None:
+        if not _pool:
+            gevent.sleep(1)  # the pool is drained: nothing left to approve
+            return
+        pk = _pool.pop()
+        with self.client.post(
+            f"/requests/{pk}/approve/",
+            data={"csrfmiddlewaretoken": self.client.cookies.get("csrftoken", ""), "comment": ""},
+            allow_redirects=False,
+            name="approve",
+            catch_response=True,
+        ) as response:
+            if response.status_code != 302 or not response.headers.get("Location", "").endswith(
+                f"/requests/{pk}/"
+            ):
+                response.failure(f"approve #{pk}: HTTP {response.status_code}")
