@@ -1,0 +1,103 @@
+"""AWS drift appears as soon as a verification finishes on a real Celery
+worker (Redis broker, moto as AWS), without waiting for a health sweep; a
+later passing verification clears it and keeps the cluster part."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.urls import reverse
+
+TESTS = Path(__file__).resolve().parent.parent
+for folder in ("aws", "aws_portal"):  # aws_world, aws_portal_support
+    if str(TESTS / folder) not in sys.path:
+        sys.path.insert(0, str(TESTS / folder))
+
+from aws_portal_support import guide_binding  # noqa: E402
+from aws_world import NAMESPACE, build_guide_world, irsa_trust  # noqa: E402
+
+from portal.celery import app as celery_app  # noqa: E402
+from secrets_app.models import Binding, TaskRun  # noqa: E402
+from tests.aws_portal.conftest import (  # noqa: E402, F401 - fixtures
+    aws_env,
+    clients,
+    moto,
+    moto_cluster,
+    moto_endpoint,
+    portal_aws,
+    proxy,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CLUSTER_DRIFT = {
+    "code": "sa-annotation-missing",
+    "where": "serviceaccount",
+    "expected": "arn:aws:iam::123456789012:role/x",
+    "actual": "no eks.amazonaws.com/role-arn annotation",
+    "message": "The ServiceAccount has no role annotation.",
+    "unknown": False,
+}
+
+
+@pytest.fixture
+def worker():
+    celery_app.control.purge()
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        yield
+
+
+def runs_done(binding_id: int, n: int) -> bool:
+    return (
+        TaskRun.objects.filter(kind="verify", detail__binding_id=binding_id, outcome="succeeded")
+        .exclude(finished_at=None)
+        .count()
+        >= n
+    )
+
+
+def wait_for(predicate, *, timeout=60.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_verify_now_brings_aws_drift_to_the_binding(
+    client,
+    requester,
+    moto_cluster,  # noqa: F811 - the fixture imported above
+    portal_aws,  # noqa: F811
+    clients,  # noqa: F811
+    worker,
+):
+    world = build_guide_world(clients)
+    binding = guide_binding(moto_cluster, world)
+    Binding.objects.filter(pk=binding.pk).update(
+        drift=[CLUSTER_DRIFT], has_drift=True, health_status="degraded"
+    )
+    world.set_trust(irsa_trust(world.issuer, sub=f"system:serviceaccount:{NAMESPACE}:someone"))
+    client.force_login(requester)
+    client.post(reverse("binding-verify", args=[binding.pk]))
+    wait_for(lambda: runs_done(binding.pk, 1), what="the first verification")
+
+    binding.refresh_from_db()
+    assert [(d["where"], d["code"]) for d in binding.drift] == [
+        ("serviceaccount", "sa-annotation-missing"),
+        ("aws", "trust.sub"),
+    ]
+    assert binding.has_drift is True and binding.drift_checked_at is not None
+    html = client.get(binding.get_absolute_url()).content.decode()
+    assert "trust.sub" in html and "sa-annotation-missing" in html
+
+    world.set_trust(irsa_trust(world.issuer))
+    client.post(reverse("binding-verify", args=[binding.pk]))
+    wait_for(lambda: runs_done(binding.pk, 2), what="the second verification")
+    binding.refresh_from_db()
+    assert binding.drift == [CLUSTER_DRIFT]
