@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "secrets_app",
 ]
 
@@ -72,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: answers a locked-out login with its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -130,9 +133,14 @@ PORTAL_APPROVER_GROUP = env.str("PORTAL_APPROVER_GROUP", default="platform")
 
 # --- Single sign-on (mozilla-django-oidc), off unless OIDC_ENABLED ----------
 OIDC_ENABLED = env.bool("OIDC_ENABLED", default=False)
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# django-axes first: it refuses a locked-out username/address before any
+# backend checks a password. SSO logins are throttled at the provider.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 if OIDC_ENABLED:
-    AUTHENTICATION_BACKENDS.insert(0, "secrets_app.auth.GroupsClaimOIDCBackend")
+    AUTHENTICATION_BACKENDS.insert(1, "secrets_app.auth.GroupsClaimOIDCBackend")
 OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
 OIDC_RP_CLIENT_SECRET = env_secret("OIDC_RP_CLIENT_SECRET")
 OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
@@ -256,6 +264,18 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+
+# --- Login throttling (django-axes) ------------------------------------------
+# LOGIN_FAILURE_LIMIT failed passwords for one username from one address lock
+# that pair out for LOGIN_COOLOFF_MINUTES; a successful login resets the count.
+# Locking the pair, not the address alone, keeps one user's typos (or an
+# attacker) from locking out everyone behind the same proxy (the address is
+# the peer's: behind a load balancer the pair is in effect the username).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.int("LOGIN_COOLOFF_MINUTES", default=15) / 60  # hours (a float)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {
