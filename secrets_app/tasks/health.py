@@ -8,6 +8,7 @@ from datetime import timedelta
 import redis
 from celery import shared_task
 from django.conf import settings
+from django.db import close_old_connections, connection
 from django.utils import timezone
 from redis.exceptions import LockError
 from redis.lock import Lock
@@ -62,7 +63,15 @@ def sweep_cluster_task(self, cluster_id: int) -> str:
     except RetryableError as error:
         failure = error
     except Exception as error:
-        _finish(run, TaskRun.Outcome.FAILED, f"{type(error).__name__}: {error}")
+        message = f"{type(error).__name__}: {error}"
+        # A dropped database connection breaks the sweep's writes; close it so
+        # the record of the failure goes out on a fresh one (not inside a
+        # caller's transaction: closing would break that).
+        if not connection.in_atomic_block:
+            close_old_connections()
+        _finish(run, TaskRun.Outcome.FAILED, message)
+        # On the dashboards too: otherwise they keep showing the last good sweep.
+        _record_failure(cluster_id, run, message)
         raise
     finally:
         # Released before any retry: an eager retry runs inside self.retry().
@@ -115,6 +124,12 @@ def _finish(run: TaskRun, outcome: str, error: str = "", detail: dict | None = N
     run.detail = detail or {}
     run.finished_at = timezone.now()
     run.save(update_fields=["outcome", "error", "detail", "finished_at"])
+
+
+def _record_failure(cluster_id: int, run: TaskRun, error: str) -> None:
+    cluster = Cluster.objects.filter(pk=cluster_id).first()
+    if cluster is not None:
+        service.record_failed_sweep(cluster, run.started_at, error)
 
 
 def _release(lock: Lock) -> None:
