@@ -1,0 +1,95 @@
+"""A Celery worker killed (SIGKILL) while it opens the pull requests: the
+task is acknowledged late, so its message stays in Redis's unacked set; once
+the visibility timeout has passed, the next worker restores and finishes it.
+GitHub had already received the killed worker's request (it was stuck in
+flight), so the re-run must find that pull request, not open a second one."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from django.conf import settings
+
+from secrets_app.models import PullRequest, RequestState, TaskRun
+from tests.faults.conftest import Browser, pr_creations, wait_for
+from tests.pulls.conftest import make_pending, state_of
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+VISIBILITY_SECONDS = 4
+OPEN_PRS = "secrets_app.tasks.provisioning.open_pull_requests"
+PR_LOCK_SECONDS = 600  # the task's lock on one request (secrets_app/tasks/provisioning.py)
+
+
+def queued_tasks(redis) -> list[str]:
+    return [json.loads(m)["headers"]["task"] for m in redis.lrange("celery", 0, -1)]
+
+
+def unacked_tasks(redis) -> list[str]:
+    return [json.loads(m)[0]["headers"]["task"] for m in redis.hvals("unacked")]
+
+
+def logged(github, repo: str, method: str, suffix: str) -> bool:
+    owner, name = repo.split("/")
+    return any(
+        c.method == method and c.path.endswith(suffix) for c in github.requests_for(owner, name)
+    )
+
+
+def test_a_worker_killed_mid_task_is_finished_by_the_next_one_without_duplicates(
+    github, github_env, github_cluster, approver, portal, private_redis
+):
+    github_env["CELERY_VISIBILITY_TIMEOUT"] = str(VISIBILITY_SECONDS)
+    browser = Browser(portal.web(), approver)
+    worker1 = portal.worker("worker1")
+    # Creating the infra PR hangs at GitHub: the worker waits there to be killed.
+    github.inject("POST", r"/kilonova/pulls$", status=None, delay=6)
+    request = make_pending(github_cluster)
+    page = f"/requests/{request.pk}/"
+    assert browser.post_form(page, page + "approve/").status_code == 302
+
+    wait_for(
+        lambda: logged(github, "platform/kilonova", "POST", "/git/refs"),
+        what="the infra branch (the PR creation comes next)",
+    )
+    time.sleep(1.0)  # the worker is now waiting on POST .../pulls
+    portal.kill(worker1)
+    redis = private_redis.client()
+    assert unacked_tasks(redis) == [OPEN_PRS]  # taken, never acknowledged
+    assert OPEN_PRS not in queued_tasks(redis)
+    # GitHub finishes the request the dead worker sent: the infra PR exists,
+    # the portal has no record of it.
+    wait_for(lambda: logged(github, "platform/kilonova", "POST", "/pulls"), what="the infra PR")
+    assert not PullRequest.objects.filter(request=request).exists()
+    assert state_of(request) == RequestState.PROVISIONING
+
+    # The dead worker's lock outlives it. In production it expires long before
+    # the message comes back (600 s < visibility timeout 3600 s); fast-forward
+    # that here, as the test's visibility timeout is seconds.
+    lock = f"portal:lock:open-prs:{request.pk}"
+    assert 0 < redis.ttl(lock) <= PR_LOCK_SECONDS
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > PR_LOCK_SECONDS
+    redis.delete(lock)
+    delivered = redis.zrange("unacked_index", 0, -1, withscores=True)[0][1]
+    time.sleep(max(0.0, delivered + VISIBILITY_SECONDS + 0.5 - time.time()))
+
+    portal.worker("worker2")  # restores visible-again messages as it starts
+    wait_for(
+        lambda: (
+            PullRequest.objects.filter(request=request).count() == 2
+            and TaskRun.objects.filter(request=request, outcome="succeeded").exists()
+        ),
+        timeout=120,
+        what="the second worker to finish",
+    )
+    assert pr_creations(github) == {"platform/kilonova": 1, "platform/deploy": 1}
+    assert state_of(request) == RequestState.PROVISIONING
+    pulls = {p.repository: p for p in PullRequest.objects.filter(request=request)}
+    infra = github.pull("platform", "kilonova", pulls["infra"].number)
+    assert pulls["deploy"].url in infra["body"]  # linked although opened by the dead worker
+    # The killed run stays visible as it was left: started, never finished.
+    outcomes = sorted(TaskRun.objects.filter(request=request).values_list("outcome", flat=True))
+    assert outcomes == ["running", "succeeded"]
+    assert OPEN_PRS not in unacked_tasks(redis) + queued_tasks(redis)
