@@ -1,11 +1,13 @@
 """Demo clusters: loopback fake Kubernetes APIs. ``sandbox-eu`` is a
 generated cluster with a binding in each health state the catalogue knows;
+its namespace ``legacy`` holds bindings made by hand, for the import page;
 ``janus-dev`` starts empty, as a fresh cluster would before its first merge."""
 
 from __future__ import annotations
 
 from django.db import transaction
 
+from fakes import legacy_objects as legacy
 from fakes.cluster_gen import ACCOUNT, REGION, generate_cluster
 from fakes.kube_api import FakeKubeApi
 from secrets_app.models import Binding, BindingSecret, BindingSource, Cluster
@@ -77,4 +79,21 @@ def sandbox_objects():
     generated = generate_cluster(
         pods=60, bindings=len(SANDBOX_MODES), mix=SANDBOX_MODES, seed=7, plain_pod_fraction=0.1
     )
-    return generated.objects, generated
+    return [*generated.objects, *legacy_objects()], generated
+
+
+def legacy_objects() -> list[dict]:
+    """A namespace made by hand before the portal, for the import page: two
+    bindings to adopt and one whose role annotation is no ARN."""
+    where = {"account": ACCOUNT, "region": REGION}
+    return [
+        *legacy.hand_made_binding("legacy", "billing", secrets=["legacy/billing-db"], **where),
+        *legacy.hand_made_binding("legacy", "reports", replicas=1, **where),
+        legacy.service_account("legacy", "mailer-secrets", role="mailer-role"),
+        legacy.secret_provider_class(
+            "legacy", "mailer-secrets", objects=[{"objectName": "legacy/smtp"}], region=REGION
+        ),
+        *legacy.deployment_pods(
+            "legacy", "mailer", service_account_name="mailer-secrets", classes=["mailer-secrets"]
+        ),
+    ]

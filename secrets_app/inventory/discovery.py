@@ -188,7 +188,6 @@ def propose(
         )
     if not proposal.secrets:
         blocking.append(f"The class {spc} names no Secrets Manager secret that could be read.")
-    warnings.extend(f"{spc}: {p}" for p in primary.get("problems") or ())
     if len(names) > 1:
         others = ", ".join(n for n in names if n != spc)
         warnings.append(f"It also mounts {others}; the binding records {spc} only.")

@@ -385,7 +385,6 @@ def test_a_class_without_readable_secrets_or_no_class_blocks_adoption():
     empty = [{"name": "sa", "objects": [], "problems": ["The objects parameter is not valid"]}]
     proposal = propose("sa", ROLE, empty, [])
     assert "names no Secrets Manager secret" in proposal.blocking[0]
-    assert "sa: The objects parameter is not valid" in proposal.warnings
     assert "No SecretProviderClass" in propose("sa", ROLE, [], []).blocking[0]
     assert not propose("sa", ROLE, ["junk", {"name": ""}], []).adoptable
 
