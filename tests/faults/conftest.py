@@ -5,6 +5,7 @@ Redis or monkey-patching the portal."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -246,3 +247,16 @@ def pr_creations(github) -> dict[str, int]:
             if c.method == "POST" and c.path.endswith("/pulls") and c.status == 201
         )
     return counts
+
+
+OPEN_PRS = "secrets_app.tasks.provisioning.open_pull_requests"
+
+
+def queued_tasks(client: redis.Redis) -> list[str]:
+    """Names of the tasks waiting in the default queue."""
+    return [json.loads(m)["headers"]["task"] for m in client.lrange("celery", 0, -1)]
+
+
+def unacked_tasks(client: redis.Redis) -> list[str]:
+    """Names of the tasks a worker took and has not acknowledged."""
+    return [json.loads(m)[0]["headers"]["task"] for m in client.hvals("unacked")]

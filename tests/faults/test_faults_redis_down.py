@@ -12,7 +12,7 @@ import pytest
 from celery import Celery
 
 from secrets_app.models import AuditEvent, PullRequest, RequestState, TaskRun
-from tests.faults.conftest import Browser, pr_creations, wait_for
+from tests.faults.conftest import OPEN_PRS, Browser, pr_creations, queued_tasks, wait_for
 from tests.pulls.conftest import make_pending, state_of
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -45,7 +45,7 @@ def test_an_approval_with_redis_stopped_succeeds_and_its_prs_open_once_redis_is_
     queued = make_pending(github_cluster)
     page = f"/requests/{queued.pk}/"
     assert browser.post_form(page, page + "approve/").status_code == 302
-    assert private_redis.client().llen("celery") == 1
+    assert queued_tasks(private_redis.client()).count(OPEN_PRS) == 1
 
     private_redis.stop()
     during = make_pending(github_cluster, requester=requester)

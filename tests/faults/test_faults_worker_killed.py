@@ -6,29 +6,26 @@ flight), so the re-run must find that pull request, not open a second one."""
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
 from django.conf import settings
 
 from secrets_app.models import PullRequest, RequestState, TaskRun
-from tests.faults.conftest import Browser, pr_creations, wait_for
+from tests.faults.conftest import (
+    OPEN_PRS,
+    Browser,
+    pr_creations,
+    queued_tasks,
+    unacked_tasks,
+    wait_for,
+)
 from tests.pulls.conftest import make_pending, state_of
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 VISIBILITY_SECONDS = 4
-OPEN_PRS = "secrets_app.tasks.provisioning.open_pull_requests"
 PR_LOCK_SECONDS = 600  # the task's lock on one request (secrets_app/tasks/provisioning.py)
-
-
-def queued_tasks(redis) -> list[str]:
-    return [json.loads(m)["headers"]["task"] for m in redis.lrange("celery", 0, -1)]
-
-
-def unacked_tasks(redis) -> list[str]:
-    return [json.loads(m)[0]["headers"]["task"] for m in redis.hvals("unacked")]
 
 
 def logged(github, repo: str, method: str, suffix: str) -> bool:
