@@ -260,6 +260,9 @@ CSP_STYLE_SRC = ("'self'",)
 CSP_IMG_SRC = ("'self'", "data:")
 CSP_FRAME_ANCESTORS = ("'none'",)
 CSP_FORM_ACTION = ("'self'",)
+# Not covered by default-src: no <base> pointing elsewhere, no plugins.
+CSP_BASE_URI = ("'self'",)
+CSP_OBJECT_SRC = ("'none'",)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

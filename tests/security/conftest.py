@@ -1,5 +1,6 @@
 import pytest
 
+from tests.security.sso_idp import idp  # noqa: F401 - a fixture
 from tests.security.world import build_world
 
 
