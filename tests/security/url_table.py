@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.factories import GUIDE_ARN
+
 LOGIN = "login"
 
 Statuses = tuple[Any, Any, Any, Any, Any]
@@ -109,6 +111,9 @@ PORTAL: dict[str, Entry] = {
         data={"reason": "No longer needed."},
     ),
     "aws-secret-picker": Entry(get=PAGE),
+    # Who can read a secret: metadata every engineer may browse.
+    "secret-index": Entry(get=PAGE),
+    "secret-access": Entry(get=PAGE, path=f"/secrets/access/?secret={GUIDE_ARN}"),
     # Import from clusters: anyone reads; the platform team and admins run
     # discovery and adopt or dismiss.
     "import-list": Entry(get=PAGE),
@@ -220,6 +225,11 @@ ADMIN: dict[str, Entry] = {
     **_model_admin("secrets_app_accessrequest", "request", add=ADMIN_403, delete=ADMIN_403),
     # The audit log is append-only: no add, change or delete, for anyone.
     **_model_admin("secrets_app_auditevent", "audit_event", add=ADMIN_403, delete=ADMIN_403),
+    # Login throttling (django-axes): attempts, successes and failures; an
+    # admin unlocks a username by deleting its attempt.
+    **_model_admin("axes_accessattempt", "access_attempt", add=ADMIN_403),
+    **_model_admin("axes_accesslog", "access_log", add=ADMIN_403),
+    **_model_admin("axes_accessfailurelog", "access_failure_log", add=ADMIN_403),
     # Notifications are written by the portal; the admin shows them (and resends).
     **_model_admin("secrets_app_notification", "notification", add=ADMIN_403, delete=ADMIN_403),
 }

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -93,6 +94,12 @@ def build_world(*, requester, other_user, approver, admin_user, cluster) -> Worl
         workflow.request_comment(request_id=pending.pk, author=requester, body="First comment.")
     event = AuditEvent.objects.filter(request=pending).latest("pk")
     Token.objects.create(user=requester)
+    seen = {"user_agent": "curl", "ip_address": "10.0.0.1", "username": "alice", "path_info": "/"}
+    attempt = AccessAttempt.objects.create(
+        **seen, http_accept="*/*", get_data="", post_data="", failures_since_start=1
+    )
+    access_log = AccessLog.objects.create(**seen, http_accept="*/*")
+    failure_log = AccessFailureLog.objects.create(**seen, http_accept="*/*")
     notification = Notification.objects.create(
         key=f"security-walk-{pending.pk}",
         event="request.submitted",
@@ -123,6 +130,9 @@ def build_world(*, requester, other_user, approver, admin_user, cluster) -> Worl
         user=requester.pk,
         group=Group.objects.get(name="platform").pk,
         notification=notification.pk,
+        access_attempt=attempt.pk,
+        access_log=access_log.pk,
+        access_failure_log=failure_log.pk,
         token=requester.pk,  # the admin's TokenProxy is keyed by user
         app_label="secrets_app",
         request_type=ContentType.objects.get_for_model(AccessRequest).pk,
