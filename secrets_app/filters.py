@@ -1,4 +1,5 @@
 import django_filters
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from secrets_app.models import (
@@ -54,9 +55,8 @@ class BindingFilter(django_filters.FilterSet):
     namespace = django_filters.CharFilter(lookup_expr="exact")
     service = django_filters.CharFilter(lookup_expr="icontains")
     secret = django_filters.CharFilter(method="by_secret", label="Secret ARN or name")
-    requester = django_filters.CharFilter(
-        field_name="request__requester__username", lookup_expr="exact", label="Requester"
-    )
+    requester = django_filters.CharFilter(method="by_person", label="Requester or owner")
+    team = django_filters.CharFilter(method="by_team", label="Team")
     state = django_filters.ChoiceFilter(choices=BindingState.choices, empty_label="Any state")
     health_status = django_filters.ChoiceFilter(
         choices=HealthStatus.choices, empty_label="Any health", label="Health"
@@ -76,6 +76,7 @@ class BindingFilter(django_filters.FilterSet):
             "service",
             "secret",
             "requester",
+            "team",
             "state",
             "health_status",
             "source",
@@ -96,6 +97,22 @@ class BindingFilter(django_filters.FilterSet):
             | Q(role_arn__icontains=value)
             | Q(pk__in=matching_secrets)
         )
+
+    def by_person(self, queryset, name, value):
+        # Imported bindings have an owner and no request; portal ones have both
+        # (the owner is the requester unless an admin handed the binding over).
+        value = value.strip()[:150]
+        if not value:
+            return queryset
+        return queryset.filter(Q(owner__username=value) | Q(request__requester__username=value))
+
+    def by_team(self, queryset, name, value):
+        # A team is a group of users: the bindings its members own or asked for.
+        value = value.strip()[:150]
+        if not value:
+            return queryset
+        members = get_user_model().objects.filter(groups__name=value).values("pk")
+        return queryset.filter(Q(owner__in=members) | Q(request__requester__in=members))
 
     def by_drift(self, queryset, name, value):
         if value == "unchecked":

@@ -116,3 +116,26 @@ def test_the_list_costs_the_same_queries_for_ten_thousand_bindings(
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = engineer.get(reverse("binding-list"), {"sort": "-service", "page": 3})
     assert response.status_code == 200
+
+
+def test_requester_or_owner_and_team_filters(engineer, requester, other_user):
+    from django.contrib.auth.models import Group
+
+    from tests.factories import AccessRequestFactory
+
+    dev = ClusterFactory(name="dev")
+    asked, adopted, theirs = make_bindings(dev, 3)
+    asked.request = AccessRequestFactory(cluster=dev, requester=requester, state="active")
+    asked.save()
+    adopted.owner = requester  # imported: an owner, no request
+    adopted.save()
+    theirs.owner = other_user
+    theirs.save()
+    Group.objects.create(name="payments").user_set.add(other_user)
+    url = reverse("binding-list")
+    mine = listed(engineer.get(url, {"requester": requester.username}))
+    assert sorted(mine) == sorted([asked.service, adopted.service])
+    assert listed(engineer.get(url, {"team": "payments"})) == [theirs.service]
+    assert listed(engineer.get(url, {"team": "no-such-team"})) == []
+    hostile = engineer.get(url, {"team": "%' OR 1=1 --", "requester": "<script>"})
+    assert hostile.status_code == 200 and listed(hostile) == []
