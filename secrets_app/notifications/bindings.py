@@ -5,8 +5,12 @@ requester) and to Slack; each is keyed so that it goes out once."""
 from __future__ import annotations
 
 import datetime
+import functools
+import logging
+from collections.abc import Callable
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -18,12 +22,34 @@ from .store import record
 
 _RELATED = ("cluster", "owner", "request__requester")
 
+log = logging.getLogger(__name__)
+
+
+def _never_raises(
+    func: Callable[..., list[Notification]],
+) -> Callable[..., list[Notification]]:
+    """The expiry job calls these between its own steps: a notification
+    that cannot be recorded is logged, and the job goes on (in a savepoint,
+    so the caller's transaction stays usable)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs) -> list[Notification]:
+        try:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        except Exception:
+            log.exception("could not record %s%s", func.__name__, args)
+            return []
+
+    return wrapper
+
 
 def _owners(binding: Binding) -> list[str]:
     owner = binding.owner or (binding.request.requester if binding.request_id else None)
     return emails([owner])
 
 
+@_never_raises
 def notify_expiry_reminder(binding_id: int, days_left: int) -> list[Notification]:
     """Remind the owner that the binding expires in ``days_left`` days. Once
     per binding, expiry date and ``days_left``: a second call returns the
@@ -41,6 +67,7 @@ def notify_expiry_reminder(binding_id: int, days_left: int) -> list[Notification
     )
 
 
+@_never_raises
 def notify_binding_expired(binding_id: int, revocation_request_id: int) -> list[Notification]:
     """Tell the owner the binding expired and its revocation was asked for."""
     if not settings.NOTIFICATIONS_ENABLED:

@@ -165,3 +165,9 @@ def test_checking_failing_bindings_costs_the_same_for_one_or_many(
         notify_failing_bindings()
     with django_assert_num_queries(2):
         assert notify_failing_bindings() == 0
+
+
+def test_a_reminder_that_cannot_be_recorded_is_logged_not_raised(caplog):
+    assert notify_expiry_reminder(987654, 7) == []
+    assert notify_binding_expired(987654, 1) == []
+    assert "could not record notify_expiry_reminder(987654, 7)" in caplog.text
