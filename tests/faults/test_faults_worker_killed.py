@@ -35,31 +35,48 @@ def logged(github, repo: str, method: str, suffix: str) -> bool:
     )
 
 
+LOST_LINK = (
+    "the deploy PR was opened by the killed worker, so the re-run opens neither "
+    "PR and skips linking the infra PR to it (provisioning.open_pull_requests "
+    "links only when this run created one)"
+)
+
+
+@pytest.mark.parametrize(
+    ("repo", "repository"),
+    [
+        ("platform/kilonova", "infra"),
+        pytest.param(
+            "platform/deploy", "deploy", marks=pytest.mark.xfail(strict=True, reason=LOST_LINK)
+        ),
+    ],
+    ids=["killed-opening-infra-pr", "killed-opening-deploy-pr"],
+)
 def test_a_worker_killed_mid_task_is_finished_by_the_next_one_without_duplicates(
-    github, github_env, github_cluster, approver, portal, private_redis
+    github, github_env, github_cluster, approver, portal, private_redis, repo, repository
 ):
     github_env["CELERY_VISIBILITY_TIMEOUT"] = str(VISIBILITY_SECONDS)
     browser = Browser(portal.web(), approver)
     worker1 = portal.worker("worker1")
-    # Creating the infra PR hangs at GitHub: the worker waits there to be killed.
-    github.inject("POST", r"/kilonova/pulls$", status=None, delay=6)
+    # Creating this PR hangs at GitHub: the worker waits there to be killed.
+    github.inject("POST", rf"^/api/v3/repos/{repo}/pulls$", status=None, delay=6)
     request = make_pending(github_cluster)
     page = f"/requests/{request.pk}/"
     assert browser.post_form(page, page + "approve/").status_code == 302
 
     wait_for(
-        lambda: logged(github, "platform/kilonova", "POST", "/git/refs"),
-        what="the infra branch (the PR creation comes next)",
+        lambda: logged(github, repo, "POST", "/git/refs"),
+        what="the branch (the PR creation comes next)",
     )
     time.sleep(1.0)  # the worker is now waiting on POST .../pulls
     portal.kill(worker1)
     redis = private_redis.client()
     assert unacked_tasks(redis) == [OPEN_PRS]  # taken, never acknowledged
     assert OPEN_PRS not in queued_tasks(redis)
-    # GitHub finishes the request the dead worker sent: the infra PR exists,
-    # the portal has no record of it.
-    wait_for(lambda: logged(github, "platform/kilonova", "POST", "/pulls"), what="the infra PR")
-    assert not PullRequest.objects.filter(request=request).exists()
+    # GitHub finishes the request the dead worker sent: the PR exists, the
+    # portal has no record of it.
+    wait_for(lambda: logged(github, repo, "POST", "/pulls"), what="the hung PR")
+    assert not PullRequest.objects.filter(request=request, repository=repository).exists()
     assert state_of(request) == RequestState.PROVISIONING
 
     # The dead worker's lock outlives it. In production it expires long before
