@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from secrets_app.models import AccessRequest, Binding, BindingState, Notification
+from secrets_app.models import AccessRequest, Binding, BindingState, HealthStatus, Notification
 
 from . import messages
 from .recipients import emails
@@ -88,7 +88,13 @@ def failing_too_long(now: datetime.datetime | None = None) -> QuerySet[Binding]:
     cutoff = (now or timezone.now()) - datetime.timedelta(
         minutes=settings.NOTIFY_FAILING_AFTER_MINUTES
     )
-    return Binding.objects.filter(state=BindingState.ACTIVE, failing_since__lte=cutoff)
+    # ``failing_since`` survives an unreachable cluster (unknown is no proof of
+    # recovery), so the status is checked too: a binding last seen failing.
+    return Binding.objects.filter(
+        state=BindingState.ACTIVE,
+        health_status=HealthStatus.FAILING,
+        failing_since__lte=cutoff,
+    )
 
 
 def _failing_key(binding: Binding) -> str:
