@@ -38,6 +38,15 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 TARGET_MS = 150
 TARGETED = ("bindings list", "binding page", "health overview", "health cluster")
+# The portal's own latency histogram, by URL route name: time spent in the
+# server, without the wait for a free worker that the driver also sees.
+ROUTES = {
+    "bindings list": "binding-list",
+    "binding page": "binding-detail",
+    "health overview": "health-overview",
+    "health cluster": "health-cluster",
+    "approve": "request-approve",
+}
 ORDER = (*TARGETED, "approve", "login page", "login")
 
 
@@ -156,6 +165,30 @@ def _stop(proc: subprocess.Popen | None) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def server_times(base_url: str, token: str) -> dict[str, float]:
+    """Mean server-side milliseconds per route from /metrics (whole run)."""
+    request = urllib.request.Request(
+        base_url + "/metrics", headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read().decode()
+    except OSError:
+        return {}
+    sums: dict[str, float] = {}
+    counts: dict[str, float] = {}
+    for line in text.splitlines():
+        for suffix, into in (("_sum{", sums), ("_count{", counts)):
+            head = "portal_http_request_duration_seconds" + suffix
+            if line.startswith(head):
+                labels, value = line[len(head) :].rsplit("} ", 1)
+                route = dict(
+                    part.split("=", 1) for part in labels.replace('"', "").split(",") if "=" in part
+                ).get("route", "")
+                into[route] = into.get(route, 0.0) + float(value)
+    return {r: 1000 * sums[r] / counts[r] for r in sums if counts.get(r)}
+
+
 def _clear_queue(redis_url: str) -> None:
     """Drop the pull-request jobs the approvals queued (no worker runs here)."""
     try:
@@ -166,14 +199,17 @@ def _clear_queue(redis_url: str) -> None:
         print(f"note: could not clear the Celery queue at {redis_url}: {error}")
 
 
-def print_report(rows: list[dict], errors: list[str], args, seconds: float) -> bool:
+def print_report(
+    rows: list[dict], errors: list[str], args, seconds: float, served: dict[str, float]
+) -> bool:
     print(
         f"\n{args.users} users, think {args.think} s, measured {seconds:.0f} s "
-        f"(gunicorn {args.workers} workers)"
+        f"(gunicorn {args.workers} workers); load average before/after: {args.load_before}"
+        f" / {os.getloadavg()[0]:.1f}"
     )
     print(
         f"{'endpoint':<17} {'requests':>8} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} "
-        f"{'p99 ms':>7} {'req/s':>6}  target"
+        f"{'p99 ms':>7} {'req/s':>6} {'server':>7}  target"
     )
     ok = True
     for r in rows:
@@ -186,9 +222,11 @@ def print_report(rows: list[dict], errors: list[str], args, seconds: float) -> b
             ok = False
             verdict = "errors"
         rps = f"{r['rps']:.1f}" if r["rps"] is not None else "-"
+        mean = served.get(ROUTES.get(r["name"], ""))
+        server = f"{mean:.0f}" if mean is not None else "-"
         print(
             f"{r['name']:<17} {r['count']:>8} {r['errors']:>6} {r['p50']:>7.0f} "
-            f"{r['p95']:>7.0f} {r['p99']:>7.0f} {rps:>6}  {verdict}"
+            f"{r['p95']:>7.0f} {r['p99']:>7.0f} {rps:>6} {server:>7}  {verdict}"
         )
     total = sum(r["count"] for r in rows if r["rps"] is not None)
     print(
@@ -197,6 +235,10 @@ def print_report(rows: list[dict], errors: list[str], args, seconds: float) -> b
     )
     for line in errors[:10]:
         print(f"error: {line}")
+    print(
+        "ms are as the driver saw them (nearest rank, queueing for a worker included); "
+        "server: mean ms inside the portal (its /metrics histogram, whole run)."
+    )
     return ok
 
 
@@ -227,6 +269,7 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=50)
     parser.add_argument("--out", help="folder for locust's CSV files and the server log")
     args = parser.parse_args()
+    args.load_before = f"{os.getloadavg()[0]:.1f}"
 
     print(
         f"calibration: sum(range(10**6)) = {calibration_ms():.0f} ms (an idle modern core: ~10-15)"
@@ -245,7 +288,12 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "PORTAL_AWS_LOOKUP": "false",
         "BENCH_PASSWORD": password,
+        "METRICS_TOKEN": secrets.token_urlsafe(24),
+        "PROMETHEUS_MULTIPROC_DIR": str(out / "prometheus"),
     }
+    (out / "prometheus").mkdir(exist_ok=True)
+    for stale in (out / "prometheus").glob("*.db"):
+        stale.unlink()
     plan_file = out / "plan.json"
     reuse = args.reuse and database_exists(args.database_url)
     if not reuse:
@@ -327,7 +375,8 @@ def main() -> None:
             raise SystemExit(f"not every user logged in: see {out / 'locust.log'}")
         rows, errors = summarise(data["samples"], data["window"])
         seconds = data["window"]["end"] - data["window"]["start"]
-        ok = print_report(rows, errors, args, seconds)
+        served = server_times(f"http://127.0.0.1:{port}", env["METRICS_TOKEN"])
+        ok = print_report(rows, errors, args, seconds, served)
         print(f"files: {out} (locust CSV, server and access logs)")
     finally:
         _stop(driver)
