@@ -352,5 +352,10 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"werkzeug": {"level": "WARNING"}},
+    "loggers": {
+        "werkzeug": {"level": "WARNING"},
+        # django-axes logs every login at INFO (usernames masked, so of little
+        # use); lockouts come at WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -38,7 +38,7 @@ def logged_in(client: Client) -> bool:
     return "_auth_user_id" in client.session
 
 
-def test_the_limit_locks_the_username_out_with_a_clear_page(requester):
+def test_the_limit_locks_the_username_out_with_a_clear_page(requester, caplog):
     limit = django_settings.AXES_FAILURE_LIMIT
     assert limit == 5
     statuses = fail("alice", limit)
@@ -50,6 +50,8 @@ def test_the_limit_locks_the_username_out_with_a_clear_page(requester):
     text = response.content.decode()
     assert "Too many failed logins" in text and "Try again in 0:15:00" in text
     assert not logged_in(client)
+    # Operators see the lockout in the logs (axes logs at WARNING).
+    assert any(r.name.startswith("axes") and r.levelname == "WARNING" for r in caplog.records)
 
 
 def test_other_usernames_and_addresses_are_not_locked(requester, other_user):
