@@ -8,9 +8,11 @@ refused or failed transition leaves neither a change nor a record.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -315,6 +317,7 @@ def pull_request_record(
 ) -> PullRequest:
     """Store the pull request a backend opened (or found), once per repository."""
     request = lock_request(request_id)
+    ref = dataclasses.replace(ref, url=_web_url(ref.url))
     pull, created = PullRequest.objects.get_or_create(
         request=request,
         repository=repository,
@@ -343,6 +346,12 @@ def pull_request_record(
             after={"repository": repository, "url": ref.url, "number": ref.number},
         )
     return pull
+
+
+def _web_url(url: str) -> str:
+    # The URL comes from the Git server's answer and is shown as a link: only
+    # http(s) is kept, so a hostile server cannot plant a javascript: link.
+    return url if urlsplit(url).scheme in ("https", "http") else ""
 
 
 @transaction.atomic
