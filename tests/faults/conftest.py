@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import redis
 import requests
+from celery import Celery
 from django.db import connection
 from django.test import Client
 
@@ -108,9 +109,10 @@ class PortalProcesses:
         wait_for(self._web_answers, timeout=120, what="gunicorn")
         return self.base_url
 
-    def worker(self, name: str) -> subprocess.Popen:
-        """A solo-pool worker (one process: SIGKILL takes the task with it)."""
-        argv = [str(BIN / "celery"), "-A", "portal", "worker", "--pool", "solo"]
+    def worker(self, name: str, *, pool: str = "solo") -> subprocess.Popen:
+        """A worker; solo: one process (SIGKILL takes the task with it),
+        prefork: one child process that runs the tasks."""
+        argv = [str(BIN / "celery"), "-A", "portal", "worker", "--pool", pool, "-c", "1"]
         argv += ["-n", f"{name}@faults", "--without-gossip", "--without-mingle"]
         argv += ["--without-heartbeat", "--loglevel", "INFO"]
         proc, log = self._spawn(name, argv)
@@ -125,6 +127,12 @@ class PortalProcesses:
     def kill(self, proc: subprocess.Popen) -> None:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=20)
+
+    @staticmethod
+    def children(proc: subprocess.Popen) -> list[int]:
+        """Child process ids (a prefork worker's pool), from /proc."""
+        path = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        return [int(pid) for pid in path.read_text().split()]
 
     def stop_all(self) -> None:
         for proc in self.procs:
@@ -263,3 +271,13 @@ def queued_tasks(client: redis.Redis) -> list[str]:
 def unacked_tasks(client: redis.Redis) -> list[str]:
     """Names of the tasks a worker took and has not acknowledged."""
     return [json.loads(m)[0]["headers"]["task"] for m in client.hvals("unacked")]
+
+
+SWEEPER = "secrets_app.tasks.provisioning.requeue_stuck_requests"
+
+
+def beat_sends(broker_url: str, task: str) -> None:
+    """What celery beat does for a schedule entry: publish the task by name."""
+    beat = Celery("beat-stand-in", broker=broker_url, set_as_current=False)
+    with beat.connection_for_write() as conn:
+        beat.send_task(task, connection=conn)

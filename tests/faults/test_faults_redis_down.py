@@ -9,22 +9,20 @@ without persistence comes back."""
 from __future__ import annotations
 
 import pytest
-from celery import Celery
 
 from secrets_app.models import AuditEvent, PullRequest, RequestState, TaskRun
-from tests.faults.conftest import OPEN_PRS, Browser, pr_creations, queued_tasks, wait_for
+from tests.faults.conftest import (
+    OPEN_PRS,
+    SWEEPER,
+    Browser,
+    beat_sends,
+    pr_creations,
+    queued_tasks,
+    wait_for,
+)
 from tests.pulls.conftest import make_pending, state_of
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-SWEEPER = "secrets_app.tasks.provisioning.requeue_stuck_requests"
-
-
-def beat_sends(broker_url: str, task: str) -> None:
-    """What celery beat does for a schedule entry: publish the task by name."""
-    beat = Celery("beat-stand-in", broker=broker_url, set_as_current=False)
-    with beat.connection_for_write() as conn:
-        beat.send_task(task, connection=conn)
 
 
 def opened(request) -> bool:

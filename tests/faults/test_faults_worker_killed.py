@@ -6,6 +6,8 @@ flight), so the re-run must find that pull request, not open a second one."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -14,7 +16,9 @@ from django.conf import settings
 from secrets_app.models import PullRequest, RequestState, TaskRun
 from tests.faults.conftest import (
     OPEN_PRS,
+    SWEEPER,
     Browser,
+    beat_sends,
     pr_creations,
     queued_tasks,
     unacked_tasks,
@@ -107,3 +111,47 @@ def test_a_worker_killed_mid_task_is_finished_by_the_next_one_without_duplicates
     outcomes = sorted(TaskRun.objects.filter(request=request).values_list("outcome", flat=True))
     assert outcomes == ["running", "succeeded"]
     assert OPEN_PRS not in unacked_tasks(redis) + queued_tasks(redis)
+
+
+def test_a_killed_pool_process_requeues_its_task_and_the_sweeper_finishes_it(
+    github, github_env, github_cluster, approver, portal, private_redis
+):
+    """Prefork: the worker's parent sees its child die and, with
+    ``reject_on_worker_lost``, puts the message back at once. The re-run meets
+    the dead child's lock and skips; the request is not lost: once the lock
+    has expired, the periodic sweeper enqueues it again and it completes."""
+    github_env["PORTAL_STUCK_MINUTES"] = "0"
+    browser = Browser(portal.web(), approver)
+    worker = portal.worker("worker1", pool="prefork")
+    github.inject("POST", r"/kilonova/pulls$", status=None, delay=6)
+    request = make_pending(github_cluster)
+    page = f"/requests/{request.pk}/"
+    assert browser.post_form(page, page + "approve/").status_code == 302
+    wait_for(lambda: logged(github, "platform/kilonova", "POST", "/git/refs"), what="the branch")
+    time.sleep(1.0)  # the pool process is now waiting on POST .../pulls
+    (child,) = portal.children(worker)
+    os.kill(child, signal.SIGKILL)
+
+    skipped = wait_for(
+        lambda: TaskRun.objects.filter(request=request, detail__has_key="skipped").first(),
+        what="the requeued run",
+    )
+    assert skipped.outcome == "succeeded"  # it found the dead child's lock
+    assert worker.poll() is None  # the parent lives on, with a new child
+    assert "WorkerLostError" in portal.log("worker1")
+    assert not PullRequest.objects.filter(request=request, repository="deploy").exists()
+
+    # GitHub finishes the dead process's request; its lock is left behind.
+    wait_for(lambda: logged(github, "platform/kilonova", "POST", "/pulls"), what="the hung PR")
+    redis = private_redis.client()
+    redis.delete(f"portal:lock:open-prs:{request.pk}")  # as if its 600 s had passed
+    beat_sends(private_redis.url, SWEEPER)
+    wait_for(
+        lambda: TaskRun.objects.filter(request=request, detail__has_key="pulls").exists(),
+        timeout=120,
+        what="the sweeper's run",
+    )
+    assert pr_creations(github) == {"platform/kilonova": 1, "platform/deploy": 1}
+    pulls = {p.repository: p for p in PullRequest.objects.filter(request=request)}
+    infra = github.pull("platform", "kilonova", pulls["infra"].number)
+    assert pulls["deploy"].url in infra["body"]
