@@ -63,7 +63,7 @@ def test_a_worker_killed_mid_task_is_finished_by_the_next_one_without_duplicates
     browser = Browser(portal.web(), approver)
     worker1 = portal.worker("worker1")
     # Creating this PR hangs at GitHub: the worker waits there to be killed.
-    github.inject("POST", rf"^/api/v3/repos/{repo}/pulls$", status=None, delay=6)
+    github.inject("POST", rf"^/api/v3/repos/{repo}/pulls$", status=None, delay=8)
     request = make_pending(github_cluster)
     page = f"/requests/{request.pk}/"
     assert browser.post_form(page, page + "approve/").status_code == 302
@@ -72,7 +72,7 @@ def test_a_worker_killed_mid_task_is_finished_by_the_next_one_without_duplicates
         lambda: logged(github, repo, "POST", "/git/refs"),
         what="the branch (the PR creation comes next)",
     )
-    time.sleep(1.0)  # the worker is now waiting on POST .../pulls
+    time.sleep(2.0)  # the worker is now waiting on POST .../pulls
     portal.kill(worker1)
     redis = private_redis.client()
     assert unacked_tasks(redis) == [OPEN_PRS]  # taken, never acknowledged
@@ -123,12 +123,12 @@ def test_a_killed_pool_process_requeues_its_task_and_the_sweeper_finishes_it(
     github_env["PORTAL_STUCK_MINUTES"] = "0"
     browser = Browser(portal.web(), approver)
     worker = portal.worker("worker1", pool="prefork")
-    github.inject("POST", r"/kilonova/pulls$", status=None, delay=6)
+    github.inject("POST", r"/kilonova/pulls$", status=None, delay=8)
     request = make_pending(github_cluster)
     page = f"/requests/{request.pk}/"
     assert browser.post_form(page, page + "approve/").status_code == 302
     wait_for(lambda: logged(github, "platform/kilonova", "POST", "/git/refs"), what="the branch")
-    time.sleep(1.0)  # the pool process is now waiting on POST .../pulls
+    time.sleep(2.0)  # the pool process is now waiting on POST .../pulls
     (child,) = portal.children(worker)
     os.kill(child, signal.SIGKILL)
 
