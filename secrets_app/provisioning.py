@@ -60,6 +60,13 @@ def open_pull_requests(request_id: int) -> dict[str, PullRequestRef] | None:
     branch = branch_name(request)
     portal_url = settings.PORTAL_BASE_URL.rstrip("/") + request.get_absolute_url()
     purpose = purpose_of(request)
+    # The infra PR is opened first, so its body cannot name the deploy PR: it
+    # is linked once the deploy PR exists, *before* that PR is recorded. A run
+    # that dies in between leaves the deploy PR unrecorded, and the next run,
+    # finding it, links it again (a run that finds both recorded costs nothing).
+    recorded = set(
+        request.pull_requests.filter(purpose=purpose).values_list("repository", "number")
+    )
     refs: dict[str, PullRequestRef] = {}
     for repository in REPOSITORIES:
         files = rendered.files[repository]
@@ -77,6 +84,22 @@ def open_pull_requests(request_id: int) -> dict[str, PullRequestRef] | None:
                 purpose=purpose,
             ),
         )
+        if repository == "deploy" and (
+            refs["infra"].created
+            or refs["deploy"].created
+            or ("deploy", refs["deploy"].number) not in recorded
+        ):
+            backends["infra"].update_pull_request_body(
+                refs["infra"].number,
+                pr_text.body(
+                    request,
+                    "infra",
+                    list(rendered.files["infra"]),
+                    other=refs["deploy"],
+                    portal_url=portal_url,
+                    purpose=purpose,
+                ),
+            )
         workflow.pull_request_record(
             request_id=request.pk,
             repository=repository,
@@ -84,19 +107,6 @@ def open_pull_requests(request_id: int) -> dict[str, PullRequestRef] | None:
             branch=branch,
             ref=refs[repository],
             purpose=purpose,
-        )
-    if any(ref.created for ref in refs.values()):
-        # The infra PR was opened before the deploy PR existed: link it now.
-        backends["infra"].update_pull_request_body(
-            refs["infra"].number,
-            pr_text.body(
-                request,
-                "infra",
-                list(rendered.files["infra"]),
-                other=refs["deploy"],
-                portal_url=portal_url,
-                purpose=purpose,
-            ),
         )
     return refs
 

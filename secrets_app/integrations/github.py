@@ -51,6 +51,8 @@ from .repos import (
 log = logging.getLogger(__name__)
 
 SYSTEM = "github"
+#: Seconds to wait on a secondary rate limit that names no Retry-After.
+SECONDARY_RATE_LIMIT_WAIT = 60.0
 DEFAULT_BASE_URL = Consts.DEFAULT_BASE_URL
 
 BRANCH_STATE_QUERY = """
@@ -331,6 +333,10 @@ class GitHubBackend:
                 or headers.get("x-ratelimit-remaining") == "0"
             )
         )
+        if rate_limited and retry_after is None and "secondary rate limit" in remote.lower():
+            # GitHub's guidance: without Retry-After, wait at least a minute
+            # before retrying a secondary rate limit; sooner prolongs it.
+            retry_after = SECONDARY_RATE_LIMIT_WAIT
         if rate_limited or (status is not None and status >= 500):
             return RetryableError(message, system=SYSTEM, status=status, retry_after=retry_after)
         return PermanentError(message, system=SYSTEM, status=status)

@@ -39,20 +39,11 @@ def logged(github, repo: str, method: str, suffix: str) -> bool:
     )
 
 
-LOST_LINK = (
-    "the deploy PR was opened by the killed worker, so the re-run opens neither "
-    "PR and skips linking the infra PR to it (provisioning.open_pull_requests "
-    "links only when this run created one)"
-)
-
-
 @pytest.mark.parametrize(
     ("repo", "repository"),
     [
         ("platform/kilonova", "infra"),
-        pytest.param(
-            "platform/deploy", "deploy", marks=pytest.mark.xfail(strict=True, reason=LOST_LINK)
-        ),
+        ("platform/deploy", "deploy"),
     ],
     ids=["killed-opening-infra-pr", "killed-opening-deploy-pr"],
 )
