@@ -166,7 +166,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A message a worker took but never acknowledged (the worker was killed) is
 # delivered again after this many seconds; longer than any task runs.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # A broker host that drops packets must not hold a web request (an
+    # approval enqueues its job on commit) for the OS's connect timeout;
+    # what could not be enqueued is picked up by the sweepers.
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2.0),
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Periodic jobs; each capability adds its entries below.
