@@ -8,7 +8,6 @@ refused or failed transition leaves neither a change nor a record.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -317,7 +316,7 @@ def pull_request_record(
 ) -> PullRequest:
     """Store the pull request a backend opened (or found), once per repository."""
     request = lock_request(request_id)
-    ref = dataclasses.replace(ref, url=_web_url(ref.url))
+    url = _web_url(ref.url)
     pull, created = PullRequest.objects.get_or_create(
         request=request,
         repository=repository,
@@ -326,14 +325,14 @@ def pull_request_record(
             "repo_name": repo_name,
             "branch": branch,
             "number": ref.number,
-            "url": ref.url,
+            "url": url,
             "state": ref.state,
             "head_sha": ref.head_sha or "",
         },
     )
     if not created and (pull.number, pull.head_sha) != (ref.number, ref.head_sha or ""):
         # A PR closed unmerged was replaced by a new one on a re-run.
-        pull.number, pull.url, pull.state = ref.number, ref.url, ref.state
+        pull.number, pull.url, pull.state = ref.number, url, ref.state
         pull.head_sha = ref.head_sha or ""
         pull.save(update_fields=["number", "url", "state", "head_sha", "updated_at"])
         created = True
@@ -343,7 +342,7 @@ def pull_request_record(
             action="pull_request.opened",
             obj=pull,
             request=request,
-            after={"repository": repository, "url": ref.url, "number": ref.number},
+            after={"repository": repository, "url": url, "number": ref.number},
         )
     return pull
 

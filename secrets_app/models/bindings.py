@@ -210,6 +210,10 @@ class ClusterSweep(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+        # Each cluster's last sweep (the dashboards ask for it per cluster).
+        indexes = [
+            models.Index(fields=["cluster", "-started_at", "-id"], name="sweep_latest_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.cluster_id} sweep at {self.started_at:%Y-%m-%d %H:%M}"
