@@ -48,3 +48,17 @@ def test_demo_sets_up_every_part_and_stops_cleanly(tmp_path):
     # The sandbox cluster was swept: bindings in several health states.
     assert {"healthy", "failing", "degraded", "pending"} <= health
     assert (tmp_path / "state" / "repos" / "infra.git").exists()
+
+    # Every main page answers on the demo's SQLite database (the suite runs
+    # on PostgreSQL, so a PostgreSQL-only query would otherwise slip through).
+    pages = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "demo" / "demo_pages.py")],
+        cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert pages.returncode == 0, pages.stderr[-3000:]
+    statuses = [line.split(" ", 1) for line in pages.stdout.splitlines()]
+    assert len(statuses) == 12 and all(code == "200" for code, _ in statuses), pages.stdout
