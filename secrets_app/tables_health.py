@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
-from secrets_app.health.selectors import SEVERITY, is_stale
+from secrets_app.health.selectors import is_stale
 from secrets_app.models import Binding
 
 
@@ -25,38 +25,6 @@ def stale_marker(status: str, checked_at, now) -> str:
         'recently">stale · {} old</span>',
         timesince(checked_at, now),
     )
-
-
-class ClusterHealthTable(tables.Table):
-    """Overview rows: clusters annotated by ``selectors.cluster_overview``."""
-
-    name = tables.Column(verbose_name="Cluster", orderable=False)
-    environment = tables.Column(orderable=False, verbose_name="Env")
-    last_sweep_at = tables.Column(verbose_name="Last sweep", orderable=False)
-
-    class Meta:
-        attrs = {"class": "table"}
-        empty_text = "No clusters."
-        orderable = False
-
-    def __init__(self, *args, **kwargs):
-        extra = [(f"n_{s}", tables.Column(verbose_name=s.capitalize())) for s in SEVERITY]
-        extra.append(("n_total", tables.Column(verbose_name="Bindings")))
-        super().__init__(*args, extra_columns=extra, **kwargs)
-        self.sequence = ["name", "environment", *(n for n, _ in extra), "last_sweep_at"]
-
-    def render_name(self, value, record):
-        url = reverse("health-cluster", args=[record.name])
-        return format_html('<a href="{}">{}</a>', url, value)
-
-    def render_last_sweep_at(self, value, record):
-        if record.last_sweep_ok:
-            return format_html("{} ago", timesince(value))
-        return format_html(
-            '<span class="badge health-failing">failed</span> {} ago: <span class="wrap">{}</span>',
-            timesince(value),
-            truncatechars(record.last_sweep_error, 160),
-        )
 
 
 class BindingHealthTable(tables.Table):

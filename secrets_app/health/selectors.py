@@ -71,6 +71,7 @@ def cluster_overview() -> QuerySet[Cluster]:
     return (
         Cluster.objects.annotate(
             **_status_counts("bindings"),
+            last_sweep_id=Subquery(last.values("id")[:1]),
             last_sweep_at=Subquery(last.values("started_at")[:1]),
             last_sweep_ok=Subquery(last.values("ok")[:1]),
             last_sweep_error=Subquery(last.values("error")[:1]),

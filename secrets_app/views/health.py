@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
 
 from secrets_app.health import selectors
-from secrets_app.health.chart import trend_svg
+from secrets_app.health.chart import trend_chart
 from secrets_app.models import Cluster
-from secrets_app.tables_health import BindingHealthTable, ClusterHealthTable
+from secrets_app.tables_health import BindingHealthTable
 from secrets_app.tasks.health import sweep_cluster_task
 
 PER_PAGE = 50
@@ -22,9 +22,14 @@ PER_PAGE = 50
 
 @require_GET
 def health_overview(request: HttpRequest) -> HttpResponse:
-    table = ClusterHealthTable(selectors.cluster_overview())
-    RequestConfig(request, paginate=False).configure(table)
-    context = {"table": table, "chart": trend_svg(selectors.trend())}
+    clusters = list(selectors.cluster_overview())
+    for cluster in clusters:
+        cluster.status_counts = [getattr(cluster, f"n_{s}") for s in selectors.SEVERITY]
+    context = {
+        "clusters": clusters,
+        "severity": selectors.SEVERITY,
+        "chart": trend_chart(newest_sweep=max((c.last_sweep_id or 0 for c in clusters), default=0)),
+    }
     return render(request, "secrets_app/health_overview.html", context)
 
 
@@ -33,14 +38,17 @@ def health_cluster(request: HttpRequest, name: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, name=name)
     table = BindingHealthTable(selectors.bindings_with_latest(cluster))
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    sweep = selectors.last_sweep(cluster)
     context = {
         "cluster": cluster,
         "table": table,
         "namespaces": selectors.namespace_counts(cluster),
         "severity": selectors.SEVERITY,
-        "sweep": selectors.last_sweep(cluster),
-        "chart": trend_svg(
-            selectors.trend(cluster), label=f"{cluster.name}: bindings needing attention"
+        "sweep": sweep,
+        "chart": trend_chart(
+            cluster,
+            newest_sweep=sweep.pk if sweep else 0,
+            label=f"{cluster.name}: bindings needing attention",
         ),
     }
     return render(request, "secrets_app/health_cluster.html", context)
