@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from secrets_app import naming
 from secrets_app.aws_portal.clients import adapter_for
@@ -124,8 +123,4 @@ def verify_run_start(binding_id: int, *, task_id: str = "", attempt: int = 1) ->
 
 
 def verify_run_finish(run: TaskRun, outcome: str, *, error: str = "", **detail: Any) -> None:
-    run.outcome = outcome
-    run.error = error[:2000]
-    run.detail = {**run.detail, **detail}
-    run.finished_at = timezone.now()
-    run.save(update_fields=["outcome", "error", "detail", "finished_at"])
+    run.finish(outcome, error=error, **detail)

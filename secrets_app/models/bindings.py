@@ -4,6 +4,7 @@ that make them, the task runs that open those, and what the portal last saw."""
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from .clusters import Cluster
 from .requests import AccessRequest
@@ -175,6 +176,14 @@ class TaskRun(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.outcome}"
 
+    def finish(self, outcome: str, *, error: str = "", **detail) -> None:
+        """Record how the run ended; ``detail`` is merged into what it had."""
+        self.outcome = outcome
+        self.error = error[:4000]
+        self.detail = {**self.detail, **detail}
+        self.finished_at = timezone.now()
+        self.save(update_fields=["outcome", "error", "detail", "finished_at"])
+
 
 class HealthSnapshot(models.Model):
     """What one sweep saw of one binding."""
@@ -211,9 +220,7 @@ class ClusterSweep(models.Model):
     class Meta:
         ordering = ["-started_at"]
         # Each cluster's last sweep (the dashboards ask for it per cluster).
-        indexes = [
-            models.Index(fields=["cluster", "-started_at", "-id"], name="sweep_latest_idx")
-        ]
+        indexes = [models.Index(fields=["cluster", "-started_at", "-id"], name="sweep_latest_idx")]
 
     def __str__(self) -> str:
         return f"{self.cluster_id} sweep at {self.started_at:%Y-%m-%d %H:%M}"

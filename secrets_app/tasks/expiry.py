@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.utils import timezone
 
 from secrets_app import expiry
 from secrets_app.locks import exclusive
@@ -17,12 +16,10 @@ def expire_bindings() -> dict[str, int]:
             return {"skipped": 1}
         run = TaskRun.objects.create(kind="expiry")
         report = expiry.run_expiry()
-        run.outcome = TaskRun.Outcome.SUCCEEDED
-        run.detail = {
-            "reminded": len(report.reminded),
-            "revocations": report.revocations,
-            "refused": [{"binding": pk, "why": why} for pk, why in report.refused],
-        }
-        run.finished_at = timezone.now()
-        run.save(update_fields=["outcome", "detail", "finished_at"])
+        run.finish(
+            TaskRun.Outcome.SUCCEEDED,
+            reminded=len(report.reminded),
+            revocations=report.revocations,
+            refused=[{"binding": pk, "why": why} for pk, why in report.refused],
+        )
     return {"reminded": len(report.reminded), "revocations": len(report.revocations)}

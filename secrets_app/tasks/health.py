@@ -16,14 +16,15 @@ from redis.lock import Lock
 from secrets_app.health import service
 from secrets_app.integrations.errors import RetryableError
 from secrets_app.models import Cluster, TaskRun
+from secrets_app.tasks.runs import (
+    CLUSTER_MAX_RETRIES,
+    record_skipped,
+    retry_cluster_task,
+)
 
 log = logging.getLogger(__name__)
 
 KIND = "health_sweep"
-MAX_RETRIES = 3
-RETRY_BASE_SECONDS = 10
-# Retries must land well inside the next periodic sweep, which would redo the work.
-RETRY_CAP_SECONDS = 120
 
 
 def lock_seconds() -> int:
@@ -38,20 +39,16 @@ def sweep_lock(cluster_id: int) -> Lock:
     return client.lock(f"portal:health-sweep:{cluster_id}", timeout=lock_seconds(), blocking=False)
 
 
-@shared_task(bind=True, name="secrets_app.tasks.health.sweep_cluster_task", max_retries=MAX_RETRIES)
+@shared_task(
+    bind=True, name="secrets_app.tasks.health.sweep_cluster_task", max_retries=CLUSTER_MAX_RETRIES
+)
 def sweep_cluster_task(self, cluster_id: int) -> str:
     """Sweep one cluster unless a sweep of it is already running ("skipped")."""
     attempt = self.request.retries + 1
     lock = sweep_lock(cluster_id)
     if not lock.acquire(blocking=False):
-        TaskRun.objects.create(
-            kind=KIND,
-            cluster_id=cluster_id,
-            task_id=self.request.id or "",
-            attempt=attempt,
-            outcome=TaskRun.Outcome.SUCCEEDED,
-            detail={"skipped": "another sweep of this cluster is running"},
-            finished_at=timezone.now(),
+        record_skipped(
+            self, kind=KIND, cluster_id=cluster_id, why="another sweep of this cluster is running"
         )
         return "skipped"
     run = TaskRun.objects.create(
@@ -69,7 +66,7 @@ def sweep_cluster_task(self, cluster_id: int) -> str:
         # caller's transaction: closing would break that).
         if not connection.in_atomic_block:
             close_old_connections()
-        _finish(run, TaskRun.Outcome.FAILED, message)
+        run.finish(TaskRun.Outcome.FAILED, error=message)
         # On the dashboards too: otherwise they keep showing the last good sweep.
         _record_failure(cluster_id, run, message)
         raise
@@ -77,17 +74,12 @@ def sweep_cluster_task(self, cluster_id: int) -> str:
         # Released before any retry: an eager retry runs inside self.retry().
         _release(lock)
     if failure is not None:
-        retry = attempt <= MAX_RETRIES
-        _finish(run, TaskRun.Outcome.RETRYING if retry else TaskRun.Outcome.FAILED, str(failure))
-        if not retry:
-            return "failed"
-        countdown = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** (attempt - 1))
-        raise self.retry(exc=failure, countdown=countdown)
+        return retry_cluster_task(self, run, failure)
     if sweep is None:
-        _finish(run, TaskRun.Outcome.FAILED, "cluster no longer exists")
+        run.finish(TaskRun.Outcome.FAILED, error="cluster no longer exists")
         return "gone"
     outcome = TaskRun.Outcome.SUCCEEDED if sweep.ok else TaskRun.Outcome.FAILED
-    _finish(run, outcome, sweep.error, {"sweep": sweep.pk, "counts": sweep.counts})
+    run.finish(outcome, error=sweep.error, sweep=sweep.pk, counts=sweep.counts)
     return "ok" if sweep.ok else "failed"
 
 
@@ -116,14 +108,6 @@ def prune_health_snapshots() -> dict[str, int]:
     """
     cutoff = timezone.now() - timedelta(days=settings.HEALTH_RETENTION_DAYS)
     return service.prune_history(cutoff, task_kind=KIND)
-
-
-def _finish(run: TaskRun, outcome: str, error: str = "", detail: dict | None = None) -> None:
-    run.outcome = outcome
-    run.error = error[:4000]
-    run.detail = detail or {}
-    run.finished_at = timezone.now()
-    run.save(update_fields=["outcome", "error", "detail", "finished_at"])
 
 
 def _record_failure(cluster_id: int, run: TaskRun, error: str) -> None:

@@ -20,14 +20,6 @@ from secrets_app.models import AccessRequest, RequestState, TaskRun
 log = logging.getLogger(__name__)
 
 
-def _finish(run: TaskRun, outcome: str, *, error: str = "", **detail) -> None:
-    run.outcome = outcome
-    run.error = error[:2000]
-    run.detail = {**run.detail, **detail}
-    run.finished_at = timezone.now()
-    run.save(update_fields=["outcome", "error", "detail", "finished_at"])
-
-
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def open_pull_requests(self, request_id: int) -> str:
     run = TaskRun.objects.create(
@@ -38,7 +30,7 @@ def open_pull_requests(self, request_id: int) -> str:
     )
     with exclusive(f"open-prs:{request_id}", timeout=600) as mine:
         if not mine:
-            _finish(run, TaskRun.Outcome.SUCCEEDED, skipped="another run holds the request")
+            run.finish(TaskRun.Outcome.SUCCEEDED, skipped="another run holds the request")
             return "skipped"
         try:
             refs = provisioning.open_pull_requests(request_id)
@@ -47,20 +39,19 @@ def open_pull_requests(self, request_id: int) -> str:
             attempt = self.request.retries + 1
             if policy.should_retry(attempt, error):
                 countdown = policy.delay(attempt, error)
-                _finish(run, TaskRun.Outcome.RETRYING, error=str(error), retry_in=countdown)
+                run.finish(TaskRun.Outcome.RETRYING, error=str(error), retry_in=countdown)
                 raise self.retry(exc=error, countdown=countdown) from None
-            _finish(run, TaskRun.Outcome.FAILED, error=str(error))
+            run.finish(TaskRun.Outcome.FAILED, error=str(error))
             workflow.request_fail(request_id=request_id, reason=f"Gave up after retries: {error}")
             return "failed"
         except IntegrationError as error:
-            _finish(run, TaskRun.Outcome.FAILED, error=str(error))
+            run.finish(TaskRun.Outcome.FAILED, error=str(error))
             workflow.request_fail(request_id=request_id, reason=str(error))
             return "failed"
     if refs is None:
-        _finish(run, TaskRun.Outcome.SUCCEEDED, skipped="request not waiting for pull requests")
+        run.finish(TaskRun.Outcome.SUCCEEDED, skipped="request not waiting for pull requests")
         return "nothing to do"
-    _finish(
-        run,
+    run.finish(
         TaskRun.Outcome.SUCCEEDED,
         pulls={repo: {"number": r.number, "url": r.url} for repo, r in refs.items()},
     )
