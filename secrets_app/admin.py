@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 
 from secrets_app.aws_portal import cluster_refresh_from_aws
 from secrets_app.aws_portal.cluster_form import ClusterAdminForm
@@ -27,6 +28,8 @@ class ClusterAdmin(admin.ModelAdmin):
     )
     list_filter = ("environment", "identity_mode", "active")
     search_fields = ("name", "aws_account_id", "oidc_issuer")
+    # An API server URL typed without a scheme is https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     # AWS: a blank OIDC issuer is filled from EKS on save (the form does it,
     # before validation); "Refresh from AWS" re-reads it and checks IAM.
     form = ClusterAdminForm

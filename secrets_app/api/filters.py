@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_filters import rest_framework as filters
 
-from secrets_app.filters import RequestFilter
+from secrets_app.filters import DRIFT_CHOICES, BindingFilter, RequestFilter
 from secrets_app.models import (
     AccessRequest,
     Binding,
@@ -55,10 +55,16 @@ class BindingAPIFilter(filters.FilterSet):
     state = filters.ChoiceFilter(choices=BindingState.choices)
     health = filters.ChoiceFilter(field_name="health_status", choices=HealthStatus.choices)
     source = filters.ChoiceFilter(choices=BindingSource.choices)
+    drift = filters.ChoiceFilter(
+        choices=DRIFT_CHOICES, method="by_drift", label="yes, no or unchecked."
+    )
 
     class Meta:
         model = Binding
-        fields = ["cluster", "namespace", "service", "secret", "state", "health", "source"]
+        fields = ["cluster", "namespace", "service", "secret", "state", "health", "source", "drift"]
+
+    # The page's filter, so that the API and the inventory agree.
+    by_drift = BindingFilter.by_drift
 
     def by_secret(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         # EXISTS rather than a join: a binding granting the secret twice

@@ -1,6 +1,8 @@
 """What exists (or is being made) in a cluster: bindings, the pull requests
 that make them, the task runs that open those, and what the portal last saw."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -175,6 +177,17 @@ class TaskRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.outcome}"
+
+    #: A run still "running" after this long lost its worker (killed, or the
+    #: machine went away): the task itself is redelivered or re-queued.
+    LOST_AFTER = datetime.timedelta(minutes=30)
+
+    @property
+    def looks_lost(self) -> bool:
+        return (
+            self.outcome == self.Outcome.RUNNING
+            and timezone.now() - self.started_at > self.LOST_AFTER
+        )
 
     def finish(self, outcome: str, *, error: str = "", **detail) -> None:
         """Record how the run ended; ``detail`` is merged into what it had."""

@@ -381,3 +381,20 @@ def test_the_binding_page_lists_differences_with_cluster_text_escaped(web, fake,
     assert "sa-annotation-mismatch" in page and binding.role_arn in page
     assert HOSTILE not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_api_drift_filter(client, requester):
+    from tests.api.factories import BindingFactory
+
+    drifting = BindingFactory(has_drift=True)
+    BindingFactory(has_drift=False)
+    unchecked = BindingFactory(has_drift=None)
+    client.force_login(requester)
+
+    def ids(value):
+        answer = client.get("/api/bindings/", {"drift": value}).json()
+        return [b["id"] for b in answer["results"]]
+
+    assert ids("yes") == [drifting.pk]
+    assert ids("unchecked") == [unchecked.pk]
+    assert client.get("/api/bindings/?drift=<script>").status_code == 400

@@ -197,3 +197,22 @@ def test_api_revoke(client, requester, other_user, live_binding):
     assert (
         api.post("/api/bindings/999999/revoke/", {"reason": "x"}, format="json").status_code == 404
     )
+
+
+def test_a_run_left_running_by_a_lost_worker_says_so(client, approver, live_binding):
+    import datetime
+
+    from django.utils import timezone
+
+    from secrets_app.models import TaskRun
+
+    request = live_binding.request
+    request.state = RequestState.PROVISIONING
+    request.save()
+    run = TaskRun.objects.create(kind="open_prs", request=request)
+    TaskRun.objects.filter(pk=run.pk).update(
+        started_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    client.force_login(approver)
+    page = client.get(request.get_absolute_url()).content.decode()
+    assert "Lost (its worker stopped" in page
