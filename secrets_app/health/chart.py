@@ -77,7 +77,8 @@ def trend_chart(
     sweep (the caller has it from its own query), so a new sweep shows on the
     next page view."""
     minute = int(time.time() // 60)
-    key = f"health-trend:{cluster.pk if cluster else 'all'}:{newest_sweep}:{minute}:{label}"
+    # The label follows from the cluster, so it needs no place in the key.
+    key = f"health-trend:{cluster.pk if cluster else 'all'}:{newest_sweep}:{minute}"
     svg = cache.get(key)
     if svg is None:
         svg = str(trend_svg(selectors.trend(cluster), label=label))
