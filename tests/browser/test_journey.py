@@ -114,3 +114,26 @@ def test_request_to_healthy_dashboard(page, live_server, world, shots):
     expect(page.get_by_text("Fix:").first).to_be_visible()
     shots(page, "binding-diagnosis")
     assert request_url.startswith(live_server.url)
+    binding_url = page.url
+
+    # The owner asks to revoke; another member of the platform team approves;
+    # the removal pull requests are merged and the binding is revoked.
+    log_in(page, live_server, "alice")
+    page.goto(binding_url)
+    page.get_by_label("Why revoke this access?").fill("The service is retired.")
+    page.get_by_role("button", name="Ask to revoke").click()
+    expect(page.get_by_text("Files the pull requests will delete")).to_be_visible()
+    revocation_url = page.url
+    shots(page, "revocation-requested")
+    log_in(page, live_server, "pat")
+    page.goto(revocation_url)
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("Your approval is recorded.")).to_be_visible()
+    merge = page.get_by_role("button", name="Merge (local demo)")
+    expect(merge).to_have_count(2, timeout=30_000)
+    merge.first.click()
+    page.get_by_role("button", name="Merge (local demo)").click()
+    expect(page.locator("h1 .badge", has_text="Revoked")).to_be_visible()
+    page.goto(binding_url)
+    expect(page.locator("h1 .badge", has_text="Revoked")).to_be_visible()
+    shots(page, "binding-revoked")

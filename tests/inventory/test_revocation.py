@@ -216,3 +216,17 @@ def test_a_run_left_running_by_a_lost_worker_says_so(client, approver, live_bind
     client.force_login(approver)
     page = client.get(request.get_absolute_url()).content.decode()
     assert "Lost (its worker stopped" in page
+
+
+def test_timeline_words_revocation_events(client, requester, approver, live_binding):
+    with transaction.atomic():
+        revoke = revocation.request_revocation(
+            binding_id=live_binding.pk, requester=requester, reason="retired"
+        )
+    with transaction.atomic():
+        workflow.request_approve(request_id=revoke.pk, approver=approver)
+    client.force_login(requester)
+    page = client.get(revoke.get_absolute_url()).content.decode()
+    assert "asked to revoke" in page and f"binding #{live_binding.pk}" in page
+    assert "the binding is being removed" in page
+    assert "binding.revocation_requested" not in page
