@@ -68,15 +68,25 @@ def _revoke_order(request: AccessRequest, repository: str, other: PullRequestRef
     # Removal runs in the grant's reverse order: workloads stop mounting the
     # secrets before the role they assume is deleted, or their pods fail.
     binding = f" (binding #{request.revokes_id})" if request.revokes_id else ""
+    imported = (
+        [
+            "This binding was imported from the cluster: its files may live elsewhere "
+            "than these paths; remove them there too."
+        ]
+        if request.revokes_id and request.revokes.source == "imported"
+        else []
+    )
     if repository == "infra":
         deploy = f"the deploy pull request {other.url}" if other else "the deploy pull request"
         return [
             f"This removes the access granted to {request.service}{binding}.",
             f"**Merge this after {deploy} is merged and rolled out**: until then the "
             "workload still mounts its secrets with this IAM role.",
+            *imported,
         ]
     infra = f"The matching infra pull request {other.url}" if other else "The infra pull request"
     return [
         f"This removes the access granted to {request.service}{binding}.",
         f"{infra} deletes the IAM role; merge this one first.",
+        *imported,
     ]

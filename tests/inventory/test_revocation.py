@@ -230,3 +230,17 @@ def test_timeline_words_revocation_events(client, requester, approver, live_bind
     assert "asked to revoke" in page and f"binding #{live_binding.pk}" in page
     assert "the binding is being removed" in page
     assert "binding.revocation_requested" not in page
+
+
+def test_imported_binding_revocation_pr_says_files_may_live_elsewhere(approver):
+    from secrets_app import pr_text
+
+    binding = BindingFactory(request=None, source="imported", owner=None)
+    BindingSecretFactory(binding=binding)
+    with transaction.atomic():
+        revoke = revocation.request_revocation(
+            binding_id=binding.pk, requester=approver, reason="retired"
+        )
+    for repository in ("infra", "deploy"):
+        body = pr_text.body(revoke, repository, ["a.yaml"], other=None, purpose="revoke")
+        assert "imported from the cluster" in body and "Files removed:" in body
