@@ -62,6 +62,7 @@ def run_expiry(today: datetime.date | None = None) -> ExpiryReport:
     today = today or timezone.localdate()
     report = ExpiryReport()
     horizon = today + datetime.timedelta(days=max(REMINDER_DAYS))
+    asker = None  # the system user, fetched once and only when something expired
     due = Binding.objects.filter(
         state=BindingState.ACTIVE, expires_on__isnull=False, expires_on__lte=horizon
     ).order_by("expires_on", "pk")
@@ -73,18 +74,19 @@ def run_expiry(today: datetime.date | None = None) -> ExpiryReport:
                 notifications.notify_expiry_reminder(binding.pk, days)
                 report.reminded.append((binding.pk, days))
             continue
-        _revoke_expired(binding, report)
+        asker = asker or system_user()
+        _revoke_expired(binding, asker, report)
     return report
 
 
-def _revoke_expired(binding: Binding, report: ExpiryReport) -> None:
+def _revoke_expired(binding: Binding, asker, report: ExpiryReport) -> None:
     if binding.revocations.filter(created_at__date__gte=binding.expires_on).exists():
         return
     try:
         with transaction.atomic():
             asked = revocation.request_revocation(
                 binding_id=binding.pk,
-                requester=system_user(),
+                requester=asker,
                 reason=f"The access expired on {binding.expires_on:%Y-%m-%d}.",
                 by_portal=True,
             )

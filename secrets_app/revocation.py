@@ -34,7 +34,7 @@ from secrets_app.models import (
 from secrets_app.naming import DEFAULT_MOUNT_PATH
 from secrets_app.permissions import can_request_revocation
 from secrets_app.rendering import BindingSpec, SpecInvalid
-from secrets_app.specs import spec_data
+from secrets_app.specs import grant_fields, spec_data
 
 
 def open_revocation(binding: Binding) -> AccessRequest | None:
@@ -61,19 +61,7 @@ def _grant_fields(binding: Binding) -> dict[str, Any]:
             "service_account": grant.service_account,
             "role_name": grant.role_name,
             "mount_path": grant.mount_path,
-            "secrets": [
-                {
-                    "secret": g.secret,
-                    "alias": g.alias,
-                    "any_suffix": g.any_suffix,
-                    "kms_key_arn": g.kms_key_arn,
-                    "jmes": g.jmes,
-                    "sync_secret_name": g.sync_secret_name,
-                    "sync_secret_type": g.sync_secret_type,
-                    "sync_keys": g.sync_keys,
-                }
-                for g in grant.secrets.all()
-            ],
+            "secrets": [grant_fields(g) for g in grant.secrets.all()],
         }
     role_name = binding.role_arn.rsplit("/", 1)[-1] if binding.role_arn else ""
     return {

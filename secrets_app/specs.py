@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from secrets_app.models import AccessRequest, Cluster
+from secrets_app.models import AccessRequest, Cluster, SecretGrant
 from secrets_app.rendering import BindingSpec
 from secrets_app.rendering.layout import DEFAULT_DEPLOY, DEFAULT_INFRA
 
@@ -75,20 +75,22 @@ def spec_data(
     return data
 
 
+def grant_fields(grant: SecretGrant) -> dict[str, Any]:
+    """A saved SecretGrant as the dict ``secret_spec`` and ``request_create`` take."""
+    return {
+        "secret": grant.secret,
+        "alias": grant.alias,
+        "any_suffix": grant.any_suffix,
+        "jmes": grant.jmes,
+        "kms_key_arn": grant.kms_key_arn,
+        "sync_secret_name": grant.sync_secret_name,
+        "sync_secret_type": grant.sync_secret_type,
+        "sync_keys": grant.sync_keys,
+    }
+
+
 def spec_data_for_request(request: AccessRequest) -> dict[str, Any]:
-    grants = [
-        {
-            "secret": g.secret,
-            "alias": g.alias,
-            "any_suffix": g.any_suffix,
-            "jmes": g.jmes,
-            "kms_key_arn": g.kms_key_arn,
-            "sync_secret_name": g.sync_secret_name,
-            "sync_secret_type": g.sync_secret_type,
-            "sync_keys": g.sync_keys,
-        }
-        for g in request.secrets.all()
-    ]
+    grants = [grant_fields(g) for g in request.secrets.all()]
     return spec_data(
         cluster=request.cluster,
         service=request.service,
