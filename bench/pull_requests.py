@@ -58,8 +58,8 @@ def approval_to_pull_requests(fake, token: str, runs: int) -> None:
     from django.db import transaction
 
     from portal.celery import app as celery_app
-    from secrets_app import workflow
     from secrets_app.models import PullRequest
+    from secrets_app.requests import workflow
     from tests.factories import (
         AccessRequestFactory,
         ClusterFactory,

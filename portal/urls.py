@@ -8,7 +8,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("oidc/", include("portal.sso")),
     path("api/", include("secrets_app.api.urls")),
-    path("", include("secrets_app.urls")),
+    path("", include("secrets_app.web.urls")),
 ]
 
 admin.site.site_header = "Secrets Access Portal administration"

@@ -92,7 +92,7 @@ class AccessRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry opening the pull requests")
     def retry_provisioning(self, request, queryset):
-        from secrets_app import workflow
+        from secrets_app.requests import workflow
 
         for access_request in queryset:
             try:

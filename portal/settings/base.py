@@ -90,7 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "secrets_app.context_processors.roles",
+                "secrets_app.web.context_processors.roles",
             ],
         },
     },
@@ -144,7 +144,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 if OIDC_ENABLED:
-    AUTHENTICATION_BACKENDS.insert(1, "secrets_app.auth.GroupsClaimOIDCBackend")
+    AUTHENTICATION_BACKENDS.insert(1, "secrets_app.accounts.sso.GroupsClaimOIDCBackend")
 OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
 OIDC_RP_CLIENT_SECRET = env_secret("OIDC_RP_CLIENT_SECRET")
 OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")

@@ -11,7 +11,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
-from secrets_app.workflow import WorkflowError
+from secrets_app.requests.workflow import WorkflowError
 
 # "Not allowed" differs from "not now": scripts branch on the status, as the
 # pages do (views/requests.py uses the same table).

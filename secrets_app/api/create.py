@@ -15,13 +15,14 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.forms import Form
 
-from secrets_app import aws_portal, workflow
-from secrets_app.forms import AccessRequestForm, SecretGrantFormSet, active_cluster_from
-from secrets_app.forms.lines import format_jmes_lines
-from secrets_app.forms.spec_errors import attach_spec_problems
+from secrets_app import aws_portal
 from secrets_app.models import AccessRequest, Cluster
 from secrets_app.rendering import BindingSpec, SpecInvalid
-from secrets_app.specs import spec_data
+from secrets_app.requests import workflow
+from secrets_app.requests.specs import spec_data
+from secrets_app.web.forms import AccessRequestForm, SecretGrantFormSet, active_cluster_from
+from secrets_app.web.forms.lines import format_jmes_lines
+from secrets_app.web.forms.spec_errors import attach_spec_problems
 
 PREFIX = "secrets"
 NON_FIELD = "non_field_errors"

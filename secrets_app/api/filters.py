@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_filters import rest_framework as filters
 
-from secrets_app.filters import DRIFT_CHOICES, BindingFilter, RequestFilter
 from secrets_app.models import (
     AccessRequest,
     Binding,
@@ -16,6 +15,7 @@ from secrets_app.models import (
     HealthStatus,
     RequestState,
 )
+from secrets_app.web.filters import DRIFT_CHOICES, BindingFilter, RequestFilter
 
 
 class RequestAPIFilter(filters.FilterSet):

@@ -10,9 +10,9 @@ from typing import Any
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from secrets_app import naming
-from secrets_app.forms.requests import MAX_SECRETS, AccessRequestForm
 from secrets_app.models import WorkloadKind
+from secrets_app.rendering import name_rules
+from secrets_app.web.forms.requests import MAX_SECRETS, AccessRequestForm
 
 
 # The form reads JSON keys and synced keys as text lines ("PATH as FILE",
@@ -108,7 +108,7 @@ class SecretInput(StrictInput):
         required=False, max_length=253, help_text="Sync into this Kubernetes Secret."
     )
     sync_secret_type = serializers.ChoiceField(
-        choices=naming.SYNC_SECRET_TYPES, required=False, default="Opaque"
+        choices=name_rules.SYNC_SECRET_TYPES, required=False, default="Opaque"
     )
     sync_keys = SyncKeyInput(
         many=True, required=False, max_length=MAX_ENTRIES, help_text="Keys of the synced Secret."
@@ -134,7 +134,7 @@ class RequestCreateInput(StrictInput):
         max_length=64,
         help_text="Default: derived from cluster, namespace, service.",
     )
-    mount_path = _text(required=False, max_length=1024, default=naming.DEFAULT_MOUNT_PATH)
+    mount_path = _text(required=False, max_length=1024, default=name_rules.DEFAULT_MOUNT_PATH)
     justification = _text(
         error_messages={
             "required": AccessRequestForm.base_fields["justification"].error_messages["required"]

@@ -12,7 +12,6 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from secrets_app import revocation
 from secrets_app.api.base import PortalAPIMixin
 from secrets_app.api.filters import BindingAPIFilter
 from secrets_app.api.inputs import RevokeInput
@@ -25,6 +24,7 @@ from secrets_app.api.serializers import (
 )
 from secrets_app.api.views import detail_queryset
 from secrets_app.models import Binding, BindingSecret, Cluster, HealthSnapshot
+from secrets_app.requests import revocation
 
 _LIST_ERRORS = {
     400: OpenApiResponse(description="A filter value is invalid."),

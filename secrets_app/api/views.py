@@ -14,7 +14,6 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from secrets_app import workflow
 from secrets_app.api import inputs
 from secrets_app.api.base import PortalAPIMixin
 from secrets_app.api.create import request_create_from_api, shape_errors
@@ -27,6 +26,7 @@ from secrets_app.api.serializers import (
     RequestListSerializer,
 )
 from secrets_app.models import AccessRequest, SecretGrant
+from secrets_app.requests import workflow
 
 _BAD_INPUT = OpenApiResponse(
     description="Field errors keyed like the input, e.g. "

@@ -18,11 +18,11 @@ from django.contrib import messages
 from django.forms import BaseFormSet, Form
 from django.http import HttpRequest
 
-from secrets_app import naming
 from secrets_app.aws_portal.clients import adapter_for
 from secrets_app.integrations.aws import AwsAdapter, AwsPermanentError, SecretSummary
 from secrets_app.integrations.errors import IntegrationError, RetryableError
 from secrets_app.models import Cluster
+from secrets_app.rendering import name_rules
 
 PICKER_LIMIT = 20
 
@@ -60,7 +60,7 @@ def _check_secret(
     adapter: AwsAdapter, cluster: Cluster, form: Form, number: int, warnings: list[str]
 ) -> bool:
     data = form.cleaned_data
-    ref: naming.SecretRef = form.secret_ref
+    ref: name_rules.SecretRef = form.secret_ref
     given = data["secret"]
     foreign = ref.is_arn and ref.account != cluster.aws_account_id
     try:
@@ -101,7 +101,7 @@ def _take_kms_key(
     data = form.cleaned_data
     if not customer_managed or not key or key == data["kms_key_arn"]:
         return
-    if naming.check_kms_key_arn(key):
+    if name_rules.check_kms_key_arn(key):
         # Only an alias is known (no kms:DescribeKey on a foreign key); a
         # policy needs the key ARN, which the requester must supply.
         if not data["kms_key_arn"]:

@@ -7,11 +7,11 @@ from typing import Any
 
 from django.db import transaction
 
-from secrets_app import naming
 from secrets_app.aws_portal.clients import adapter_for
 from secrets_app.integrations.aws import arn_parts
 from secrets_app.integrations.errors import IntegrationError, RetryableError
 from secrets_app.models import Binding, Cluster, TaskRun, VerificationResult
+from secrets_app.rendering import name_rules
 from secrets_app.rendering.names import default_role_name
 from secrets_app.verification import ExpectedBinding, has_errors, verify_binding
 from secrets_app.verification.findings import SUFFIX_WILDCARD
@@ -33,8 +33,8 @@ def _secret_pattern(cluster: Cluster, secret: str, any_suffix: bool) -> str:
     """What the policy grants, as the renderer writes it: the exact ARN, or
     ``<name>-??????`` for a name, a partial ARN or ``any_suffix``."""
     try:
-        ref = naming.parse_secret_ref(secret)
-    except naming.SecretRefError:
+        ref = name_rules.parse_secret_ref(secret)
+    except name_rules.SecretRefError:
         return secret  # an imported binding's odd value: check it as written
     if ref.is_full_arn and not any_suffix:
         return secret

@@ -12,7 +12,7 @@ from django.conf import settings
 from secrets_app.demo.aws import apply_binding_iam
 from secrets_app.models import Binding
 from secrets_app.rendering import BindingNames, permissions_policy, trust_policy
-from secrets_app.specs import spec_for_request
+from secrets_app.requests.specs import spec_for_request
 
 log = logging.getLogger(__name__)
 

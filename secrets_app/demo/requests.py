@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
-from secrets_app import workflow
 from secrets_app.models import AccessRequest, Cluster
+from secrets_app.requests import workflow
 
 
 def seed_requests(arns: dict[str, str]) -> list[AccessRequest]:

@@ -18,6 +18,8 @@ from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from secrets_app.bindings import drift as drift_checks
+from secrets_app.bindings.drift_store import drift_for, with_latest_findings
 from secrets_app.health.collector import sweep
 from secrets_app.health.join import evaluate
 from secrets_app.health.types import BindingHealth, BindingTarget
@@ -29,8 +31,6 @@ from secrets_app.integrations.kube import (
     connect_in_cluster,
     connect_kubeconfig,
 )
-from secrets_app.inventory import drift as drift_checks
-from secrets_app.inventory.drift_store import drift_for, with_latest_findings
 from secrets_app.models import (
     Binding,
     BindingState,

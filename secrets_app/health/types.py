@@ -3,30 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import NamedTuple
 
-
-class HealthStatus(StrEnum):
-    """Per-binding verdict of one sweep.
-
-    HEALTHY   every expected pod mounted, synced Secrets present, SA and annotation ok.
-    DEGRADED  some pods mounted, but some fail, a synced Secret is missing, or a
-              static finding (e.g. annotation mismatch) threatens the next pods.
-    FAILING   no pod mounted and something is known to be wrong (failing pods,
-              SA or class missing, wrong volume class, bad annotation).
-    PENDING   nothing known to be wrong, but not everything is mounted yet: no
-              pods (not deployed, scaled to zero) or mounts still in progress.
-    UNKNOWN   never produced by the join; the collector raises RetryableError
-              when the cluster cannot be read and the caller marks the last
-              snapshot stale / unknown.
-    """
-
-    HEALTHY = "healthy"
-    DEGRADED = "degraded"
-    FAILING = "failing"
-    PENDING = "pending"
-    UNKNOWN = "unknown"
+from secrets_app.health.status import HealthStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from secrets_app.integrations.errors import IntegrationError, PermanentError, RetryableError
-from secrets_app.naming import SECRET_NAME, SecretRefError, parse_secret_ref
+from secrets_app.rendering.name_rules import SECRET_NAME, SecretRefError, parse_secret_ref
 
 SYSTEM = "aws"
 AWS_MANAGED_SECRETS_KEY = "alias/aws/secretsmanager"

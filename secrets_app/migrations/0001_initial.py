@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import secrets_app.validators
+import secrets_app.models.validators
 from django.conf import settings
 from django.db import migrations, models
 
@@ -21,11 +21,11 @@ class Migration(migrations.Migration):
             name='Cluster',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=63, unique=True, validators=[secrets_app.validators.validate_dns1123_label])),
+                ('name', models.CharField(max_length=63, unique=True, validators=[secrets_app.models.validators.validate_dns1123_label])),
                 ('environment', models.CharField(choices=[('dev', 'Development'), ('staging', 'Staging'), ('prod', 'Production')], default='dev', max_length=16)),
-                ('aws_account_id', models.CharField(max_length=12, validators=[secrets_app.validators.validate_account_id], verbose_name='AWS account id')),
-                ('region', models.CharField(max_length=32, validators=[secrets_app.validators.validate_region])),
-                ('oidc_issuer', models.CharField(blank=True, help_text='Without https://, e.g. oidc.eks.us-west-2.amazonaws.com/id/C0EB4AEE…; required for IRSA.', max_length=255, validators=[secrets_app.validators.validate_oidc_issuer], verbose_name='OIDC issuer')),
+                ('aws_account_id', models.CharField(max_length=12, validators=[secrets_app.models.validators.validate_account_id], verbose_name='AWS account id')),
+                ('region', models.CharField(max_length=32, validators=[secrets_app.models.validators.validate_region])),
+                ('oidc_issuer', models.CharField(blank=True, help_text='Without https://, e.g. oidc.eks.us-west-2.amazonaws.com/id/C0EB4AEE…; required for IRSA.', max_length=255, validators=[secrets_app.models.validators.validate_oidc_issuer], verbose_name='OIDC issuer')),
                 ('identity_mode', models.CharField(choices=[('irsa', 'IRSA (IAM roles for service accounts)'), ('pod_identity', 'EKS Pod Identity')], default='irsa', max_length=16)),
                 ('required_approvals', models.PositiveSmallIntegerField(default=1, help_text='Distinct approvers needed before provisioning (production: 2).', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
                 ('kube_context', models.CharField(blank=True, help_text='Blank: in-cluster config.', max_length=255, verbose_name='kubeconfig context')),
@@ -43,14 +43,14 @@ class Migration(migrations.Migration):
             name='AccessRequest',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('service', models.CharField(max_length=63, validators=[secrets_app.validators.validate_dns1123_label])),
-                ('namespace', models.CharField(max_length=63, validators=[secrets_app.validators.validate_dns1123_label])),
+                ('service', models.CharField(max_length=63, validators=[secrets_app.models.validators.validate_dns1123_label])),
+                ('namespace', models.CharField(max_length=63, validators=[secrets_app.models.validators.validate_dns1123_label])),
                 ('workload_kind', models.CharField(choices=[('Deployment', 'Deployment'), ('StatefulSet', 'StatefulSet')], default='Deployment', max_length=16)),
-                ('workload_name', models.CharField(max_length=253, validators=[secrets_app.validators.validate_dns1123_subdomain])),
+                ('workload_name', models.CharField(max_length=253, validators=[secrets_app.models.validators.validate_dns1123_subdomain])),
                 ('containers', models.JSONField(default=list, help_text='Names of the containers that mount.')),
-                ('service_account', models.CharField(max_length=253, validators=[secrets_app.validators.validate_dns1123_subdomain], verbose_name='ServiceAccount')),
-                ('role_name', models.CharField(blank=True, help_text='Blank: derived from cluster, namespace and service.', max_length=64, validators=[secrets_app.validators.validate_role_name], verbose_name='IAM role name')),
-                ('mount_path', models.CharField(default='/mnt/secrets-store', max_length=1024, validators=[secrets_app.validators.validate_mount_path])),
+                ('service_account', models.CharField(max_length=253, validators=[secrets_app.models.validators.validate_dns1123_subdomain], verbose_name='ServiceAccount')),
+                ('role_name', models.CharField(blank=True, help_text='Blank: derived from cluster, namespace and service.', max_length=64, validators=[secrets_app.models.validators.validate_role_name], verbose_name='IAM role name')),
+                ('mount_path', models.CharField(default='/mnt/secrets-store', max_length=1024, validators=[secrets_app.models.validators.validate_mount_path])),
                 ('justification', models.TextField()),
                 ('expires_on', models.DateField(blank=True, null=True)),
                 ('state', models.CharField(choices=[('draft', 'Draft'), ('pending', 'Pending approval'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('cancelled', 'Cancelled'), ('provisioning', 'Provisioning'), ('active', 'Active'), ('failed', 'Failed'), ('needs_attention', 'Needs attention'), ('revoking', 'Revoking'), ('revoked', 'Revoked')], db_index=True, default='draft', max_length=20)),
@@ -98,11 +98,11 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('position', models.PositiveSmallIntegerField(default=0)),
                 ('secret', models.CharField(help_text='Full ARN with suffix, or the name.', max_length=2048, verbose_name='secret ARN or name')),
-                ('alias', models.CharField(max_length=253, validators=[secrets_app.validators.validate_alias])),
+                ('alias', models.CharField(max_length=253, validators=[secrets_app.models.validators.validate_alias])),
                 ('any_suffix', models.BooleanField(default=False, help_text='Grant on <name>-?????? so that a re-created secret keeps working.')),
-                ('kms_key_arn', models.CharField(blank=True, max_length=2048, validators=[secrets_app.validators.validate_kms_key_arn], verbose_name='KMS key ARN')),
+                ('kms_key_arn', models.CharField(blank=True, max_length=2048, validators=[secrets_app.models.validators.validate_kms_key_arn], verbose_name='KMS key ARN')),
                 ('jmes', models.JSONField(blank=True, default=list, help_text='[{"path": ..., "alias": ...}]')),
-                ('sync_secret_name', models.CharField(blank=True, max_length=253, validators=[secrets_app.validators.validate_dns1123_subdomain], verbose_name='Kubernetes Secret')),
+                ('sync_secret_name', models.CharField(blank=True, max_length=253, validators=[secrets_app.models.validators.validate_dns1123_subdomain], verbose_name='Kubernetes Secret')),
                 ('sync_secret_type', models.CharField(choices=[('Opaque', 'Opaque'), ('kubernetes.io/basic-auth', 'kubernetes.io/basic-auth'), ('kubernetes.io/dockerconfigjson', 'kubernetes.io/dockerconfigjson'), ('kubernetes.io/dockercfg', 'kubernetes.io/dockercfg'), ('kubernetes.io/ssh-auth', 'kubernetes.io/ssh-auth'), ('kubernetes.io/tls', 'kubernetes.io/tls')], default='Opaque', max_length=64)),
                 ('sync_keys', models.JSONField(blank=True, default=list, help_text='[{"object": ..., "key": ..., "env": ...}]')),
                 ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='secrets', to='secrets_app.accessrequest')),

@@ -1,20 +1,10 @@
 from .audit import AuditEvent
-from .bindings import (
-    Binding,
-    BindingSecret,
-    BindingSource,
-    BindingState,
-    ClusterSweep,
-    HealthSnapshot,
-    HealthStatus,
-    ImportCandidate,
-    Notification,
-    PullRequest,
-    PullRequestState,
-    TaskRun,
-    VerificationResult,
-)
+from .bindings import Binding, BindingSecret, BindingSource, BindingState
 from .clusters import Cluster, Environment, IdentityMode
+from .health import ClusterSweep, HealthSnapshot, HealthStatus
+from .imports import ImportCandidate
+from .notifications import Notification
+from .pull_requests import PullRequest, PullRequestState
 from .requests import (
     AccessRequest,
     Comment,
@@ -25,6 +15,8 @@ from .requests import (
     Verdict,
     WorkloadKind,
 )
+from .task_runs import TaskRun
+from .verification import VerificationResult
 
 __all__ = [
     "AccessRequest",

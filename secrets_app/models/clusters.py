@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from secrets_app.validators import (
+from secrets_app.models.validators import (
     validate_account_id,
     validate_dns1123_label,
     validate_oidc_issuer,

@@ -2,8 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from secrets_app import naming
-from secrets_app.validators import (
+from secrets_app.models.validators import (
     validate_alias,
     validate_dns1123_label,
     validate_dns1123_subdomain,
@@ -11,6 +10,7 @@ from secrets_app.validators import (
     validate_mount_path,
     validate_role_name,
 )
+from secrets_app.rendering import name_rules
 
 from .clusters import Cluster
 
@@ -76,7 +76,7 @@ class AccessRequest(models.Model):
         help_text="Blank: derived from cluster, namespace and service.",
     )
     mount_path = models.CharField(
-        max_length=1024, default=naming.DEFAULT_MOUNT_PATH, validators=[validate_mount_path]
+        max_length=1024, default=name_rules.DEFAULT_MOUNT_PATH, validators=[validate_mount_path]
     )
     justification = models.TextField()
     expires_on = models.DateField(null=True, blank=True)
@@ -124,7 +124,7 @@ class SecretGrant(models.Model):
     sync_secret_type = models.CharField(
         max_length=64,
         default="Opaque",
-        choices=[(t, t) for t in naming.SYNC_SECRET_TYPES],
+        choices=[(t, t) for t in name_rules.SYNC_SECRET_TYPES],
     )
     sync_keys = models.JSONField(
         default=list, blank=True, help_text='[{"object": ..., "key": ..., "env": ...}]'

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import transaction
 
-from secrets_app.audit import on_audit
+from secrets_app.events.audit import on_audit
 from secrets_app.models import AccessRequest, AuditEvent, PullRequest, RequestKind, Verdict
 
 from . import messages

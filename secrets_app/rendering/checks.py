@@ -13,8 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from secrets_app import naming
-from secrets_app.rendering import jmes, layout
+from secrets_app.rendering import jmes, layout, name_rules
 from secrets_app.rendering.problems import Collector, join
 
 if TYPE_CHECKING:
@@ -66,15 +65,15 @@ def check_binding(spec: BindingSpec, col: Collector) -> None:
 
     c = spec.cluster
     check("cluster.name", check_cluster_name(c.name))
-    check("cluster.account_id", naming.check_account_id(c.account_id))
-    check("cluster.region", naming.check_region(c.region))
+    check("cluster.account_id", name_rules.check_account_id(c.account_id))
+    check("cluster.region", name_rules.check_region(c.region))
     if c.identity not in IDENTITIES:
         check("cluster.identity", f"Use one of: {', '.join(IDENTITIES)}.")
     if c.oidc_issuer is None:
         if c.identity == "irsa":
             check("cluster.oidc_issuer", "IRSA needs the cluster's OIDC issuer.")
     else:
-        message = naming.check_oidc_issuer(c.oidc_issuer)
+        message = name_rules.check_oidc_issuer(c.oidc_issuer)
         if message is None and f".{c.region}." not in c.oidc_issuer:
             message = f"The OIDC issuer is not in the cluster's region {c.region}."
         check("cluster.oidc_issuer", message)
@@ -91,22 +90,22 @@ def check_binding(spec: BindingSpec, col: Collector) -> None:
     elif isinstance(spec.request.id, int) and spec.request.id < 0:
         check("request.id", "The request id cannot be negative.")
 
-    check("service", naming.check_dns1123_label(spec.service, "service name"))
-    check("namespace", naming.check_dns1123_label(spec.namespace, "namespace"))
+    check("service", name_rules.check_dns1123_label(spec.service, "service name"))
+    check("namespace", name_rules.check_dns1123_label(spec.namespace, "namespace"))
     if spec.service_account is not None:
         check(
             "service_account",
-            naming.check_dns1123_subdomain(spec.service_account, "ServiceAccount name"),
+            name_rules.check_dns1123_subdomain(spec.service_account, "ServiceAccount name"),
         )
     if spec.service and not col.has_problems_under("service"):
         # The ServiceAccount (by default) and the SecretProviderClass are named
         # <service>-secrets, which must itself be a valid name.
-        derived = naming.default_service_account(spec.service)
-        if naming.check_dns1123_label(derived):
+        derived = name_rules.default_service_account(spec.service)
+        if name_rules.check_dns1123_label(derived):
             check("service", f"'{derived}' (derived from the service) is too long.")
     if spec.role_name is not None:
-        check("role_name", naming.check_role_name(spec.role_name))
-    check("mount_path", naming.check_mount_path(spec.mount_path))
+        check("role_name", name_rules.check_role_name(spec.role_name))
+    check("mount_path", name_rules.check_mount_path(spec.mount_path))
     _check_workload(spec, check)
     _check_secrets(spec, col, check)
 
@@ -115,13 +114,13 @@ def _check_workload(spec: BindingSpec, check: Check) -> None:
     w = spec.workload
     if w.kind not in WORKLOAD_KINDS:
         check("workload.kind", f"Use one of: {', '.join(WORKLOAD_KINDS)}.")
-    check("workload.name", naming.check_dns1123_subdomain(w.name, "workload name"))
+    check("workload.name", name_rules.check_dns1123_subdomain(w.name, "workload name"))
     if not w.containers:
         check("workload.containers", "Name at least one container.")
     seen: set[str] = set()
     for i, name in enumerate(w.containers):
         path = join("workload.containers", i)
-        check(path, naming.check_dns1123_label(name, "container name"))
+        check(path, name_rules.check_dns1123_label(name, "container name"))
         if name in seen:
             check(path, f"The container '{name}' is listed twice.")
         seen.add(name)
@@ -136,7 +135,7 @@ def _check_secrets(spec: BindingSpec, col: Collector, check: Check) -> None:
         for path, alias in [(join(base, "alias"), s.alias)] + [
             (join(join(join(base, "jmes"), j), "alias"), e.alias) for j, e in enumerate(s.jmes)
         ]:
-            check(path, naming.check_alias(alias))
+            check(path, name_rules.check_alias(alias))
             if alias in aliases and not col.has_problems_under(path):
                 col.add(path, f"found duplicate object alias {alias} (also at {aliases[alias]})")
             aliases.setdefault(alias, path)
@@ -149,7 +148,7 @@ def _check_secrets(spec: BindingSpec, col: Collector, check: Check) -> None:
         if s.object_type not in OBJECT_TYPES:
             check(join(base, "object_type"), "Only secretsmanager objects are supported.")
         if s.kms_key_arn is not None:
-            check(join(base, "kms_key_arn"), naming.check_kms_key_arn(s.kms_key_arn))
+            check(join(base, "kms_key_arn"), name_rules.check_kms_key_arn(s.kms_key_arn))
         if s.file_permission is not None and not FILE_PERMISSION.match(s.file_permission):
             check(
                 join(base, "file_permission"),
@@ -161,12 +160,12 @@ def _check_secrets(spec: BindingSpec, col: Collector, check: Check) -> None:
             continue
         sp = join(base, "sync")
         name = s.sync.secret_name
-        check(join(sp, "secret_name"), naming.check_dns1123_subdomain(name, "Secret name"))
+        check(join(sp, "secret_name"), name_rules.check_dns1123_subdomain(name, "Secret name"))
         if name in secret_names:
             check(join(sp, "secret_name"), f"The Secret '{name}' is synced twice.")
         secret_names.setdefault(name, sp)
-        if s.sync.type not in naming.SYNC_SECRET_TYPES:
-            check(join(sp, "type"), f"Use one of: {', '.join(naming.SYNC_SECRET_TYPES)}.")
+        if s.sync.type not in name_rules.SYNC_SECRET_TYPES:
+            check(join(sp, "type"), f"Use one of: {', '.join(name_rules.SYNC_SECRET_TYPES)}.")
         keys: set[str] = set()
         for k, key in enumerate(s.sync.keys):
             kp = join(join(sp, "keys"), k)
@@ -176,7 +175,7 @@ def _check_secrets(spec: BindingSpec, col: Collector, check: Check) -> None:
                     f"file matching objectName {key.object} not found in the pod: "
                     "use an alias or a JMES alias of this binding.",
                 )
-            check(join(kp, "key"), naming.check_secret_key_name(key.key))
+            check(join(kp, "key"), name_rules.check_secret_key_name(key.key))
             if key.key in (".", ".."):
                 check(join(kp, "key"), "A Secret key cannot be '.' or '..'.")
             if key.key in keys:
@@ -184,7 +183,7 @@ def _check_secrets(spec: BindingSpec, col: Collector, check: Check) -> None:
             keys.add(key.key)
             if key.env is not None:
                 ep = join(kp, "env")
-                check(ep, naming.check_env_var_name(key.env))
+                check(ep, name_rules.check_env_var_name(key.env))
                 if key.env in env_names:
                     # Every env var goes into each chosen container.
                     other = env_names[key.env]
@@ -197,8 +196,8 @@ def _check_secret_ref(
 ) -> None:
     path = join(base, "arn")
     try:
-        ref = naming.parse_secret_ref(s.arn)
-    except naming.SecretRefError as exc:
+        ref = name_rules.parse_secret_ref(s.arn)
+    except name_rules.SecretRefError as exc:
         check(path, str(exc))
         return
     c = spec.cluster

@@ -27,7 +27,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from secrets_app import naming
+from secrets_app.rendering import name_rules
 from secrets_app.rendering.spec import BindingSpec
 
 CSI_VOLUME_NAME = "secrets-store-inline"
@@ -39,7 +39,7 @@ _NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_-]")
 
 def default_role_name(cluster: str, namespace: str, service: str) -> str:
     full = f"{cluster}_{namespace}_{service}"
-    return shorten(full, naming.MAX_ROLE_NAME)
+    return shorten(full, name_rules.MAX_ROLE_NAME)
 
 
 def shorten(name: str, limit: int) -> str:
@@ -104,9 +104,9 @@ class BindingNames:
     def from_spec(cls, spec: BindingSpec) -> BindingNames:
         c = spec.cluster
         role_name = spec.role_name or default_role_name(c.name, spec.namespace, spec.service)
-        policy_name = shorten(role_name + POLICY_SUFFIX, naming.MAX_POLICY_NAME)
+        policy_name = shorten(role_name + POLICY_SUFFIX, name_rules.MAX_POLICY_NAME)
         iam = f"arn:{c.partition}:iam::{c.account_id}"
-        service_account = spec.service_account or naming.default_service_account(spec.service)
+        service_account = spec.service_account or name_rules.default_service_account(spec.service)
         return cls(
             namespace=spec.namespace,
             service_account=service_account,

@@ -53,8 +53,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from secrets_app import naming
-from secrets_app.rendering import checks
+from secrets_app.rendering import checks, name_rules
 from secrets_app.rendering.checks import IDENTITIES, OBJECT_TYPES, WORKLOAD_KINDS
 from secrets_app.rendering.layout import DEFAULT_DEPLOY, DEFAULT_INFRA
 from secrets_app.rendering.problems import Collector, SpecInvalid, SpecProblem, join
@@ -142,8 +141,8 @@ class SecretSpec:
     sync: SyncSpec | None = None
 
     @property
-    def ref(self) -> naming.SecretRef:
-        return naming.parse_secret_ref(self.arn)
+    def ref(self) -> name_rules.SecretRef:
+        return name_rules.parse_secret_ref(self.arn)
 
 
 @dataclass(frozen=True)
@@ -156,7 +155,7 @@ class BindingSpec:
     request: RequestInfo = field(default_factory=RequestInfo)
     service_account: str | None = None
     role_name: str | None = None
-    mount_path: str = naming.DEFAULT_MOUNT_PATH
+    mount_path: str = name_rules.DEFAULT_MOUNT_PATH
     warnings: tuple[SpecProblem, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -266,7 +265,7 @@ def _read_binding(r: _Reader, data: Any) -> BindingSpec | None:
         workload=_read_workload(r, top.get("workload"), "workload"),
         service_account=r.optional_text(top, "service_account", ""),
         role_name=r.optional_text(top, "role_name", ""),
-        mount_path=r.text_or(top, "mount_path", "", naming.DEFAULT_MOUNT_PATH),
+        mount_path=r.text_or(top, "mount_path", "", name_rules.DEFAULT_MOUNT_PATH),
         secrets=tuple(_read_secret(r, s, join("secrets", i)) for i, s in enumerate(secrets)),
     )
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from secrets_app import expiry
-from secrets_app.locks import exclusive
+from secrets_app.bindings import expiry
 from secrets_app.models import TaskRun
+from secrets_app.tasks.locks import exclusive
 
 
 @shared_task(acks_late=True)

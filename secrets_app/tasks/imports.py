@@ -1,4 +1,4 @@
-"""Import discovery task: a thin wrapper around ``secrets_app.inventory.adoption``.
+"""Import discovery task: a thin wrapper around ``secrets_app.bindings.adoption``.
 
 One run per cluster at a time (a Redis lock: a second click on "Discover
 now" is a recorded no-op), a ``TaskRun`` of kind "import" for every run so the
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from secrets_app.bindings.adoption import discover_cluster
 from secrets_app.integrations.errors import PermanentError, RetryableError
-from secrets_app.inventory.adoption import discover_cluster
-from secrets_app.locks import exclusive
 from secrets_app.models import TaskRun
+from secrets_app.tasks.locks import exclusive
 from secrets_app.tasks.runs import (
     CLUSTER_MAX_RETRIES,
     record_skipped,

@@ -11,11 +11,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from secrets_app import provisioning, workflow
 from secrets_app.integrations.backends import retry_policy
 from secrets_app.integrations.errors import IntegrationError, RetryableError
-from secrets_app.locks import exclusive
 from secrets_app.models import AccessRequest, RequestState, TaskRun
+from secrets_app.requests import provisioning, workflow
+from secrets_app.tasks.locks import exclusive
 
 log = logging.getLogger(__name__)
 

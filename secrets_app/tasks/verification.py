@@ -6,12 +6,12 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from secrets_app import workflow
 from secrets_app.aws_portal import verify_binding_now, verify_run_finish, verify_run_start
+from secrets_app.bindings.drift_store import binding_refresh_aws_drift
 from secrets_app.integrations.errors import RetryableError
 from secrets_app.integrations.repos import RetryPolicy
-from secrets_app.inventory.drift_store import binding_refresh_aws_drift
 from secrets_app.models import Binding, TaskRun
+from secrets_app.requests import workflow
 
 
 def retry_policy() -> RetryPolicy:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from secrets_app import workflow
+from secrets_app.requests import workflow
 from tests.api.factories import BindingFactory, BindingSecretFactory, binding_with_health
 from tests.factories import AccessRequestFactory, ClusterFactory, SecretGrantFactory
 

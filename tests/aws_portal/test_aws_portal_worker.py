@@ -14,8 +14,8 @@ from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
 
 from portal.celery import app as celery_app
-from secrets_app import workflow
 from secrets_app.models import Binding, PullRequest, TaskRun, VerificationResult
+from secrets_app.requests import workflow
 from tests.factories import AccessRequestFactory, SecretGrantFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

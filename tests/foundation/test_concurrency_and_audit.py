@@ -5,10 +5,10 @@ import threading
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from secrets_app import workflow
-from secrets_app.audit import audit_record
+from secrets_app.events.audit import audit_record
 from secrets_app.models import AuditEvent, Decision, RequestState
 from secrets_app.models.audit import AppendOnlyError
+from secrets_app.requests import workflow
 from tests.factories import AccessRequestFactory, ClusterFactory, SecretGrantFactory, UserFactory
 
 

@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from secrets_app.forms import AccessRequestForm, SecretGrantFormSet
+from secrets_app.web.forms import AccessRequestForm, SecretGrantFormSet
 from tests.factories import GUIDE_ARN, AccessRequestFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from secrets_app.auth import apply_group_claims
-from secrets_app.permissions import is_admin, is_approver
+from secrets_app.accounts.roles import is_admin, is_approver
+from secrets_app.accounts.sso import apply_group_claims
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = {

@@ -2,9 +2,9 @@
 
 import pytest
 
-from secrets_app import workflow
 from secrets_app.models import AuditEvent, Decision, RequestState
-from secrets_app.workflow import WorkflowError
+from secrets_app.requests import workflow
+from secrets_app.requests.workflow import WorkflowError
 from tests.factories import GUIDE_ARN, AccessRequestFactory, ClusterFactory
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from secrets_app.models import AccessRequest, AuditEvent, SecretGrant
 from secrets_app.rendering import BindingNames, render_binding
 from secrets_app.rendering.jmes import normalize_path
-from secrets_app.specs import spec_for_request
+from secrets_app.requests.specs import spec_for_request
 from tests.rendering.rendering_hostile import NASTY, hostile_text
 from tests.rendering.rendering_support import parse_hcl
 

@@ -11,10 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from fakes.kube_api import FakeKubeApi
+from secrets_app.bindings import drift
+from secrets_app.bindings.drift_store import binding_refresh_aws_drift
 from secrets_app.health.collector import ClassInfo, ClusterSnapshot, PlainPods, PodInfo
 from secrets_app.health.service import sweep_cluster
-from secrets_app.inventory import drift
-from secrets_app.inventory.drift_store import binding_refresh_aws_drift
 from secrets_app.models import Binding, BindingState, VerificationResult
 from tests.factories import ClusterFactory
 from tests.health_portal.health_support import load_cluster

@@ -6,7 +6,8 @@ import datetime
 import pytest
 from django.db import transaction
 
-from secrets_app import expiry, workflow
+from secrets_app.accounts.system import SYSTEM_USERNAME
+from secrets_app.bindings import expiry
 from secrets_app.models import (
     AccessRequest,
     BindingState,
@@ -15,6 +16,7 @@ from secrets_app.models import (
     RequestState,
     TaskRun,
 )
+from secrets_app.requests import workflow
 from secrets_app.tasks.expiry import expire_bindings
 from tests.api.factories import BindingFactory, BindingSecretFactory
 from tests.factories import ClusterFactory
@@ -77,7 +79,7 @@ def test_reminders_once_each_then_revocation_once(binding_expiring, requester, a
     revocation = AccessRequest.objects.get(revokes=binding)
     assert report.revocations == [revocation.pk] and again.revocations == []
     assert revocation.kind == RequestKind.REVOKE and revocation.state == RequestState.PENDING
-    assert revocation.requester.username == expiry.SYSTEM_USERNAME
+    assert revocation.requester.username == SYSTEM_USERNAME
     assert not revocation.requester.is_active and not revocation.requester.has_usable_password()
     assert "expired on" in revocation.justification
     assert Notification.objects.filter(event="binding.expired", channel="email").count() == 1
@@ -116,7 +118,7 @@ def test_revoked_and_undated_bindings_are_left_alone(binding_expiring, requester
 
 
 def test_open_manual_revocation_is_not_duplicated(binding_expiring, requester):
-    from secrets_app import revocation
+    from secrets_app.requests import revocation
 
     binding = binding_expiring(-1)
     with transaction.atomic():

@@ -14,17 +14,14 @@ from hypothesis import strategies as st
 
 from fakes import legacy_objects as legacy
 from fakes.kube_api import FakeKubeApi
-from secrets_app.health import wire
-from secrets_app.health.collector import _pod_info
-from secrets_app.integrations.kube import connect_host
-from secrets_app.inventory.discovery import (
+from secrets_app.bindings.discovery import (
     MAX_WORKLOADS,
     discover,
     guess_service,
     join,
     propose,
 )
-from secrets_app.inventory.import_classes import (
+from secrets_app.bindings.import_classes import (
     MAX_OBJECTS,
     MAX_SHOWN,
     Defaults,
@@ -32,6 +29,9 @@ from secrets_app.inventory.import_classes import (
     read_class,
     shown,
 )
+from secrets_app.health import wire
+from secrets_app.health.collector import _pod_info
+from secrets_app.integrations.kube import connect_host
 
 D = Defaults("aws", "us-west-2", "287796791794")
 ARN = legacy.secret_arn("team/db-password")

@@ -20,13 +20,12 @@ from django.utils import timezone
 from fakes import legacy_objects as legacy
 from fakes.kube_api import FakeKubeApi
 from portal.celery import app as celery_app
-from secrets_app.inventory.adoption import (
+from secrets_app.bindings.adoption import (
     ImportRefused,
     candidates_adopt,
     candidates_dismiss,
     discover_cluster,
 )
-from secrets_app.locks import exclusive
 from secrets_app.models import (
     AuditEvent,
     Binding,
@@ -37,6 +36,7 @@ from secrets_app.models import (
     TaskRun,
 )
 from secrets_app.tasks.imports import KIND, discover_bindings, lock_name
+from secrets_app.tasks.locks import exclusive
 from tests.factories import ClusterFactory, UserFactory
 
 HOSTILE = '<script>alert("pwned")</script>'

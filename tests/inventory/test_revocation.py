@@ -6,7 +6,6 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from secrets_app import provisioning, revocation, workflow
 from secrets_app.models import (
     AccessRequest,
     AuditEvent,
@@ -16,6 +15,7 @@ from secrets_app.models import (
     RequestKind,
     RequestState,
 )
+from secrets_app.requests import provisioning, revocation, workflow
 from tests.api.factories import BindingFactory, BindingSecretFactory
 from tests.factories import ClusterFactory
 from tests.pulls import conftest as pulls
@@ -233,7 +233,7 @@ def test_timeline_words_revocation_events(client, requester, approver, live_bind
 
 
 def test_imported_binding_revocation_pr_says_files_may_live_elsewhere(approver):
-    from secrets_app import pr_text
+    from secrets_app.requests import pr_text
 
     binding = BindingFactory(request=None, source="imported", owner=None)
     BindingSecretFactory(binding=binding)

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 from django.core import mail
 
-from secrets_app import workflow
 from secrets_app.models import Notification, RequestKind, RequestState
+from secrets_app.requests import workflow
 from tests.factories import UserFactory
 from tests.notifications.conftest import (
     BASE_URL,

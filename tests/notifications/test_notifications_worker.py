@@ -12,8 +12,8 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
-from secrets_app import workflow
 from secrets_app.models import Notification, RequestState
+from secrets_app.requests import workflow
 from secrets_app.tasks.notifications import resend_pending_notifications
 from tests.factories import ClusterFactory
 from tests.notifications.conftest import (

@@ -8,8 +8,8 @@ from django.db import transaction
 
 from fakes.github_api import FakeGitHub
 from portal.celery import app as celery_app
-from secrets_app import workflow
 from secrets_app.models import AccessRequest
+from secrets_app.requests import workflow
 from tests.factories import AccessRequestFactory, ClusterFactory, SecretGrantFactory
 
 TOKEN = "ghp_" + "PortalTestToken" * 2 + "x1"

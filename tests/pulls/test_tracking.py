@@ -142,7 +142,7 @@ def test_a_pr_closed_unmerged_needs_attention_and_retry_opens_a_new_one(
 
 
 def test_local_backend_merge_button_activates_the_request(tmp_path, settings, approver, requester):
-    from secrets_app import provisioning
+    from secrets_app.requests import provisioning
 
     settings.LOCAL_REPOS_DIR = tmp_path
     for name in ("infra", "deploy"):
@@ -162,7 +162,7 @@ def test_local_backend_merge_button_activates_the_request(tmp_path, settings, ap
 
 
 def test_only_the_platform_team_merges(tmp_path, settings, approver, requester):
-    from secrets_app import provisioning
+    from secrets_app.requests import provisioning
 
     settings.LOCAL_REPOS_DIR = tmp_path
     for name in ("infra", "deploy"):

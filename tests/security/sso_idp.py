@@ -72,7 +72,7 @@ def idp(settings):
     settings.OIDC_ENABLED = True
     settings.AUTHENTICATION_BACKENDS = [
         "axes.backends.AxesStandaloneBackend",
-        "secrets_app.auth.GroupsClaimOIDCBackend",
+        "secrets_app.accounts.sso.GroupsClaimOIDCBackend",
         "django.contrib.auth.backends.ModelBackend",
     ]
     settings.OIDC_RP_CLIENT_ID = CLIENT_ID

@@ -119,6 +119,6 @@ def test_with_sso_on_axes_checks_first_and_oidc_comes_before_passwords():
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "axes.backends.AxesStandaloneBackend",
-        "secrets_app.auth.GroupsClaimOIDCBackend",
+        "secrets_app.accounts.sso.GroupsClaimOIDCBackend",
         "django.contrib.auth.backends.ModelBackend",
     ]

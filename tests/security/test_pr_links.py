@@ -3,8 +3,8 @@ link: anything but http(s) is dropped before it is stored."""
 
 import pytest
 
-from secrets_app import workflow
 from secrets_app.integrations.repos import PullRequestRef
+from secrets_app.requests import workflow
 from tests.factories import AccessRequestFactory
 
 pytestmark = pytest.mark.django_db

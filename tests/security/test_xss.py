@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from secrets_app.audit import audit_record
+from secrets_app.events.audit import audit_record
 from secrets_app.models import (
     AccessRequest,
     Binding,

@@ -15,7 +15,6 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from secrets_app import workflow
 from secrets_app.models import (
     AccessRequest,
     AuditEvent,
@@ -26,6 +25,7 @@ from secrets_app.models import (
     Notification,
     PullRequest,
 )
+from secrets_app.requests import workflow
 from tests.factories import GUIDE_ARN, AccessRequestFactory, SecretGrantFactory
 
 ROLES = ("anonymous", "requester", "other", "approver", "admin")

@@ -1,0 +1,27 @@
+"""Who may do what with a request or a binding (roles: ``accounts.roles``)."""
+
+from __future__ import annotations
+
+from secrets_app.accounts.roles import is_admin, is_approver
+from secrets_app.models import AccessRequest, Binding
+
+
+def can_comment(user, request: AccessRequest) -> bool:
+    return request.requester_id == user.pk or is_approver(user) or is_admin(user)
+
+
+def can_cancel(user, request: AccessRequest) -> bool:
+    return request.requester_id == user.pk
+
+
+def can_decide(user, request: AccessRequest) -> bool:
+    """Whether to offer approve/reject; the workflow re-checks and explains refusals."""
+    return is_approver(user) and request.requester_id != user.pk
+
+
+def can_request_revocation(user, binding: Binding) -> bool:
+    """The owner, whoever asked for the grant, the platform team and admins."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    grant_requester = binding.request.requester_id if binding.request_id else None
+    return user.pk in (binding.owner_id, grant_requester) or is_approver(user) or is_admin(user)

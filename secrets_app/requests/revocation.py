@@ -1,0 +1,199 @@
+"""Revoking a binding: asked for, approved under the same rules as a grant,
+carried out by pull requests that remove what the grant added.
+
+A revocation is an ``AccessRequest`` of kind ``revoke`` that points at the
+binding (``revokes``) and carries a copy of the grant's fields and secrets,
+so that rendering it gives exactly the files the grant wrote: those are the
+paths its pull requests delete (the deploy manifests and the IAM role's
+Terraform file). Approval, rejection, comments, the pull-request task,
+retries and the audit trail are the grant's own, in ``workflow``.
+
+Binding and request states move together:
+
+- revocation approved: binding ``revoking``, the grant request ``revoking``;
+- both removal pull requests merged: binding ``revoked`` (with the time), the
+  grant request and the revocation ``revoked``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from secrets_app.events.audit import audit_record
+from secrets_app.models import (
+    AccessRequest,
+    Binding,
+    BindingState,
+    RequestKind,
+    RequestState,
+)
+from secrets_app.rendering import BindingSpec, SpecInvalid
+from secrets_app.rendering.name_rules import DEFAULT_MOUNT_PATH
+from secrets_app.requests import workflow
+from secrets_app.requests.permissions import can_request_revocation
+from secrets_app.requests.specs import grant_fields, spec_data
+
+
+def open_revocation(binding: Binding) -> AccessRequest | None:
+    """The revocation of this binding still in progress, if any."""
+    return (
+        binding.revocations.filter(state__in=workflow.OPEN_STATES).order_by("-created_at").first()
+    )
+
+
+def _grant_fields(binding: Binding) -> dict[str, Any]:
+    """The request fields that render the binding's files.
+
+    A portal binding copies its grant exactly (same role name, same secrets
+    and sync settings, hence the same paths). An imported binding has no
+    grant: its names are taken from what was found in the cluster."""
+    grant = binding.request
+    if grant is not None:
+        return {
+            "service": grant.service,
+            "namespace": grant.namespace,
+            "workload_kind": grant.workload_kind,
+            "workload_name": grant.workload_name,
+            "containers": list(grant.containers),
+            "service_account": grant.service_account,
+            "role_name": grant.role_name,
+            "mount_path": grant.mount_path,
+            "secrets": [grant_fields(g) for g in grant.secrets.all()],
+        }
+    role_name = binding.role_arn.rsplit("/", 1)[-1] if binding.role_arn else ""
+    return {
+        "service": binding.service,
+        "namespace": binding.namespace,
+        "workload_kind": binding.workload_kind,
+        "workload_name": binding.workload_name,
+        # The container list only shapes the deployment patch's content; a
+        # removal needs the patch's path, which does not depend on it.
+        "containers": [binding.workload_name],
+        "service_account": binding.service_account,
+        "role_name": role_name,
+        "mount_path": DEFAULT_MOUNT_PATH,
+        "secrets": [
+            {"secret": s.arn or s.name, "alias": s.alias} for s in binding.secrets.order_by("alias")
+        ],
+    }
+
+
+def _check_renders(binding: Binding, fields: dict[str, Any]) -> None:
+    """Refuse, with the reasons, a revocation whose files cannot be named."""
+    try:
+        BindingSpec.from_dict(spec_data(cluster=binding.cluster, **fields))
+    except SpecInvalid as invalid:
+        problems = "; ".join(str(p) for p in invalid.problems)
+        raise workflow.WorkflowError(
+            f"The portal cannot name this binding's files to remove them ({problems}). "
+            "Remove it by hand and ask an admin to mark it revoked.",
+            code="unrenderable",
+        ) from None
+
+
+@transaction.atomic
+def request_revocation(
+    *, binding_id: int, requester, reason: str, by_portal: bool = False
+) -> AccessRequest:
+    """Ask for a binding's access to be removed; the revocation waits for approval.
+
+    The binding's owner, the grant's requester, approvers and admins may ask.
+    ``by_portal`` is for the portal's own jobs (expiry), which ask as the
+    portal's system user; no view passes it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise workflow.WorkflowError("Say why the access should be revoked.", code="no_reason")
+    try:
+        binding = (
+            Binding.objects.select_for_update(of=("self",))
+            .select_related("cluster", "request")
+            .get(pk=binding_id)
+        )
+    except Binding.DoesNotExist:
+        raise workflow.WorkflowError("This binding does not exist.", code="not_found") from None
+    if not by_portal and not can_request_revocation(requester, binding):
+        raise workflow.WorkflowError(
+            "Only the binding's owner, the platform team and admins can ask to revoke it.",
+            code="forbidden",
+        )
+    if binding.state != BindingState.ACTIVE:
+        raise workflow.WorkflowError(
+            f"This binding is {binding.get_state_display().lower()}; only active bindings "
+            "can be revoked.",
+            code="wrong_state",
+        )
+    pending = open_revocation(binding)
+    if pending is not None:
+        raise workflow.WorkflowError(
+            f"Revocation request #{pending.pk} for this binding is already open.",
+            code="duplicate",
+        )
+    fields = _grant_fields(binding)
+    _check_renders(binding, fields)
+    revocation = workflow.request_create(
+        requester=requester,
+        cluster=binding.cluster,
+        justification=reason,
+        kind=RequestKind.REVOKE,
+        revokes=binding,
+        **fields,
+    )
+    audit_record(
+        actor=requester,
+        action="binding.revocation_requested",
+        obj=binding,
+        request=revocation,
+        message=reason,
+    )
+    return revocation
+
+
+def mark_revoking(revocation: AccessRequest, *, actor) -> None:
+    """The revocation was approved: the binding is on its way out. Called by
+    the workflow inside the approval's transaction."""
+    binding = Binding.objects.select_for_update().get(pk=revocation.revokes_id)
+    binding.state = BindingState.REVOKING
+    binding.save(update_fields=["state"])
+    grant = binding.request
+    if grant is not None and grant.state == RequestState.ACTIVE:
+        _set_state(grant, RequestState.REVOKING, actor=actor, action="request.revoking")
+    audit_record(
+        actor=actor,
+        action="binding.revoking",
+        obj=binding,
+        request=revocation,
+        before={"state": BindingState.ACTIVE},
+        after={"state": BindingState.REVOKING},
+    )
+
+
+def complete(revocation: AccessRequest, *, actor) -> Binding:
+    """Both removal pull requests are merged: the access is gone. Called by the
+    workflow inside the transaction that recorded the last merge."""
+    binding = Binding.objects.select_for_update().get(pk=revocation.revokes_id)
+    before = binding.state
+    binding.state = BindingState.REVOKED
+    binding.revoked_at = timezone.now()
+    binding.save(update_fields=["state", "revoked_at"])
+    grant = binding.request
+    if grant is not None and grant.state in (RequestState.ACTIVE, RequestState.REVOKING):
+        _set_state(grant, RequestState.REVOKED, actor=actor, action="request.revoked")
+    _set_state(revocation, RequestState.REVOKED, actor=actor, action="request.revoked")
+    audit_record(
+        actor=actor,
+        action="binding.revoked",
+        obj=binding,
+        request=revocation,
+        before={"state": before},
+        after={"state": BindingState.REVOKED},
+    )
+    return binding
+
+
+def _set_state(request: AccessRequest, state: str, *, actor, action: str) -> None:
+    locked = workflow.lock_request(request.pk)
+    workflow.move_state(locked, to=state, actor=actor, action=action)
+    request.state = state

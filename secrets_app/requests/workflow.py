@@ -1,0 +1,460 @@
+"""The request workflow: every state change of an access request happens here.
+
+Views, the API, the admin and Celery tasks call these services; each runs in
+one transaction, locks the request row (``select_for_update``) before it
+checks the state, and writes its audit event in that same transaction, so a
+refused or failed transition leaves neither a change nor a record.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from secrets_app.accounts.roles import is_approver
+from secrets_app.events.audit import audit_record
+from secrets_app.models import (
+    AccessRequest,
+    Binding,
+    BindingSecret,
+    BindingSource,
+    Cluster,
+    Comment,
+    Decision,
+    PullRequest,
+    PullRequestState,
+    RequestKind,
+    RequestState,
+    SecretGrant,
+    Verdict,
+)
+from secrets_app.requests.permissions import can_comment
+
+#: States in which a request still holds or is getting access.
+OPEN_STATES = (
+    RequestState.PENDING,
+    RequestState.APPROVED,
+    RequestState.PROVISIONING,
+    RequestState.ACTIVE,
+    RequestState.NEEDS_ATTENTION,
+    RequestState.FAILED,
+)
+
+# Callbacks run after a transition commits (tasks register themselves here),
+# so the workflow does not import Celery. Each receives the object's id.
+_approved_hooks: list[Callable[[int], None]] = []
+_binding_activated_hooks: list[Callable[[int], None]] = []
+
+
+def on_request_approved(hook: Callable[[int], None]) -> Callable[[int], None]:
+    """Run ``hook(request_id)`` after an approval that completes a request commits."""
+    _approved_hooks.append(hook)
+    return hook
+
+
+def on_binding_activated(hook: Callable[[int], None]) -> Callable[[int], None]:
+    """Run ``hook(binding_id)`` after a binding becomes active (both PRs merged)."""
+    _binding_activated_hooks.append(hook)
+    return hook
+
+
+class WorkflowError(Exception):
+    """An action the rules refuse; the message is shown to the user as is."""
+
+    def __init__(self, message: str, *, code: str = "refused"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def lock_request(request_id: int) -> AccessRequest:
+    try:
+        return (
+            AccessRequest.objects.select_for_update(of=("self",))
+            .select_related("cluster", "requester")
+            .get(pk=request_id)
+        )
+    except AccessRequest.DoesNotExist:
+        raise WorkflowError("This request does not exist.", code="not_found") from None
+
+
+def _require_state(request: AccessRequest, *allowed: str, doing: str) -> None:
+    if request.state not in allowed:
+        names = " or ".join(str(s).replace("_", " ") for s in allowed)
+        raise WorkflowError(
+            f"Request #{request.pk} is {request.get_state_display().lower()}; "
+            f"only {names} requests can be {doing}.",
+            code="wrong_state",
+        )
+
+
+def move_state(request: AccessRequest, *, to: str, actor, action: str, message: str = "", **fields):
+    before = {"state": request.state}
+    request.state = to
+    for name, value in fields.items():
+        setattr(request, name, value)
+    request.save(update_fields=["state", "updated_at", *fields])
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=request,
+        request=request,
+        before=before,
+        after={"state": to},
+        message=message,
+    )
+
+
+@transaction.atomic
+def request_create(
+    *,
+    requester: AbstractBaseUser,
+    cluster: Cluster,
+    service: str,
+    namespace: str,
+    workload_name: str,
+    containers: list[str],
+    service_account: str,
+    mount_path: str,
+    justification: str,
+    secrets: Iterable[dict[str, Any]],
+    workload_kind: str = "Deployment",
+    role_name: str = "",
+    expires_on: datetime.date | None = None,
+    submit: bool = True,
+    kind: str = RequestKind.GRANT,
+    revokes: Binding | None = None,
+) -> AccessRequest:
+    """Save a validated request with its secrets; submit it unless a draft is asked for.
+
+    Revocations (``kind="revoke"``) are made by ``revocation.request_revocation``;
+    a retired cluster refuses new grants but must still accept revocations."""
+    if kind == RequestKind.GRANT and not cluster.active:
+        raise WorkflowError(f"Cluster {cluster.name} takes no new requests.", code="inactive")
+    request = AccessRequest.objects.create(
+        requester=requester,
+        cluster=cluster,
+        service=service,
+        namespace=namespace,
+        workload_kind=workload_kind,
+        workload_name=workload_name,
+        containers=list(containers),
+        service_account=service_account,
+        role_name=role_name,
+        mount_path=mount_path,
+        justification=justification,
+        expires_on=expires_on,
+        kind=kind,
+        revokes=revokes,
+    )
+    grants = [SecretGrant(request=request, position=i, **s) for i, s in enumerate(secrets)]
+    if not grants:
+        raise WorkflowError("A request needs at least one secret.", code="no_secrets")
+    SecretGrant.objects.bulk_create(grants)
+    audit_record(
+        actor=requester,
+        action="request.created",
+        obj=request,
+        request=request,
+        after={"state": request.state, "secrets": [g.alias for g in grants]},
+    )
+    if submit:
+        move_state(
+            request,
+            to=RequestState.PENDING,
+            actor=requester,
+            action="request.submitted",
+            submitted_at=timezone.now(),
+        )
+    return request
+
+
+@transaction.atomic
+def request_submit(*, request_id: int, actor) -> AccessRequest:
+    request = lock_request(request_id)
+    if request.requester_id != actor.pk:
+        raise WorkflowError("Only the requester can submit this request.", code="forbidden")
+    _require_state(request, RequestState.DRAFT, doing="submitted")
+    move_state(
+        request,
+        to=RequestState.PENDING,
+        actor=actor,
+        action="request.submitted",
+        submitted_at=timezone.now(),
+    )
+    return request
+
+
+def _check_decider(request: AccessRequest, approver, *, doing: str) -> None:
+    if not is_approver(approver):
+        raise WorkflowError(
+            f"Only members of the platform team can {doing} requests.", code="forbidden"
+        )
+    if request.requester_id == approver.pk:
+        raise WorkflowError(
+            f"You cannot {doing} your own request: another member of the platform team must.",
+            code="own_request",
+        )
+
+
+@transaction.atomic
+def request_approve(*, request_id: int, approver, comment: str = "") -> AccessRequest:
+    """Record one approval; the request becomes approved once the cluster's
+    required number of distinct approvers have approved."""
+    request = lock_request(request_id)
+    _check_decider(request, approver, doing="approve")
+    _require_state(request, RequestState.PENDING, doing="approved")
+    if Decision.objects.filter(request=request, approver=approver).exists():
+        raise WorkflowError("You have already approved this request.", code="duplicate")
+    decision = Decision.objects.create(
+        request=request, approver=approver, verdict=Verdict.APPROVE, comment=comment
+    )
+    approvals = Decision.objects.filter(request=request, verdict=Verdict.APPROVE).count()
+    required = request.cluster.required_approvals
+    audit_record(
+        actor=approver,
+        action="request.approval_recorded",
+        obj=decision,
+        request=request,
+        after={"approvals": approvals, "required": required},
+        message=comment,
+    )
+    if approvals >= required:
+        move_state(
+            request,
+            to=RequestState.APPROVED,
+            actor=approver,
+            action="request.approved",
+            decided_at=timezone.now(),
+        )
+        if request.kind == RequestKind.REVOKE:
+            from secrets_app.requests import revocation
+
+            revocation.mark_revoking(request, actor=approver)
+        for hook in _approved_hooks:
+            transaction.on_commit(lambda hook=hook: hook(request.pk))
+    return request
+
+
+@transaction.atomic
+def request_reject(*, request_id: int, approver, reason: str) -> AccessRequest:
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError("A rejection needs a reason for the requester.", code="no_reason")
+    request = lock_request(request_id)
+    _check_decider(request, approver, doing="reject")
+    _require_state(request, RequestState.PENDING, doing="rejected")
+    if Decision.objects.filter(request=request, approver=approver).exists():
+        raise WorkflowError("You have already decided on this request.", code="duplicate")
+    Decision.objects.create(
+        request=request, approver=approver, verdict=Verdict.REJECT, comment=reason
+    )
+    move_state(
+        request,
+        to=RequestState.REJECTED,
+        actor=approver,
+        action="request.rejected",
+        message=reason,
+        decided_at=timezone.now(),
+    )
+    return request
+
+
+@transaction.atomic
+def request_cancel(*, request_id: int, actor) -> AccessRequest:
+    request = lock_request(request_id)
+    if request.requester_id != actor.pk:
+        raise WorkflowError("Only the requester can cancel this request.", code="forbidden")
+    _require_state(request, RequestState.DRAFT, RequestState.PENDING, doing="cancelled")
+    move_state(request, to=RequestState.CANCELLED, actor=actor, action="request.cancelled")
+    return request
+
+
+@transaction.atomic
+def request_comment(*, request_id: int, author, body: str) -> Comment:
+    body = (body or "").strip()
+    if not body:
+        raise WorkflowError("A comment cannot be empty.", code="empty")
+    request = lock_request(request_id)
+    if not can_comment(author, request):
+        raise WorkflowError(
+            "Only the requester and the platform team can comment on this request.",
+            code="forbidden",
+        )
+    comment = Comment.objects.create(request=request, author=author, body=body)
+    audit_record(
+        actor=author, action="request.commented", obj=comment, request=request, message=body
+    )
+    return comment
+
+
+# --- Provisioning and tracking (called by the pull-request task, the webhook
+# and the poll; ``actor`` is None for the system) ---------------------------
+
+PROVISIONABLE = (RequestState.APPROVED, RequestState.PROVISIONING)
+
+
+@transaction.atomic
+def request_start_provisioning(*, request_id: int) -> AccessRequest | None:
+    """Claim an approved request for the pull-request task. A request already
+    provisioning is returned as is (a retry or a redelivered task); any other
+    state means there is nothing to do, and None is returned."""
+    request = lock_request(request_id)
+    if request.state == RequestState.APPROVED:
+        move_state(request, to=RequestState.PROVISIONING, actor=None, action="request.provisioning")
+    return request if request.state == RequestState.PROVISIONING else None
+
+
+@transaction.atomic
+def pull_request_record(
+    *, request_id: int, repository: str, repo_name: str, branch: str, ref, purpose: str = "grant"
+) -> PullRequest:
+    """Store the pull request a backend opened (or found), once per repository."""
+    request = lock_request(request_id)
+    url = _web_url(ref.url)
+    pull, created = PullRequest.objects.get_or_create(
+        request=request,
+        repository=repository,
+        purpose=purpose,
+        defaults={
+            "repo_name": repo_name,
+            "branch": branch,
+            "number": ref.number,
+            "url": url,
+            "state": ref.state,
+            "head_sha": ref.head_sha or "",
+        },
+    )
+    if not created and (pull.number, pull.head_sha) != (ref.number, ref.head_sha or ""):
+        # A PR closed unmerged was replaced by a new one on a re-run.
+        pull.number, pull.url, pull.state = ref.number, url, ref.state
+        pull.head_sha = ref.head_sha or ""
+        pull.save(update_fields=["number", "url", "state", "head_sha", "updated_at"])
+        created = True
+    if created:
+        audit_record(
+            actor=None,
+            action="pull_request.opened",
+            obj=pull,
+            request=request,
+            after={"repository": repository, "url": url, "number": ref.number},
+        )
+    return pull
+
+
+def _web_url(url: str) -> str:
+    # The URL comes from the Git server's answer and is shown as a link: only
+    # http(s) is kept, so a hostile server cannot plant a javascript: link.
+    return url if urlsplit(url).scheme in ("https", "http") else ""
+
+
+@transaction.atomic
+def pull_request_update_state(*, pull_id: int, state: str, actor=None) -> PullRequest:
+    """A pull request was merged or closed (webhook, poll or the demo's merge
+    button). When every pull request of the request is merged, the request
+    becomes active; one closed unmerged needs a person to look."""
+    pull = PullRequest.objects.select_for_update().get(pk=pull_id)
+    request = lock_request(pull.request_id)
+    if pull.state == state:
+        return pull
+    before = pull.state
+    pull.state = state
+    if state == PullRequestState.MERGED:
+        pull.merged_at = timezone.now()
+    pull.save(update_fields=["state", "merged_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=f"pull_request.{state}",
+        obj=pull,
+        request=request,
+        before={"state": before},
+        after={"state": state, "url": pull.url},
+    )
+    pulls = list(request.pull_requests.filter(purpose=pull.purpose))
+    if state == PullRequestState.CLOSED and request.state == RequestState.PROVISIONING:
+        move_state(
+            request,
+            to=RequestState.NEEDS_ATTENTION,
+            actor=actor,
+            action="request.needs_attention",
+            message=f"{pull.repo_name}#{pull.number} was closed without merging.",
+        )
+    elif (
+        len(pulls) == 2
+        and all(p.state == PullRequestState.MERGED for p in pulls)
+        and request.state in (RequestState.PROVISIONING, RequestState.NEEDS_ATTENTION)
+    ):
+        if request.kind == RequestKind.REVOKE:
+            from secrets_app.requests import revocation
+
+            revocation.complete(request, actor=actor)
+        else:
+            _activate(request, actor=actor)
+    return pull
+
+
+def _activate(request: AccessRequest, *, actor) -> Binding:
+    from secrets_app.rendering import BindingNames
+    from secrets_app.requests.specs import spec_for_request
+
+    spec = spec_for_request(request)
+    names = BindingNames.from_spec(spec)
+    binding = Binding.objects.create(
+        request=request,
+        cluster=request.cluster,
+        namespace=names.namespace,
+        service=request.service,
+        service_account=names.service_account,
+        secret_provider_class=names.secret_provider_class,
+        role_arn=names.role_arn,
+        workload_kind=names.workload_kind,
+        workload_name=names.workload_name,
+        synced_secret_names=list(names.secret_names),
+        source=BindingSource.PORTAL,
+        owner=request.requester,
+        expires_on=request.expires_on,
+    )
+    BindingSecret.objects.bulk_create(
+        BindingSecret(binding=binding, arn=s.arn, name=s.ref.name, alias=s.alias)
+        for s in spec.secrets
+    )
+    move_state(request, to=RequestState.ACTIVE, actor=actor, action="request.active")
+    audit_record(
+        actor=actor,
+        action="binding.created",
+        obj=binding,
+        request=request,
+        after={"role_arn": binding.role_arn, "service_account": binding.service_account},
+    )
+    for hook in _binding_activated_hooks:
+        transaction.on_commit(lambda hook=hook: hook(binding.pk))
+    return binding
+
+
+@transaction.atomic
+def request_fail(*, request_id: int, reason: str) -> AccessRequest:
+    request = lock_request(request_id)
+    if request.state in PROVISIONABLE:
+        move_state(
+            request, to=RequestState.FAILED, actor=None, action="request.failed", message=reason
+        )
+    return request
+
+
+@transaction.atomic
+def request_retry(*, request_id: int, actor) -> AccessRequest:
+    """An admin sends a failed (or stuck) request back to the pull-request task."""
+    request = lock_request(request_id)
+    if not (actor.is_staff or is_approver(actor)):
+        raise WorkflowError("Only admins and the platform team can retry.", code="forbidden")
+    _require_state(request, RequestState.FAILED, RequestState.NEEDS_ATTENTION, doing="retried")
+    move_state(request, to=RequestState.APPROVED, actor=actor, action="request.retried")
+    for hook in _approved_hooks:
+        transaction.on_commit(lambda hook=hook: hook(request.pk))
+    return request

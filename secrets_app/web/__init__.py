@@ -1,0 +1,2 @@
+"""The pages: views, forms (thin adapters over the services), tables, filters
+and URL routes."""

@@ -1,0 +1,237 @@
+from urllib.parse import urlencode
+
+import django_tables2 as tables
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.template.defaultfilters import truncatechars
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+
+from secrets_app.health.selectors import is_stale
+from secrets_app.models import AccessRequest, Binding, BindingSecret
+
+
+class StateColumn(tables.Column):
+    def render(self, value, record):
+        return format_html(
+            '<span class="badge state-{}">{}</span>', record.state, record.get_state_display()
+        )
+
+
+class ServiceColumn(tables.Column):
+    """The service, marked when the request revokes access rather than grants it."""
+
+    def render(self, value, record):
+        if record.kind == "revoke":
+            return format_html('<span class="badge kind-revoke">Revoke</span> {}', value)
+        return value
+
+
+class RequestTable(tables.Table):
+    id = tables.Column(linkify=True, verbose_name="#")
+    service = ServiceColumn(linkify=True)
+    cluster = tables.Column(accessor="cluster__name", verbose_name="Cluster")
+    namespace = tables.Column()
+    secret_count = tables.Column(verbose_name="Secrets", orderable=False)
+    state = StateColumn()
+    created_at = tables.DateTimeColumn(verbose_name="Filed", format="Y-m-d H:i")
+
+    class Meta:
+        model = AccessRequest
+        fields = ("id", "service", "cluster", "namespace", "secret_count", "state", "created_at")
+        attrs = {"class": "table"}
+        empty_text = "No requests yet."
+
+
+class ApprovalQueueTable(tables.Table):
+    id = tables.Column(linkify=True, verbose_name="#")
+    service = ServiceColumn(linkify=True)
+    requester = tables.Column(accessor="requester__username", verbose_name="Requester")
+    cluster = tables.Column(accessor="cluster__name", verbose_name="Cluster")
+    environment = tables.Column(accessor="cluster__environment", verbose_name="Env")
+    namespace = tables.Column()
+    approvals = tables.Column(verbose_name="Approvals", orderable=False)
+    submitted_at = tables.Column(verbose_name="Waiting")
+
+    class Meta:
+        model = AccessRequest
+        fields = (
+            "id",
+            "service",
+            "requester",
+            "cluster",
+            "environment",
+            "namespace",
+            "approvals",
+            "submitted_at",
+        )
+        attrs = {"class": "table"}
+        empty_text = "Nothing waits for approval."
+
+    def render_approvals(self, value, record):
+        return f"{value} of {record.cluster.required_approvals}"
+
+    def render_submitted_at(self, value):
+        return format_html('<time datetime="{}">{}</time>', value.isoformat(), timesince(value))
+
+
+def secret_access_url(secret: str) -> str:
+    """The "who can read this secret" page of one secret (ARNs hold ':' and '/')."""
+    return reverse("secret-access") + "?" + urlencode({"secret": secret})
+
+
+class BindingTable(tables.Table):
+    service = tables.Column(linkify=True)
+    cluster = tables.Column(accessor="cluster__name", verbose_name="Cluster")
+    namespace = tables.Column()
+    service_account = tables.Column(verbose_name="ServiceAccount")
+    secret_count = tables.Column(verbose_name="Secrets", orderable=False)
+    source = tables.Column()
+    state = tables.Column()
+    health_status = tables.Column(verbose_name="Health")
+    has_drift = tables.Column(verbose_name="Drift", empty_values=())
+
+    class Meta:
+        model = Binding
+        fields = (
+            "service",
+            "cluster",
+            "namespace",
+            "service_account",
+            "secret_count",
+            "source",
+            "state",
+            "health_status",
+            "has_drift",
+        )
+        attrs = {"class": "table"}
+        empty_text = "No bindings match."
+
+    def __init__(self, data=None, *args, **kwargs):
+        if isinstance(data, QuerySet):
+            # The first secret (by file name) links to who else can read it; a
+            # subquery in the page's own SELECT, so the page costs no extra query.
+            first = BindingSecret.objects.filter(binding=OuterRef("pk")).order_by("alias", "id")
+            data = data.annotate(
+                first_secret_arn=Subquery(first.values("arn")[:1]),
+                first_secret_name=Subquery(first.values("name")[:1]),
+            )
+        super().__init__(data, *args, **kwargs)
+
+    def render_secret_count(self, value, record):
+        arn = getattr(record, "first_secret_arn", None)
+        if not arn:
+            return value
+        name = record.first_secret_name or arn
+        link = format_html('<a href="{}">{}</a>', secret_access_url(arn), name)
+        if value > 1:
+            return format_html('{} <span class="muted">+{} more</span>', link, value - 1)
+        return link
+
+    def render_has_drift(self, value, record):
+        if value is None:
+            return format_html('<span class="muted">{}</span>', "not checked")
+        if value:
+            return format_html('<span class="badge sev-error">{}</span>', "drift")
+        return format_html('<span class="badge sev-ok">{}</span>', "none")
+
+    def render_health_status(self, value, record):
+        return format_html(
+            '<span class="badge health-{}">{}</span>',
+            record.health_status,
+            record.get_health_status_display(),
+        )
+
+    def render_state(self, value, record):
+        return format_html(
+            '<span class="badge state-{}">{}</span>', record.state, record.get_state_display()
+        )
+
+
+# --- Health pages ---------------------------------------------------------
+
+
+def status_badge(status: str, label: str | None = None):
+    return format_html('<span class="badge health-{}">{}</span>', status, label or status)
+
+
+def stale_marker(status: str, checked_at, now) -> str:
+    if not is_stale(status, checked_at, now):
+        return ""
+    return format_html(
+        ' <span class="stale" title="The last sweep could not read the cluster, or none ran '
+        'recently">stale · {} old</span>',
+        timesince(checked_at, now),
+    )
+
+
+class BindingHealthTable(tables.Table):
+    """Bindings from ``selectors.bindings_with_latest`` (``latest`` prefetched)."""
+
+    service = tables.Column(linkify=True, order_by=("service",))
+    namespace = tables.Column()
+    health_status = tables.Column(verbose_name="Status", order_by=("severity", "namespace"))
+    pods = tables.Column(empty_values=(), orderable=False, verbose_name="Pods mounted")
+    diagnosis = tables.Column(empty_values=(), orderable=False)
+    last_error = tables.Column(empty_values=(), orderable=False, verbose_name="Last error")
+    health_checked_at = tables.Column(verbose_name="Checked")
+
+    class Meta:
+        model = Binding
+        fields = (
+            "service",
+            "namespace",
+            "health_status",
+            "pods",
+            "diagnosis",
+            "last_error",
+            "health_checked_at",
+        )
+        attrs = {"class": "table"}
+        empty_text = "No live bindings here."
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.now = timezone.now()
+
+    @staticmethod
+    def _snapshot(record):
+        latest = getattr(record, "latest", None)
+        return latest[0] if latest else None
+
+    def render_namespace(self, value, record):
+        url = reverse("health-namespace", args=[record.cluster.name, value])
+        return format_html('<a href="{}">{}</a>', url, value)
+
+    def render_health_status(self, value, record):
+        badge = status_badge(record.health_status, record.get_health_status_display())
+        return format_html(
+            "{}{}", badge, stale_marker(record.health_status, record.health_checked_at, self.now)
+        )
+
+    def render_pods(self, record):
+        snap = self._snapshot(record)
+        return f"{snap.pods_mounted} of {snap.pods_expected}" if snap else "—"
+
+    def render_diagnosis(self, record):
+        snap = self._snapshot(record)
+        found = (snap.details or {}).get("diagnosis") if snap else None
+        if found:
+            return found.get("title", "")
+        return "Unknown cause" if snap and snap.last_error else "—"
+
+    def render_last_error(self, record):
+        snap = self._snapshot(record)
+        if not snap or not snap.last_error:
+            return "—"
+        return format_html(
+            '<span class="wrap" title="{}">{}</span>',
+            snap.last_error,
+            truncatechars(snap.last_error, 160),
+        )
+
+    def render_health_checked_at(self, value):
+        return format_html(
+            '<time datetime="{}">{} ago</time>', value.isoformat(), timesince(value, self.now)
+        )

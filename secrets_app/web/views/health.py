@@ -1,0 +1,83 @@
+"""Mount health dashboards. They read stored sweeps and snapshots only: a page
+never talks to a cluster, so a slow or unreachable cluster cannot slow or
+break it. "Refresh now" only enqueues a sweep."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django_tables2 import RequestConfig
+
+from secrets_app.health import selectors
+from secrets_app.health.chart import trend_chart
+from secrets_app.models import Cluster
+from secrets_app.tasks.health import sweep_cluster_task
+from secrets_app.web.tables import BindingHealthTable
+
+PER_PAGE = 50
+
+
+@require_GET
+def health_overview(request: HttpRequest) -> HttpResponse:
+    clusters = list(selectors.cluster_overview())
+    for cluster in clusters:
+        cluster.status_counts = [getattr(cluster, f"n_{s}") for s in selectors.SEVERITY]
+    context = {
+        "clusters": clusters,
+        "severity": selectors.SEVERITY,
+        "chart": trend_chart(newest_sweep=max((c.last_sweep_id or 0 for c in clusters), default=0)),
+    }
+    return render(request, "secrets_app/health_overview.html", context)
+
+
+@require_GET
+def health_cluster(request: HttpRequest, name: str) -> HttpResponse:
+    cluster = get_object_or_404(Cluster, name=name)
+    table = BindingHealthTable(selectors.bindings_with_latest(cluster))
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    sweep = selectors.last_sweep(cluster)
+    context = {
+        "cluster": cluster,
+        "table": table,
+        "namespaces": selectors.namespace_counts(cluster),
+        "severity": selectors.SEVERITY,
+        "sweep": sweep,
+        "chart": trend_chart(
+            cluster,
+            newest_sweep=sweep.pk if sweep else 0,
+            label=f"{cluster.name}: bindings needing attention",
+        ),
+    }
+    return render(request, "secrets_app/health_cluster.html", context)
+
+
+@require_GET
+def health_namespace(request: HttpRequest, name: str, namespace: str) -> HttpResponse:
+    cluster = get_object_or_404(Cluster, name=name)
+    table = BindingHealthTable(
+        selectors.bindings_with_latest(cluster, namespace), exclude=("namespace",)
+    )
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    context = {
+        "cluster": cluster,
+        "namespace": namespace,
+        "table": table,
+        "sweep": selectors.last_sweep(cluster),
+    }
+    return render(request, "secrets_app/health_namespace.html", context)
+
+
+@require_POST
+def health_refresh(request: HttpRequest, name: str) -> HttpResponse:
+    # Any logged-in user may ask: the task's lock makes a second sweep of the
+    # same cluster a no-op, so clicks cannot pile load on the API server.
+    cluster = get_object_or_404(Cluster, name=name)
+    cluster_id = cluster.pk
+    transaction.on_commit(lambda: sweep_cluster_task.delay(cluster_id))
+    messages.success(
+        request, f"A sweep of {cluster.name} is queued; this page shows it once it finishes."
+    )
+    return redirect("health-cluster", name=cluster.name)
