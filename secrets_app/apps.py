@@ -10,16 +10,10 @@ class SecretsAppConfig(AppConfig):
         from secrets_app.accounts.roles import ensure_approver_group
 
         post_migrate.connect(ensure_approver_group, sender=self)
-        from django.conf import settings
-
-        if getattr(settings, "PORTAL_DEMO", False):
-            # Before the tasks register theirs: the demo's "terraform apply"
-            # must run before verification looks at the role.
-            from secrets_app.demo.apply import apply_infra_for_binding
-            from secrets_app.requests import workflow
-
-            workflow.on_binding_activated(apply_infra_for_binding)
-        # Tasks register their workflow hooks (enqueue on approval, verify on
-        # activation) at import; web processes must have them too.
+        # The tasks (for autodiscovery) and the follow-ups of committed
+        # changes, in web and worker processes alike.
         from secrets_app import tasks  # noqa: F401
+        from secrets_app.events import bus, followups
         from secrets_app.observability import tasks as _observability  # noqa: F401
+
+        bus.install(followups.table())

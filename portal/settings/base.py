@@ -134,6 +134,9 @@ LOGOUT_REDIRECT_URL = "login"
 # Requester: any logged-in user. Approver: members of this Django group
 # (filled from the SSO groups claim when OIDC is on). Admin: staff.
 PORTAL_APPROVER_GROUP = env.str("PORTAL_APPROVER_GROUP", default="platform")
+# Only the demo settings turn this on: its stand-ins (a "terraform apply" into
+# moto on merge) join the follow-ups of a new binding.
+PORTAL_DEMO = False
 
 # --- Single sign-on (mozilla-django-oidc), off unless OIDC_ENABLED ----------
 OIDC_ENABLED = env.bool("OIDC_ENABLED", default=False)

@@ -2,38 +2,20 @@
 event records (the workflow services do), so that neither exists without the
 other.
 
-Listeners (``on_audit``) hear of an event only once its transaction has
-committed, with the event's id: notifications hang off the audit log this way,
-so the workflow never imports them and a rolled-back change notifies nobody.
+Each event is also published on the event bus under its action, so the
+follow-ups of a change (a task to enqueue, a notification) hang off the audit
+log: they run once the change has committed, with the event, and the
+services that made the change never import them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from django.db import models, transaction
 
+from secrets_app.events import bus
 from secrets_app.models import AccessRequest, AuditEvent
-
-AuditListener = Callable[[int], None]
-_listeners: dict[str, list[AuditListener]] = {}
-
-
-def on_audit(*actions: str) -> Callable[[AuditListener], AuditListener]:
-    """Register ``listener(event_id)`` to run after an event with one of
-    ``actions`` commits. A listener that raises is logged by Django
-    (``robust``) and never reaches the code that made the change."""
-
-    def register(listener: AuditListener) -> AuditListener:
-        for action in actions:
-            registered = _listeners.setdefault(action, [])
-            if listener not in registered:
-                registered.append(listener)
-        return listener
-
-    return register
 
 
 def audit_record(
@@ -60,6 +42,5 @@ def audit_record(
         after=after,
         message=message,
     )
-    for listener in _listeners.get(action, ()):
-        transaction.on_commit(partial(listener, event.pk), robust=True)
+    bus.publish(action, event)
     return event

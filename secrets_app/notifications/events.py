@@ -1,5 +1,5 @@
 """Notifications of workflow events, heard from the audit log after the
-change has committed (``audit.on_audit``).
+change has committed (``events.followups`` routes the actions below here).
 
 A listener never raises into the workflow: it runs after the commit, in its
 own transaction, and logs whatever goes wrong. Keys make each notification
@@ -16,7 +16,6 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import transaction
 
-from secrets_app.events.audit import on_audit
 from secrets_app.models import AccessRequest, AuditEvent, PullRequest, RequestKind, Verdict
 
 from . import messages
@@ -111,14 +110,16 @@ HANDLERS: dict[str, Callable[[AuditEvent, AccessRequest], None]] = {
 }
 
 
-@on_audit(*HANDLERS)
-def notify_audit_event(event_id: int) -> None:
+#: The audit actions that notify someone.
+ACTIONS = tuple(HANDLERS)
+
+
+def notify_audit_event(event: AuditEvent) -> None:
     """Record (and hand over) the notifications of one committed audit event."""
     if not settings.NOTIFICATIONS_ENABLED:
         return
     try:
         with transaction.atomic():
-            event = AuditEvent.objects.get(pk=event_id)
             request = (
                 AccessRequest.objects.select_related("cluster", "requester", "revokes__owner").get(
                     pk=event.request_id
@@ -131,4 +132,4 @@ def notify_audit_event(event_id: int) -> None:
     except Exception:
         # The change itself has committed; a lost notification must not undo
         # or fail it. The log line names the event so it can be replayed.
-        log.exception("could not record the notifications of audit event %s", event_id)
+        log.exception("could not record the notifications of audit event %s", event.pk)

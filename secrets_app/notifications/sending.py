@@ -16,12 +16,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from secrets_app.events import bus
 from secrets_app.integrations.errors import IntegrationError, PermanentError, RetryableError
 from secrets_app.integrations.repos import RetryPolicy
 from secrets_app.models import Notification
 
 from .channels import deliver
-from .store import hand_over
+from .store import RECORDED
 
 log = logging.getLogger(__name__)
 
@@ -113,5 +114,5 @@ def notifications_resend(ids: list[int]) -> int:
             state=Notification.State.PENDING, attempts=0
         )
         if chosen:
-            transaction.on_commit(lambda: hand_over(chosen))
+            bus.publish(RECORDED, chosen)
     return len(chosen)

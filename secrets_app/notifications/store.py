@@ -1,46 +1,30 @@
 """Recording notifications and handing them to the sender.
 
 A notification is a row first (``key`` unique, so an event or a reminder is
-recorded once however often it is reported), and is sent afterwards by
-whatever registered with ``on_recorded`` (the Celery task module), once the
-row has committed. If nothing is registered or the hand-over fails, the row
-stays pending and the resend schedule sends it later.
+recorded once however often it is reported); new rows are published on the
+event bus (``RECORDED``) and sent by its follow-up (the Celery task) once they
+have committed. If the hand-over fails, the row stays pending and the resend
+schedule sends it later.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
 
+from secrets_app.events import bus
 from secrets_app.models import Notification
 
 from .messages import Message
 
 log = logging.getLogger(__name__)
 
-Sender = Callable[[list[int]], None]
-_senders: list[Sender] = []
-
-
-def on_recorded(sender: Sender) -> Sender:
-    """Register ``sender(notification_ids)``, called after new rows commit."""
-    if sender not in _senders:
-        _senders.append(sender)
-    return sender
-
-
-def hand_over(ids: Sequence[int]) -> None:
-    """Pass ids to the senders now; never raises (the rows stay pending)."""
-    if not ids:
-        return
-    for sender in _senders:
-        try:
-            sender(list(ids))
-        except Exception:
-            log.exception("could not hand over notifications %s; they stay pending", list(ids))
+#: The bus topic of newly recorded (or re-opened) notifications; its payload
+#: is the list of their ids.
+RECORDED = "notifications.recorded"
 
 
 def record(
@@ -71,5 +55,5 @@ def record(
             if created:
                 new.append(row.pk)
         if new:
-            transaction.on_commit(lambda: hand_over(new))
+            bus.publish(RECORDED, new)
     return rows

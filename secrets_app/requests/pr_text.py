@@ -4,7 +4,7 @@ which files, with each pull request linking the other."""
 from __future__ import annotations
 
 from secrets_app.integrations.repos import PullRequestRef
-from secrets_app.models import AccessRequest, Verdict
+from secrets_app.models import AccessRequest, BindingSource, Verdict
 
 
 def title(request: AccessRequest, repository: str, *, purpose: str = "grant") -> str:
@@ -73,7 +73,7 @@ def _revoke_order(request: AccessRequest, repository: str, other: PullRequestRef
             "This binding was imported from the cluster: its files may live elsewhere "
             "than these paths; remove them there too."
         ]
-        if request.revokes_id and request.revokes.source == "imported"
+        if request.revokes_id and request.revokes.source == BindingSource.IMPORTED
         else []
     )
     if repository == "infra":

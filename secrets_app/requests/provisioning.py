@@ -13,27 +13,13 @@ from django.conf import settings
 from secrets_app.integrations.backends import REPOSITORIES, backends_for, repository_name
 from secrets_app.integrations.errors import PermanentError
 from secrets_app.integrations.repos import PullRequestRef
-from secrets_app.models import AccessRequest, PullRequest, PullRequestState, RequestKind
+from secrets_app.models import AccessRequest, PullRequest, PullRequestState
 from secrets_app.rendering import SpecInvalid, render_binding
 from secrets_app.requests import pr_text, workflow
+from secrets_app.requests.kinds import kind_of
 from secrets_app.requests.specs import spec_for_request
 
 log = logging.getLogger(__name__)
-
-
-def branch_name(request: AccessRequest) -> str:
-    prefix = "revoke" if purpose_of(request) == "revoke" else "request"
-    return f"portal/{prefix}-{request.pk}"
-
-
-def purpose_of(request: AccessRequest) -> str:
-    """Grant pull requests add a binding's files; revoke ones delete them."""
-    return "revoke" if request.kind == RequestKind.REVOKE else "grant"
-
-
-def _change(files: dict[str, str], purpose: str) -> dict[str, object]:
-    # A revocation renders the grant's files again only to know their paths.
-    return {"files": {}, "delete": sorted(files)} if purpose == "revoke" else {"files": files}
 
 
 def open_pull_requests(request_id: int) -> dict[str, PullRequestRef] | None:
@@ -57,9 +43,9 @@ def open_pull_requests(request_id: int) -> dict[str, PullRequestRef] | None:
 
     cluster = request.cluster
     backends = backends_for(cluster)
-    branch = branch_name(request)
+    kind = kind_of(request)
+    branch, purpose = kind.branch(request), kind.purpose
     portal_url = settings.PORTAL_BASE_URL.rstrip("/") + request.get_absolute_url()
-    purpose = purpose_of(request)
     # The infra PR is opened first, so its body cannot name the deploy PR: it
     # is linked once the deploy PR exists, *before* that PR is recorded. A run
     # that dies in between leaves the deploy PR unrecorded, and the next run,
@@ -73,7 +59,7 @@ def open_pull_requests(request_id: int) -> dict[str, PullRequestRef] | None:
         refs[repository] = backends[repository].ensure_pull_request(
             branch=branch,
             base=cluster.base_branch,
-            **_change(files, purpose),
+            **kind.change(files),
             title=pr_text.title(request, repository, purpose=purpose),
             body=pr_text.body(
                 request,

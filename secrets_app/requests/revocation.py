@@ -8,7 +8,8 @@ paths its pull requests delete (the deploy manifests and the IAM role's
 Terraform file). Approval, rejection, comments, the pull-request task,
 retries and the audit trail are the grant's own, in ``workflow``.
 
-Binding and request states move together:
+Binding and request states move together (``bindings.lifecycle``, called
+through the revocation's kind, ``kinds.REVOKE``):
 
 - revocation approved: binding ``revoking``, the grant request ``revoking``;
 - both removal pull requests merged: binding ``revoked`` (with the time), the
@@ -20,7 +21,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from secrets_app.events.audit import audit_record
 from secrets_app.models import (
@@ -28,7 +28,6 @@ from secrets_app.models import (
     Binding,
     BindingState,
     RequestKind,
-    RequestState,
 )
 from secrets_app.rendering import BindingSpec, SpecInvalid
 from secrets_app.rendering.name_rules import DEFAULT_MOUNT_PATH
@@ -149,51 +148,3 @@ def request_revocation(
         message=reason,
     )
     return revocation
-
-
-def mark_revoking(revocation: AccessRequest, *, actor) -> None:
-    """The revocation was approved: the binding is on its way out. Called by
-    the workflow inside the approval's transaction."""
-    binding = Binding.objects.select_for_update().get(pk=revocation.revokes_id)
-    binding.state = BindingState.REVOKING
-    binding.save(update_fields=["state"])
-    grant = binding.request
-    if grant is not None and grant.state == RequestState.ACTIVE:
-        _set_state(grant, RequestState.REVOKING, actor=actor, action="request.revoking")
-    audit_record(
-        actor=actor,
-        action="binding.revoking",
-        obj=binding,
-        request=revocation,
-        before={"state": BindingState.ACTIVE},
-        after={"state": BindingState.REVOKING},
-    )
-
-
-def complete(revocation: AccessRequest, *, actor) -> Binding:
-    """Both removal pull requests are merged: the access is gone. Called by the
-    workflow inside the transaction that recorded the last merge."""
-    binding = Binding.objects.select_for_update().get(pk=revocation.revokes_id)
-    before = binding.state
-    binding.state = BindingState.REVOKED
-    binding.revoked_at = timezone.now()
-    binding.save(update_fields=["state", "revoked_at"])
-    grant = binding.request
-    if grant is not None and grant.state in (RequestState.ACTIVE, RequestState.REVOKING):
-        _set_state(grant, RequestState.REVOKED, actor=actor, action="request.revoked")
-    _set_state(revocation, RequestState.REVOKED, actor=actor, action="request.revoked")
-    audit_record(
-        actor=actor,
-        action="binding.revoked",
-        obj=binding,
-        request=revocation,
-        before={"state": before},
-        after={"state": BindingState.REVOKED},
-    )
-    return binding
-
-
-def _set_state(request: AccessRequest, state: str, *, actor, action: str) -> None:
-    locked = workflow.lock_request(request.pk)
-    workflow.move_state(locked, to=state, actor=actor, action=action)
-    request.state = state

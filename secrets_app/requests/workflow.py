@@ -4,12 +4,18 @@ Views, the API, the admin and Celery tasks call these services; each runs in
 one transaction, locks the request row (``select_for_update``) before it
 checks the state, and writes its audit event in that same transaction, so a
 refused or failed transition leaves neither a change nor a record.
+
+Grants and revocations go through the same states; what differs (what an
+approval and the merged pull requests do to bindings) is asked of the
+request's kind (``kinds``). What runs after a change commits (the
+pull-request task, verification, notifications) hangs off its audit event
+(``events.followups``).
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,8 +28,6 @@ from secrets_app.events.audit import audit_record
 from secrets_app.models import (
     AccessRequest,
     Binding,
-    BindingSecret,
-    BindingSource,
     Cluster,
     Comment,
     Decision,
@@ -34,81 +38,33 @@ from secrets_app.models import (
     SecretGrant,
     Verdict,
 )
+from secrets_app.requests.kinds import kind_of
 from secrets_app.requests.permissions import can_comment
-
-#: States in which a request still holds or is getting access.
-OPEN_STATES = (
-    RequestState.PENDING,
-    RequestState.APPROVED,
-    RequestState.PROVISIONING,
-    RequestState.ACTIVE,
-    RequestState.NEEDS_ATTENTION,
-    RequestState.FAILED,
+from secrets_app.requests.states import (
+    OPEN_STATES,
+    PROVISIONABLE,
+    WorkflowError,
+    lock_request,
+    move_state,
+    require_state,
 )
 
-# Callbacks run after a transition commits (tasks register themselves here),
-# so the workflow does not import Celery. Each receives the object's id.
-_approved_hooks: list[Callable[[int], None]] = []
-_binding_activated_hooks: list[Callable[[int], None]] = []
-
-
-def on_request_approved(hook: Callable[[int], None]) -> Callable[[int], None]:
-    """Run ``hook(request_id)`` after an approval that completes a request commits."""
-    _approved_hooks.append(hook)
-    return hook
-
-
-def on_binding_activated(hook: Callable[[int], None]) -> Callable[[int], None]:
-    """Run ``hook(binding_id)`` after a binding becomes active (both PRs merged)."""
-    _binding_activated_hooks.append(hook)
-    return hook
-
-
-class WorkflowError(Exception):
-    """An action the rules refuse; the message is shown to the user as is."""
-
-    def __init__(self, message: str, *, code: str = "refused"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-def lock_request(request_id: int) -> AccessRequest:
-    try:
-        return (
-            AccessRequest.objects.select_for_update(of=("self",))
-            .select_related("cluster", "requester")
-            .get(pk=request_id)
-        )
-    except AccessRequest.DoesNotExist:
-        raise WorkflowError("This request does not exist.", code="not_found") from None
-
-
-def _require_state(request: AccessRequest, *allowed: str, doing: str) -> None:
-    if request.state not in allowed:
-        names = " or ".join(str(s).replace("_", " ") for s in allowed)
-        raise WorkflowError(
-            f"Request #{request.pk} is {request.get_state_display().lower()}; "
-            f"only {names} requests can be {doing}.",
-            code="wrong_state",
-        )
-
-
-def move_state(request: AccessRequest, *, to: str, actor, action: str, message: str = "", **fields):
-    before = {"state": request.state}
-    request.state = to
-    for name, value in fields.items():
-        setattr(request, name, value)
-    request.save(update_fields=["state", "updated_at", *fields])
-    audit_record(
-        actor=actor,
-        action=action,
-        obj=request,
-        request=request,
-        before=before,
-        after={"state": to},
-        message=message,
-    )
+__all__ = [
+    "OPEN_STATES",
+    "PROVISIONABLE",
+    "WorkflowError",
+    "pull_request_record",
+    "pull_request_update_state",
+    "request_approve",
+    "request_cancel",
+    "request_comment",
+    "request_create",
+    "request_fail",
+    "request_reject",
+    "request_retry",
+    "request_start_provisioning",
+    "request_submit",
+]
 
 
 @transaction.atomic
@@ -180,7 +136,7 @@ def request_submit(*, request_id: int, actor) -> AccessRequest:
     request = lock_request(request_id)
     if request.requester_id != actor.pk:
         raise WorkflowError("Only the requester can submit this request.", code="forbidden")
-    _require_state(request, RequestState.DRAFT, doing="submitted")
+    require_state(request, RequestState.DRAFT, doing="submitted")
     move_state(
         request,
         to=RequestState.PENDING,
@@ -209,7 +165,7 @@ def request_approve(*, request_id: int, approver, comment: str = "") -> AccessRe
     required number of distinct approvers have approved."""
     request = lock_request(request_id)
     _check_decider(request, approver, doing="approve")
-    _require_state(request, RequestState.PENDING, doing="approved")
+    require_state(request, RequestState.PENDING, doing="approved")
     if Decision.objects.filter(request=request, approver=approver).exists():
         raise WorkflowError("You have already approved this request.", code="duplicate")
     decision = Decision.objects.create(
@@ -233,12 +189,8 @@ def request_approve(*, request_id: int, approver, comment: str = "") -> AccessRe
             action="request.approved",
             decided_at=timezone.now(),
         )
-        if request.kind == RequestKind.REVOKE:
-            from secrets_app.requests import revocation
-
-            revocation.mark_revoking(request, actor=approver)
-        for hook in _approved_hooks:
-            transaction.on_commit(lambda hook=hook: hook(request.pk))
+        # The follow-up (the pull-request task) hangs off "request.approved".
+        kind_of(request).approved(request, actor=approver)
     return request
 
 
@@ -249,7 +201,7 @@ def request_reject(*, request_id: int, approver, reason: str) -> AccessRequest:
         raise WorkflowError("A rejection needs a reason for the requester.", code="no_reason")
     request = lock_request(request_id)
     _check_decider(request, approver, doing="reject")
-    _require_state(request, RequestState.PENDING, doing="rejected")
+    require_state(request, RequestState.PENDING, doing="rejected")
     if Decision.objects.filter(request=request, approver=approver).exists():
         raise WorkflowError("You have already decided on this request.", code="duplicate")
     Decision.objects.create(
@@ -271,7 +223,7 @@ def request_cancel(*, request_id: int, actor) -> AccessRequest:
     request = lock_request(request_id)
     if request.requester_id != actor.pk:
         raise WorkflowError("Only the requester can cancel this request.", code="forbidden")
-    _require_state(request, RequestState.DRAFT, RequestState.PENDING, doing="cancelled")
+    require_state(request, RequestState.DRAFT, RequestState.PENDING, doing="cancelled")
     move_state(request, to=RequestState.CANCELLED, actor=actor, action="request.cancelled")
     return request
 
@@ -296,8 +248,6 @@ def request_comment(*, request_id: int, author, body: str) -> Comment:
 
 # --- Provisioning and tracking (called by the pull-request task, the webhook
 # and the poll; ``actor`` is None for the system) ---------------------------
-
-PROVISIONABLE = (RequestState.APPROVED, RequestState.PROVISIONING)
 
 
 @transaction.atomic
@@ -390,51 +340,8 @@ def pull_request_update_state(*, pull_id: int, state: str, actor=None) -> PullRe
         and all(p.state == PullRequestState.MERGED for p in pulls)
         and request.state in (RequestState.PROVISIONING, RequestState.NEEDS_ATTENTION)
     ):
-        if request.kind == RequestKind.REVOKE:
-            from secrets_app.requests import revocation
-
-            revocation.complete(request, actor=actor)
-        else:
-            _activate(request, actor=actor)
+        kind_of(request).merged(request, actor=actor)
     return pull
-
-
-def _activate(request: AccessRequest, *, actor) -> Binding:
-    from secrets_app.rendering import BindingNames
-    from secrets_app.requests.specs import spec_for_request
-
-    spec = spec_for_request(request)
-    names = BindingNames.from_spec(spec)
-    binding = Binding.objects.create(
-        request=request,
-        cluster=request.cluster,
-        namespace=names.namespace,
-        service=request.service,
-        service_account=names.service_account,
-        secret_provider_class=names.secret_provider_class,
-        role_arn=names.role_arn,
-        workload_kind=names.workload_kind,
-        workload_name=names.workload_name,
-        synced_secret_names=list(names.secret_names),
-        source=BindingSource.PORTAL,
-        owner=request.requester,
-        expires_on=request.expires_on,
-    )
-    BindingSecret.objects.bulk_create(
-        BindingSecret(binding=binding, arn=s.arn, name=s.ref.name, alias=s.alias)
-        for s in spec.secrets
-    )
-    move_state(request, to=RequestState.ACTIVE, actor=actor, action="request.active")
-    audit_record(
-        actor=actor,
-        action="binding.created",
-        obj=binding,
-        request=request,
-        after={"role_arn": binding.role_arn, "service_account": binding.service_account},
-    )
-    for hook in _binding_activated_hooks:
-        transaction.on_commit(lambda hook=hook: hook(binding.pk))
-    return binding
 
 
 @transaction.atomic
@@ -453,8 +360,7 @@ def request_retry(*, request_id: int, actor) -> AccessRequest:
     request = lock_request(request_id)
     if not (actor.is_staff or is_approver(actor)):
         raise WorkflowError("Only admins and the platform team can retry.", code="forbidden")
-    _require_state(request, RequestState.FAILED, RequestState.NEEDS_ATTENTION, doing="retried")
+    require_state(request, RequestState.FAILED, RequestState.NEEDS_ATTENTION, doing="retried")
+    # The follow-up (the pull-request task) hangs off "request.retried".
     move_state(request, to=RequestState.APPROVED, actor=actor, action="request.retried")
-    for hook in _approved_hooks:
-        transaction.on_commit(lambda hook=hook: hook(request.pk))
     return request

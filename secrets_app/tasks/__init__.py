@@ -1,4 +1,5 @@
 """Celery tasks, one module per capability; importing them here lets
-``autodiscover_tasks`` find them all (and registers their workflow hooks)."""
+``autodiscover_tasks`` find them all. What enqueues them after a change
+commits is in ``events.followups``."""
 
 from . import expiry, health, imports, notifications, provisioning, verification  # noqa: F401

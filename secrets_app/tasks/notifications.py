@@ -42,9 +42,6 @@ def enqueue_notifications(ids: list[int]) -> None:
             return
 
 
-notifications.on_recorded(enqueue_notifications)
-
-
 @shared_task
 def resend_pending_notifications() -> int:
     """Pending notifications whose task never ran (never tried, recorded over

@@ -8,7 +8,6 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from secrets_app.integrations.backends import retry_policy
@@ -67,10 +66,6 @@ def enqueue_open_pull_requests(request_id: int) -> None:
         log.warning("could not enqueue the pull requests of request %s: %s", request_id, error)
 
 
-# Enqueued only once the approval has committed (the workflow runs hooks on commit).
-workflow.on_request_approved(enqueue_open_pull_requests)
-
-
 @shared_task
 def requeue_stuck_requests() -> int:
     """Approved (or provisioning) requests whose task never ran or died
@@ -101,9 +96,3 @@ def poll_pull_requests(self) -> int:
             # One unreachable repository must not stop the others.
             log.warning("poll of request %s failed: %s", request.pk, error)
     return changed
-
-
-def retry_request(request_id: int, actor) -> None:
-    """The admin's retry: the workflow re-approves and its hook enqueues."""
-    with transaction.atomic():
-        workflow.request_retry(request_id=request_id, actor=actor)

@@ -11,7 +11,6 @@ from secrets_app.bindings.drift_store import binding_refresh_aws_drift
 from secrets_app.integrations.errors import RetryableError
 from secrets_app.integrations.repos import RetryPolicy
 from secrets_app.models import Binding, TaskRun
-from secrets_app.requests import workflow
 
 
 def retry_policy() -> RetryPolicy:
@@ -49,7 +48,3 @@ def verify_binding_task(self, binding_id: int) -> str:
 
 def enqueue_verification(binding_id: int) -> None:
     verify_binding_task.delay(binding_id)
-
-
-# The workflow calls this after a binding's activation commits.
-workflow.on_binding_activated(enqueue_verification)

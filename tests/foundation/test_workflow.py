@@ -2,6 +2,7 @@
 
 import pytest
 
+from secrets_app.events import bus
 from secrets_app.models import AuditEvent, Decision, RequestState
 from secrets_app.requests import workflow
 from secrets_app.requests.workflow import WorkflowError
@@ -176,8 +177,7 @@ def test_approval_hooks_run_only_after_commit(
     requester, approver, cluster, django_capture_on_commit_callbacks
 ):
     seen = []
-    hook = workflow.on_request_approved(seen.append)
-    try:
+    with bus.listening("request.approved", lambda event: seen.append(event.request_id)):
         request = _create(requester, cluster)
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             workflow.request_approve(request_id=request.pk, approver=approver)
@@ -185,8 +185,6 @@ def test_approval_hooks_run_only_after_commit(
         for callback in callbacks:
             callback()
         assert seen == [request.pk]
-    finally:
-        workflow._approved_hooks.remove(hook)
 
 
 def test_no_hook_when_approval_is_partial(

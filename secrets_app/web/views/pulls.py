@@ -20,6 +20,7 @@ from secrets_app.accounts.roles import is_admin, is_approver
 from secrets_app.integrations.errors import IntegrationError
 from secrets_app.models import AccessRequest, PullRequest, PullRequestState, RequestKind
 from secrets_app.requests import provisioning, workflow
+from secrets_app.requests.kinds import kind_of
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def progress_context(request: HttpRequest, access_request: AccessRequest) -> dic
         and (is_approver(user) or is_admin(user)),
         "can_retry": access_request.state in ("failed", "needs_attention")
         and (is_approver(user) or is_admin(user)),
-        "branch": provisioning.branch_name(access_request),
+        "branch": kind_of(access_request).branch(access_request),
         "binding": _binding_of(access_request),
     }
 

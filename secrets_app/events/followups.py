@@ -1,0 +1,50 @@
+"""What runs after which change, in one table.
+
+Keys are bus topics: audit actions (the payload is the committed
+``AuditEvent``) and ``notifications.RECORDED`` (the payload is the new rows'
+ids). Handlers run in the order listed, each after the change has committed;
+one that fails is logged and does not stop the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+
+from secrets_app import notifications
+from secrets_app.demo.apply import apply_infra_for_binding
+from secrets_app.events.bus import Handler
+from secrets_app.models import AuditEvent
+from secrets_app.notifications.events import ACTIONS as NOTIFIED_ACTIONS
+from secrets_app.tasks.notifications import enqueue_notifications
+from secrets_app.tasks.provisioning import enqueue_open_pull_requests
+from secrets_app.tasks.verification import enqueue_verification
+
+
+def open_pull_requests(event: AuditEvent) -> None:
+    enqueue_open_pull_requests(event.request_id)
+
+
+def verify_binding(event: AuditEvent) -> None:
+    enqueue_verification(int(event.object_id))
+
+
+def apply_demo_infra(event: AuditEvent) -> None:
+    apply_infra_for_binding(int(event.object_id))
+
+
+def table() -> dict[str, Sequence[Handler]]:
+    followups: dict[str, list[Handler]] = {
+        # An approval that completes a request (grant or revocation), and an
+        # admin's retry, send it to the pull-request task.
+        "request.approved": [open_pull_requests],
+        "request.retried": [open_pull_requests],
+        # The demo's "terraform apply" must create the role before
+        # verification looks for it.
+        "binding.created": [*([apply_demo_infra] if settings.PORTAL_DEMO else []), verify_binding],
+        notifications.RECORDED: [enqueue_notifications],
+    }
+    for action in NOTIFIED_ACTIONS:
+        followups.setdefault(action, []).append(notifications.notify_audit_event)
+    return followups

@@ -1,0 +1,71 @@
+"""What differs between a grant and a revocation, in one place.
+
+The state machine (``workflow``) is the same for both kinds; at two points
+it asks the request's kind what the step means: when the last approval is
+recorded, and when every pull request is merged. The pull-request code asks
+it for the branch, what the pull requests change, and which one merges
+first. Both hooks run inside the transaction of the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from secrets_app.bindings.lifecycle import binding_activate, binding_mark_revoking, binding_revoke
+from secrets_app.models import AccessRequest, RequestKind
+
+Step = Callable[..., Any]  # step(request, *, actor)
+
+
+def _nothing(request: AccessRequest, *, actor) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Kind:
+    #: The ``PullRequest.purpose`` of its pull requests.
+    purpose: str
+    #: Its branch: ``portal/<prefix>-<request id>``.
+    branch_prefix: str
+    #: The repository whose pull request must be merged first: a grant's role
+    #: must exist before pods name it; a revocation's pods must stop using
+    #: the role before it is deleted.
+    merge_first: str
+    #: Removal pull requests delete the rendered files instead of writing them.
+    removes_files: bool
+    approved: Step
+    merged: Step
+
+    def branch(self, request: AccessRequest) -> str:
+        return f"portal/{self.branch_prefix}-{request.pk}"
+
+    def change(self, files: dict[str, str]) -> dict[str, Any]:
+        """What a backend's ``ensure_pull_request`` writes for these files."""
+        if self.removes_files:
+            return {"files": {}, "delete": sorted(files)}
+        return {"files": files}
+
+
+GRANT = Kind(
+    purpose="grant",
+    branch_prefix="request",
+    merge_first="infra",
+    removes_files=False,
+    approved=_nothing,
+    merged=binding_activate,
+)
+REVOKE = Kind(
+    purpose="revoke",
+    branch_prefix="revoke",
+    merge_first="deploy",
+    removes_files=True,
+    approved=binding_mark_revoking,
+    merged=binding_revoke,
+)
+KINDS = {RequestKind.GRANT: GRANT, RequestKind.REVOKE: REVOKE}
+
+
+def kind_of(request: AccessRequest) -> Kind:
+    return KINDS[request.kind]
