@@ -1,6 +1,6 @@
 """Input serializers. They only check the JSON's shape (types, list sizes,
-characters that would change the meaning of the form's line formats); the
-request form and formset judge the content, exactly as for the web form."""
+column sizes, values the page's formats could not show); the filing service
+judges the content, exactly as for the request page."""
 
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ from rest_framework import serializers
 
 from secrets_app.models import WorkloadKind
 from secrets_app.rendering import name_rules
-from secrets_app.web.forms.requests import MAX_SECRETS, AccessRequestForm
+from secrets_app.requests.filing.rules import JUSTIFICATION_REQUIRED, MAX_SECRETS
 
 
-# The form reads JSON keys and synced keys as text lines ("PATH as FILE",
-# "FILE -> KEY as ENV"); a line break, a blank or an arrow inside one value
-# would be read as a different entry, so they are refused before that.
+# The page shows JSON keys and synced keys as text lines ("PATH as FILE",
+# "FILE -> KEY as ENV") and containers as a comma-separated list; a line
+# break, a blank, an arrow or a comma inside one value would read back as
+# something else there, so a request filed here could not be shown (or
+# copied) on the page. They are refused.
 def _one_line(value: str) -> None:
-    # str.splitlines is what the form splits on (\u2028, \x85, ... too).
+    # str.splitlines is what the page splits on (\u2028, \x85, ... too).
     if value.splitlines() != [value]:
         raise serializers.ValidationError("Must be on one line.")
 
@@ -30,15 +32,16 @@ _one_word = RegexValidator(
 
 _one_name = RegexValidator(r"^[^,\s]+$", "One name per item, without commas or blanks.")
 
-# Limits of the API only (the form reads free text): generous for people,
+# Limits of the API only (the page reads free text): generous for people,
 # and they keep generated and hostile bodies small. Field lengths are the
-# model's, so the form would refuse anything longer anyway.
+# model's, so the page would refuse anything longer anyway.
 MAX_ENTRIES = 50
 MAX_CONTAINERS = 20
 
 
 def _text(**kwargs) -> serializers.CharField:
-    # Blank values go through to the form, which says what is wrong with them.
+    # Blank values go through to the filing service, which says what is wrong
+    # with them.
     return serializers.CharField(allow_blank=True, **kwargs)
 
 
@@ -135,11 +138,7 @@ class RequestCreateInput(StrictInput):
         help_text="Default: derived from cluster, namespace, service.",
     )
     mount_path = _text(required=False, max_length=1024, default=name_rules.DEFAULT_MOUNT_PATH)
-    justification = _text(
-        error_messages={
-            "required": AccessRequestForm.base_fields["justification"].error_messages["required"]
-        }
-    )
+    justification = _text(error_messages={"required": JUSTIFICATION_REQUIRED})
     expires_on = serializers.DateField(required=False, allow_null=True)
     submit = serializers.BooleanField(
         required=False, default=True, help_text="false: save as a draft instead of submitting."

@@ -1,22 +1,21 @@
-"""Secret lookup while the request form is filled in: DescribeSecret and
-ListSecrets only, never the value.
+"""Secret lookup while a request is filed: DescribeSecret and ListSecrets
+only, never the value.
 
 What the requester typed is checked against the cluster's account: a secret
-that does not exist is an error on its field (with AWS's words); a name or
-partial ARN becomes the full ARN; a customer-managed KMS key is filled in so
+that does not exist is a problem on its field (with AWS's words); a name or
+partial ARN resolves to the full ARN; a customer-managed KMS key is found so
 the policy grants ``kms:Decrypt``. AWS being slow or down is not the
-requester's fault, so that is a warning and the form goes on.
+requester's fault, so that is a warning and the filing goes on. Results are
+data: the filing service applies them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages
-from django.forms import BaseFormSet, Form
-from django.http import HttpRequest
 
 from secrets_app.aws_portal.clients import adapter_for
 from secrets_app.integrations.aws import AwsAdapter, AwsPermanentError, SecretSummary
@@ -27,41 +26,49 @@ from secrets_app.rendering import name_rules
 PICKER_LIMIT = 20
 
 
-def lookup_secrets(
-    formset: BaseFormSet, cluster: Cluster | None, *, request: HttpRequest | None = None
-) -> bool:
-    """Check every secret of a valid formset in AWS; False when a form got an
-    error. Warnings go to ``request``'s messages and ``formset.aws_warnings``."""
-    formset.aws_warnings = warnings = []
-    if not settings.PORTAL_AWS_LOOKUP or cluster is None:
-        return True
+@dataclass(frozen=True)
+class SecretToCheck:
+    """One secret as the requester gave it."""
+
+    given: str  # ARN (full or partial) or name
+    ref: name_rules.SecretRef
+    kms_key_arn: str  # the key the requester named, or ""
+
+
+@dataclass
+class Lookup:
+    """What AWS said, per secret (by position): the values it resolved
+    (``secret``: the full ARN; ``kms_key_arn``: the customer-managed key),
+    the secrets it does not know, and warnings for the requester."""
+
+    resolved: dict[int, dict[str, str]] = field(default_factory=dict)
+    missing: dict[int, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def lookup_secrets(cluster: Cluster, secrets: Sequence[SecretToCheck]) -> Lookup:
+    found = Lookup()
+    if not settings.PORTAL_AWS_LOOKUP:
+        return found
     adapter = adapter_for(cluster, interactive=True)
-    ok = True
-    for number, form in enumerate(formset.forms, start=1):
-        if not form.cleaned_data or form.cleaned_data.get("DELETE"):
-            continue
+    for index, secret in enumerate(secrets):
         try:
-            ok = _check_secret(adapter, cluster, form, number, warnings) and ok
+            _check_secret(adapter, cluster, secret, index, found)
         except RetryableError as error:
             # One timeout is enough: asking again for each secret would make
             # the requester wait several times for the same outage.
-            warnings.append(
+            found.warnings.append(
                 f"AWS could not be reached, so the secrets were not checked ({error}). "
                 "You can go on; the approvers will see the secrets as you typed them."
             )
             break
-    if request is not None:
-        for warning in warnings:
-            messages.warning(request, warning)
-    return ok
+    return found
 
 
 def _check_secret(
-    adapter: AwsAdapter, cluster: Cluster, form: Form, number: int, warnings: list[str]
-) -> bool:
-    data = form.cleaned_data
-    ref: name_rules.SecretRef = form.secret_ref
-    given = data["secret"]
+    adapter: AwsAdapter, cluster: Cluster, secret: SecretToCheck, index: int, found: Lookup
+) -> None:
+    number, given, ref = index + 1, secret.given, secret.ref
     foreign = ref.is_arn and ref.account != cluster.aws_account_id
     try:
         # The resource policy only matters (and is only asked for) across accounts.
@@ -70,62 +77,55 @@ def _check_secret(
         if error.not_found:
             account = ref.account or cluster.aws_account_id
             region = ref.region or cluster.region
-            form.add_error(
-                "secret",
+            found.missing[index] = (
                 f"Secrets Manager has no secret {given} in account {account}, "
-                f"region {region}: {error}",
+                f"region {region}: {error}"
             )
-            return False
-        # Access denied, no credentials: the portal cannot tell, the requester may know.
-        warnings.append(f"Secret {number} ({given}) could not be checked: {error}")
-        return True
+        else:
+            # Access denied, no credentials: the portal cannot tell, the requester may know.
+            found.warnings.append(f"Secret {number} ({given}) could not be checked: {error}")
+        return
+    resolved: dict[str, str] = {}
     if info.arn != given:
-        form.use_resolved_secret(info.arn)
-        _show(form, "secret", info.arn)
-    _take_kms_key(form, number, info.kms_key_id, info.customer_managed_kms, warnings)
+        resolved["secret"] = info.arn
+    key = _kms_key(secret, number, info.kms_key_id, info.customer_managed_kms, found.warnings)
+    if key:
+        resolved["kms_key_arn"] = key
+    if resolved:
+        found.resolved[index] = resolved
     if foreign and info.has_resource_policy is False:
-        # A warning, not an error: the policy must name the role, which only
+        # A warning, not a problem: the policy must name the role, which only
         # exists once the infra pull request is merged.
-        warnings.append(
+        found.warnings.append(
             f"Secret {number} ({info.arn}) is in account {info.account} and has no resource "
             "policy. Cross-account access needs one: once the role exists, the secret's owner "
             "must add a resource policy allowing it secretsmanager:GetSecretValue, and the "
             "KMS key policy must allow it kms:Decrypt."
         )
-    return True
 
 
-def _take_kms_key(
-    form: Form, number: int, key: str | None, customer_managed: bool, warnings: list[str]
-) -> None:
-    data = form.cleaned_data
-    if not customer_managed or not key or key == data["kms_key_arn"]:
-        return
+def _kms_key(
+    secret: SecretToCheck, number: int, key: str | None, customer_managed: bool, warnings: list
+) -> str | None:
+    """The key to grant kms:Decrypt on when it differs from the one named."""
+    named = secret.kms_key_arn
+    if not customer_managed or not key or key == named:
+        return None
     if name_rules.check_kms_key_arn(key):
         # Only an alias is known (no kms:DescribeKey on a foreign key); a
         # policy needs the key ARN, which the requester must supply.
-        if not data["kms_key_arn"]:
+        if not named:
             warnings.append(
                 f"Secret {number} is encrypted with the customer-managed key {key}; "
                 "give the key's ARN (arn:...:key/...) so the role gets kms:Decrypt on it."
             )
-        return
-    if data["kms_key_arn"]:
+        return None
+    if named:
         warnings.append(
-            f"Secret {number} is encrypted with {key}, not {data['kms_key_arn']}; "
+            f"Secret {number} is encrypted with {key}, not {named}; "
             f"the request now grants kms:Decrypt on {key}."
         )
-    data["kms_key_arn"] = key
-    _show(form, "kms_key_arn", key)
-
-
-def _show(form: Form, field: str, value: str) -> None:
-    """Put a resolved value into the bound data too, so the page shown again
-    (preview, or another field's error) displays what was checked and the
-    next submit sends it."""
-    data = form.data.copy()  # a request's QueryDict is immutable
-    data[form.add_prefix(field)] = value
-    form.data = data
+    return key
 
 
 def search_secrets(

@@ -88,6 +88,26 @@ class AccessRequest(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
 
+    #: What a requester files, by the page or the API: the one list the
+    #: filing service, the form and the copies of a request read.
+    FILED_FIELDS = (
+        "cluster",
+        "service",
+        "namespace",
+        "workload_kind",
+        "workload_name",
+        "containers",
+        "service_account",
+        "role_name",
+        "mount_path",
+        "justification",
+        "expires_on",
+    )
+    #: The filed fields that shape the rendered binding (what a revocation copies).
+    BINDING_FIELDS = tuple(
+        f for f in FILED_FIELDS if f not in ("cluster", "justification", "expires_on")
+    )
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["state", "submitted_at"], name="request_queue_idx")]
@@ -99,6 +119,10 @@ class AccessRequest(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("request-detail", args=[self.pk])
+
+    def filed(self, fields: tuple[str, ...] = FILED_FIELDS) -> dict:
+        """The filed fields' values, as ``workflow.request_create`` takes them."""
+        return {name: getattr(self, name) for name in fields}
 
 
 class SecretGrant(models.Model):
@@ -130,6 +154,18 @@ class SecretGrant(models.Model):
         default=list, blank=True, help_text='[{"object": ..., "key": ..., "env": ...}]'
     )
 
+    #: What a requester files for each secret.
+    FILED_FIELDS = (
+        "secret",
+        "alias",
+        "any_suffix",
+        "kms_key_arn",
+        "jmes",
+        "sync_secret_name",
+        "sync_secret_type",
+        "sync_keys",
+    )
+
     class Meta:
         ordering = ["request", "position"]
         constraints = [
@@ -138,6 +174,10 @@ class SecretGrant(models.Model):
 
     def __str__(self) -> str:
         return self.alias
+
+    def filed(self) -> dict:
+        """The filed fields' values, as ``workflow.request_create`` takes them."""
+        return {name: getattr(self, name) for name in self.FILED_FIELDS}
 
 
 class Verdict(models.TextChoices):

@@ -97,12 +97,6 @@ def check_binding(spec: BindingSpec, col: Collector) -> None:
             "service_account",
             name_rules.check_dns1123_subdomain(spec.service_account, "ServiceAccount name"),
         )
-    if spec.service and not col.has_problems_under("service"):
-        # The ServiceAccount (by default) and the SecretProviderClass are named
-        # <service>-secrets, which must itself be a valid name.
-        derived = name_rules.default_service_account(spec.service)
-        if name_rules.check_dns1123_label(derived):
-            check("service", f"'{derived}' (derived from the service) is too long.")
     if spec.role_name is not None:
         check("role_name", name_rules.check_role_name(spec.role_name))
     check("mount_path", name_rules.check_mount_path(spec.mount_path))
@@ -122,7 +116,7 @@ def _check_workload(spec: BindingSpec, check: Check) -> None:
         path = join("workload.containers", i)
         check(path, name_rules.check_dns1123_label(name, "container name"))
         if name in seen:
-            check(path, f"The container '{name}' is listed twice.")
+            check(path, f"Each container is listed once: '{name}' appears twice.")
         seen.add(name)
 
 
@@ -162,7 +156,12 @@ def _check_secrets(spec: BindingSpec, col: Collector, check: Check) -> None:
         name = s.sync.secret_name
         check(join(sp, "secret_name"), name_rules.check_dns1123_subdomain(name, "Secret name"))
         if name in secret_names:
-            check(join(sp, "secret_name"), f"The Secret '{name}' is synced twice.")
+            check(
+                join(sp, "secret_name"),
+                f"The Secret '{name}' is synced twice: {secret_names[name].removesuffix('.sync')} "
+                f"already syncs into {name}; list all its keys there (a key may read any "
+                "mounted file).",
+            )
         secret_names.setdefault(name, sp)
         if s.sync.type not in name_rules.SYNC_SECRET_TYPES:
             check(join(sp, "type"), f"Use one of: {', '.join(name_rules.SYNC_SECRET_TYPES)}.")
@@ -179,7 +178,10 @@ def _check_secrets(spec: BindingSpec, col: Collector, check: Check) -> None:
             if key.key in (".", ".."):
                 check(join(kp, "key"), "A Secret key cannot be '.' or '..'.")
             if key.key in keys:
-                check(join(kp, "key"), f"The key '{key.key}' appears twice in this Secret.")
+                check(
+                    join(kp, "key"),
+                    f"Each key of the Kubernetes Secret is listed once: '{key.key}' appears twice.",
+                )
             keys.add(key.key)
             if key.env is not None:
                 ep = join(kp, "env")
@@ -187,7 +189,11 @@ def _check_secrets(spec: BindingSpec, col: Collector, check: Check) -> None:
                 if key.env in env_names:
                     # Every env var goes into each chosen container.
                     other = env_names[key.env]
-                    check(ep, f"The environment variable {key.env} is also set at {other}.")
+                    check(
+                        ep,
+                        f"The environment variable {key.env} is already set: it is also set at "
+                        f"{other}, and names must be unique in each container.",
+                    )
                 env_names.setdefault(key.env, ep)
 
 

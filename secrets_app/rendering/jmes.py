@@ -55,7 +55,7 @@ def check_path(raw: str) -> str | None:
         return "The JMES path is required."
     if "../" in raw:
         # The provider's own wording, so the catalogue recognises it.
-        return f"path can not contain ../: {raw}"
+        return f"path can not contain ../: {raw} (a JSON path may not contain '../')"
     if len(raw) > MAX_PATH:
         return f"The JMES path must be at most {MAX_PATH} characters."
     try:

@@ -33,37 +33,28 @@ from secrets_app.rendering import BindingSpec, SpecInvalid
 from secrets_app.rendering.name_rules import DEFAULT_MOUNT_PATH
 from secrets_app.requests import workflow
 from secrets_app.requests.permissions import can_request_revocation
-from secrets_app.requests.specs import grant_fields, spec_data
+from secrets_app.requests.specs import spec_data
+from secrets_app.requests.states import OPEN_STATES, WorkflowError
 
 
 def open_revocation(binding: Binding) -> AccessRequest | None:
     """The revocation of this binding still in progress, if any."""
-    return (
-        binding.revocations.filter(state__in=workflow.OPEN_STATES).order_by("-created_at").first()
-    )
+    return binding.revocations.filter(state__in=OPEN_STATES).order_by("-created_at").first()
 
 
-def _grant_fields(binding: Binding) -> dict[str, Any]:
-    """The request fields that render the binding's files.
+def _grant_fields(binding: Binding) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The binding fields and secrets that render the binding's files.
 
     A portal binding copies its grant exactly (same role name, same secrets
     and sync settings, hence the same paths). An imported binding has no
     grant: its names are taken from what was found in the cluster."""
     grant = binding.request
     if grant is not None:
-        return {
-            "service": grant.service,
-            "namespace": grant.namespace,
-            "workload_kind": grant.workload_kind,
-            "workload_name": grant.workload_name,
-            "containers": list(grant.containers),
-            "service_account": grant.service_account,
-            "role_name": grant.role_name,
-            "mount_path": grant.mount_path,
-            "secrets": [grant_fields(g) for g in grant.secrets.all()],
-        }
-    role_name = binding.role_arn.rsplit("/", 1)[-1] if binding.role_arn else ""
-    return {
+        return (
+            grant.filed(AccessRequest.BINDING_FIELDS),
+            [g.filed() for g in grant.secrets.all()],
+        )
+    fields = {
         "service": binding.service,
         "namespace": binding.namespace,
         "workload_kind": binding.workload_kind,
@@ -72,21 +63,22 @@ def _grant_fields(binding: Binding) -> dict[str, Any]:
         # removal needs the patch's path, which does not depend on it.
         "containers": [binding.workload_name],
         "service_account": binding.service_account,
-        "role_name": role_name,
+        "role_name": binding.role_arn.rsplit("/", 1)[-1] if binding.role_arn else "",
         "mount_path": DEFAULT_MOUNT_PATH,
-        "secrets": [
-            {"secret": s.arn or s.name, "alias": s.alias} for s in binding.secrets.order_by("alias")
-        ],
     }
+    secrets = [
+        {"secret": s.arn or s.name, "alias": s.alias} for s in binding.secrets.order_by("alias")
+    ]
+    return fields, secrets
 
 
-def _check_renders(binding: Binding, fields: dict[str, Any]) -> None:
+def _check_renders(binding: Binding, fields: dict[str, Any], secrets: list[dict]) -> None:
     """Refuse, with the reasons, a revocation whose files cannot be named."""
     try:
-        BindingSpec.from_dict(spec_data(cluster=binding.cluster, **fields))
+        BindingSpec.from_dict(spec_data(fields, secrets, cluster=binding.cluster))
     except SpecInvalid as invalid:
         problems = "; ".join(str(p) for p in invalid.problems)
-        raise workflow.WorkflowError(
+        raise WorkflowError(
             f"The portal cannot name this binding's files to remove them ({problems}). "
             "Remove it by hand and ask an admin to mark it revoked.",
             code="unrenderable",
@@ -104,7 +96,7 @@ def request_revocation(
     portal's system user; no view passes it."""
     reason = (reason or "").strip()
     if not reason:
-        raise workflow.WorkflowError("Say why the access should be revoked.", code="no_reason")
+        raise WorkflowError("Say why the access should be revoked.", code="no_reason")
     try:
         binding = (
             Binding.objects.select_for_update(of=("self",))
@@ -112,30 +104,31 @@ def request_revocation(
             .get(pk=binding_id)
         )
     except Binding.DoesNotExist:
-        raise workflow.WorkflowError("This binding does not exist.", code="not_found") from None
+        raise WorkflowError("This binding does not exist.", code="not_found") from None
     if not by_portal and not can_request_revocation(requester, binding):
-        raise workflow.WorkflowError(
+        raise WorkflowError(
             "Only the binding's owner, the platform team and admins can ask to revoke it.",
             code="forbidden",
         )
     if binding.state != BindingState.ACTIVE:
-        raise workflow.WorkflowError(
+        raise WorkflowError(
             f"This binding is {binding.get_state_display().lower()}; only active bindings "
             "can be revoked.",
             code="wrong_state",
         )
     pending = open_revocation(binding)
     if pending is not None:
-        raise workflow.WorkflowError(
+        raise WorkflowError(
             f"Revocation request #{pending.pk} for this binding is already open.",
             code="duplicate",
         )
-    fields = _grant_fields(binding)
-    _check_renders(binding, fields)
+    fields, secrets = _grant_fields(binding)
+    _check_renders(binding, fields, secrets)
     revocation = workflow.request_create(
         requester=requester,
         cluster=binding.cluster,
         justification=reason,
+        secrets=secrets,
         kind=RequestKind.REVOKE,
         revokes=binding,
         **fields,

@@ -4,9 +4,10 @@ that the portal, the command and the tests share one path."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from secrets_app.models import AccessRequest, Cluster, SecretGrant
+from secrets_app.models import AccessRequest, Cluster
 from secrets_app.rendering import BindingSpec
 from secrets_app.rendering.layout import DEFAULT_DEPLOY, DEFAULT_INFRA
 
@@ -25,8 +26,8 @@ def cluster_spec(cluster: Cluster) -> dict[str, Any]:
     }
 
 
-def secret_spec(grant: dict[str, Any]) -> dict[str, Any]:
-    """One SecretGrant's fields (as a dict) in the spec's form."""
+def secret_spec(grant: Mapping[str, Any]) -> dict[str, Any]:
+    """One secret's filed fields (``SecretGrant.FILED_FIELDS``) in the spec's form."""
     spec: dict[str, Any] = {
         "arn": grant["secret"],
         "alias": grant["alias"],
@@ -44,64 +45,40 @@ def secret_spec(grant: dict[str, Any]) -> dict[str, Any]:
 
 
 def spec_data(
+    fields: Mapping[str, Any],
+    secrets: Sequence[Mapping[str, Any]],
     *,
-    cluster: Cluster,
-    service: str,
-    namespace: str,
-    workload_kind: str,
-    workload_name: str,
-    containers: list[str],
-    service_account: str,
-    mount_path: str,
-    secrets: list[dict[str, Any]],
-    role_name: str = "",
+    cluster: Mapping[str, Any] | Cluster,
     request_id: int | None = None,
     requester: str | None = None,
-    **_ignored: Any,
 ) -> dict[str, Any]:
+    """The spec of a request's binding fields (``AccessRequest.BINDING_FIELDS``)
+    and secrets; ``cluster`` is a Cluster or the spec's own cluster object."""
     data: dict[str, Any] = {
-        "cluster": cluster_spec(cluster),
-        "service": service,
-        "namespace": namespace,
-        "workload": {"kind": workload_kind, "name": workload_name, "containers": list(containers)},
-        "service_account": service_account,
-        "mount_path": mount_path,
+        "cluster": cluster_spec(cluster) if isinstance(cluster, Cluster) else dict(cluster),
+        "service": fields["service"],
+        "namespace": fields["namespace"],
+        "workload": {
+            "kind": fields["workload_kind"],
+            "name": fields["workload_name"],
+            "containers": list(fields["containers"]),
+        },
+        "service_account": fields["service_account"],
+        "mount_path": fields["mount_path"],
         "secrets": [secret_spec(s) for s in secrets],
     }
-    if role_name:
-        data["role_name"] = role_name
+    if fields.get("role_name"):
+        data["role_name"] = fields["role_name"]
     if request_id is not None or requester:
         data["request"] = {"id": request_id, "requester": requester}
     return data
 
 
-def grant_fields(grant: SecretGrant) -> dict[str, Any]:
-    """A saved SecretGrant as the dict ``secret_spec`` and ``request_create`` take."""
-    return {
-        "secret": grant.secret,
-        "alias": grant.alias,
-        "any_suffix": grant.any_suffix,
-        "jmes": grant.jmes,
-        "kms_key_arn": grant.kms_key_arn,
-        "sync_secret_name": grant.sync_secret_name,
-        "sync_secret_type": grant.sync_secret_type,
-        "sync_keys": grant.sync_keys,
-    }
-
-
 def spec_data_for_request(request: AccessRequest) -> dict[str, Any]:
-    grants = [grant_fields(g) for g in request.secrets.all()]
     return spec_data(
+        request.filed(AccessRequest.BINDING_FIELDS),
+        [g.filed() for g in request.secrets.all()],
         cluster=request.cluster,
-        service=request.service,
-        namespace=request.namespace,
-        workload_kind=request.workload_kind,
-        workload_name=request.workload_name,
-        containers=request.containers,
-        service_account=request.service_account,
-        mount_path=request.mount_path,
-        role_name=request.role_name,
-        secrets=grants,
         request_id=request.pk,
         requester=request.requester.get_username(),
     )

@@ -14,7 +14,6 @@ pull-request task, verification, notifications) hangs off its audit event
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -71,44 +70,25 @@ __all__ = [
 def request_create(
     *,
     requester: AbstractBaseUser,
-    cluster: Cluster,
-    service: str,
-    namespace: str,
-    workload_name: str,
-    containers: list[str],
-    service_account: str,
-    mount_path: str,
-    justification: str,
     secrets: Iterable[dict[str, Any]],
-    workload_kind: str = "Deployment",
-    role_name: str = "",
-    expires_on: datetime.date | None = None,
     submit: bool = True,
     kind: str = RequestKind.GRANT,
     revokes: Binding | None = None,
+    **filed: Any,
 ) -> AccessRequest:
-    """Save a validated request with its secrets; submit it unless a draft is asked for.
+    """Save a checked request (``filed``: ``AccessRequest.FILED_FIELDS``) with its
+    secrets; submit it unless a draft is asked for.
 
-    Revocations (``kind="revoke"``) are made by ``revocation.request_revocation``;
-    a retired cluster refuses new grants but must still accept revocations."""
+    Grants are checked and filed by ``filing.request_file``; revocations by
+    ``revocation.request_revocation``. A retired cluster refuses new grants but
+    must still accept revocations."""
+    unknown = set(filed) - set(AccessRequest.FILED_FIELDS)
+    if unknown:
+        raise TypeError(f"request_create() got fields it does not know: {sorted(unknown)}")
+    cluster: Cluster = filed["cluster"]
     if kind == RequestKind.GRANT and not cluster.active:
         raise WorkflowError(f"Cluster {cluster.name} takes no new requests.", code="inactive")
-    request = AccessRequest.objects.create(
-        requester=requester,
-        cluster=cluster,
-        service=service,
-        namespace=namespace,
-        workload_kind=workload_kind,
-        workload_name=workload_name,
-        containers=list(containers),
-        service_account=service_account,
-        role_name=role_name,
-        mount_path=mount_path,
-        justification=justification,
-        expires_on=expires_on,
-        kind=kind,
-        revokes=revokes,
-    )
+    request = AccessRequest.objects.create(requester=requester, kind=kind, revokes=revokes, **filed)
     grants = [SecretGrant(request=request, position=i, **s) for i, s in enumerate(secrets)]
     if not grants:
         raise WorkflowError("A request needs at least one secret.", code="no_secrets")

@@ -157,14 +157,13 @@ def test_bad_input_is_a_400_on_the_right_field(as_requester, body, change, where
 
 
 def test_the_renderers_spec_checks_run_too(as_requester, body):
-    # Only the renderer knows that the SecretProviderClass takes the name
-    # <service>-secrets, too long here even though the ServiceAccount is short.
-    body.update(service="s" * 60, service_account="short-sa")
+    # Only the renderer knows what the CSI provider's JMESPath library accepts.
+    body["secrets"][1]["jmes"] = [{"path": "a[", "alias": "partner-a"}]
 
     response = as_requester.post(URL, body, format="json")
 
     assert response.status_code == 400
-    assert "derived from the service" in response.json()["service"][0]
+    assert "Not a valid JMESPath expression" in response.json()["secrets"][1]["jmes"][0]
     assert nothing_saved()
 
 

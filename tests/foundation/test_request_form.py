@@ -1,12 +1,13 @@
-"""Every validation rule of the request form, each with a bad value, and the
-error on the field that caused it."""
+"""Every validation rule of the request page, each with a bad value, and the
+error on the field that caused it (the page's forms read what was typed, the
+filing service judges it)."""
 
 import datetime
 
 import pytest
 
-from secrets_app.web.forms import AccessRequestForm, SecretGrantFormSet
-from tests.factories import GUIDE_ARN, AccessRequestFactory
+from secrets_app.web.forms import RequestPage
+from tests.factories import GUIDE_ARN, AccessRequestFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,31 +56,33 @@ def secrets_data(*secrets):
     return data
 
 
-def request_form(the_cluster, **overrides):
-    form = AccessRequestForm(request_data(the_cluster, **overrides))
-    form.is_valid()
-    return form
+def checked_page(data) -> RequestPage:
+    page = RequestPage(data, requester=UserFactory(username="alice"))
+    page.check()
+    return page
 
 
-def secrets_formset(cluster, *secrets):
-    formset = SecretGrantFormSet(
-        secrets_data(*secrets), prefix="secrets", form_kwargs={"cluster": cluster}
-    )
-    formset.is_valid()
-    return formset
+def request_form(the_cluster, **overrides) -> RequestPage:
+    """The page with one valid secret and the request's fields changed."""
+    return checked_page({**request_data(the_cluster, **overrides), **secrets_data({})})
+
+
+def secrets_formset(cluster, *secrets) -> RequestPage:
+    """The page with a valid request and these secrets."""
+    return checked_page({**request_data(cluster), **secrets_data(*secrets)})
 
 
 def test_the_guides_request_is_valid_and_takes_its_defaults(cluster):
-    form = request_form(cluster)
-    assert form.errors == {}
-    assert form.cleaned_data["service_account"] == "data-access-service-secrets"
-    assert form.cleaned_data["workload_name"] == "data-access-service"
-    assert form.cleaned_data["containers"] == ["app"]
-    formset = secrets_formset(
+    page = request_form(cluster)
+    assert page.form.errors == {}
+    assert page.checked.fields["service_account"] == "data-access-service-secrets"
+    assert page.checked.fields["workload_name"] == "data-access-service"
+    assert page.checked.fields["containers"] == ["app"]
+    page = secrets_formset(
         cluster, {"sync_secret_name": "dcp-db-password", "sync_keys": "rds_password as DB_PASSWORD"}
     )
-    assert formset.errors == [{}]
-    grant = formset.forms[0].grant_data()
+    assert page.formset.errors == [{}]
+    grant = page.checked.secrets[0]
     assert grant["alias"] == "dcp-db-password"
     assert grant["sync_keys"] == [
         {"object": "dcp-db-password", "key": "rds_password", "env": "DB_PASSWORD"}
@@ -111,29 +114,29 @@ def test_the_guides_request_is_valid_and_takes_its_defaults(cluster):
     ],
 )
 def test_request_field_rules(cluster, field, value, message):
-    form = request_form(cluster, **{field: value})
+    form = request_form(cluster, **{field: value}).form
     assert field in form.errors, form.errors
     assert message in " ".join(form.errors[field])
 
 
 def test_service_too_long_for_the_default_account_name(cluster):
-    form = request_form(cluster, service="a" * 63)
-    assert "service" not in form.errors
+    page = request_form(cluster, service="a" * 63)
+    assert "service" not in page.form.errors
     # <service>-secrets would be 71 characters: fine for a subdomain (253).
-    assert form.cleaned_data["service_account"] == "a" * 63 + "-secrets"
+    assert page.checked.fields["service_account"] == "a" * 63 + "-secrets"
 
 
 def test_a_service_account_in_use_by_an_open_request_is_refused(cluster):
     existing = AccessRequestFactory(
         cluster=cluster, namespace="deploy", service_account="data-access-service-secrets"
     )
-    form = request_form(cluster)
+    form = request_form(cluster).form
     assert f"request #{existing.pk}" in " ".join(form.errors["service_account"])
 
 
 def test_expiry_tomorrow_is_fine(cluster):
     tomorrow = datetime.date.today() + datetime.timedelta(days=2)
-    assert "expires_on" not in request_form(cluster, expires_on=tomorrow.isoformat()).errors
+    assert "expires_on" not in request_form(cluster, expires_on=tomorrow.isoformat()).form.errors
 
 
 @pytest.mark.parametrize(
@@ -189,7 +192,7 @@ def test_expiry_tomorrow_is_fine(cluster):
     ],
 )
 def test_secret_field_rules(cluster, secret, field, message):
-    formset = secrets_formset(cluster, secret)
+    formset = secrets_formset(cluster, secret).formset
     errors = formset.forms[0].errors
     assert field in errors, errors
     assert message in " ".join(errors[field])
@@ -197,65 +200,69 @@ def test_secret_field_rules(cluster, secret, field, message):
 
 def test_cross_account_needs_acknowledgement_and_a_cmk(cluster):
     arn = "arn:aws:secretsmanager:us-west-2:111122223333:secret:db-QWYC1r"
-    formset = secrets_formset(cluster, {"secret": arn, "cross_account": "on"})
+    formset = secrets_formset(cluster, {"secret": arn, "cross_account": "on"}).formset
     assert "secret" not in formset.forms[0].errors
     assert "customer-managed KMS key" in " ".join(formset.forms[0].errors["kms_key_arn"])
-    formset = secrets_formset(cluster, {"secret": arn, "cross_account": "on", "kms_key_arn": KMS})
-    assert formset.is_valid(), formset.errors
+    page = secrets_formset(cluster, {"secret": arn, "cross_account": "on", "kms_key_arn": KMS})
+    assert page.checked, page.formset.errors
 
 
 def test_plain_name_and_partial_arn_get_suffix_independent_access(cluster):
-    formset = secrets_formset(
+    page = secrets_formset(
         cluster,
         {"secret": "prod/db/password"},
         {"secret": "arn:aws:secretsmanager:us-west-2:287796791794:secret:api"},
     )
-    assert formset.is_valid(), formset.errors
-    first, second = (f.grant_data() for f in formset.forms)
+    assert page.checked, page.formset.errors
+    first, second = page.checked.secrets
     assert first["alias"] == "password" and first["any_suffix"] is True
     assert second["alias"] == "api" and second["any_suffix"] is True
 
 
 def test_aliases_are_unique_across_secrets_and_json_keys(cluster):
-    formset = secrets_formset(
+    page = secrets_formset(
         cluster,
         {"alias": "db", "jmes": "username as db-user"},
         {"secret": "other", "alias": "db-user"},
     )
-    assert not formset.is_valid()
+    formset = page.formset
+    assert not page.checked
     assert "found duplicate object alias db-user" in " ".join(formset.forms[1].errors["alias"])
 
 
 def test_env_vars_are_unique_per_container(cluster):
-    formset = secrets_formset(
+    page = secrets_formset(
         cluster,
         {"alias": "a", "sync_secret_name": "a", "sync_keys": "k as DB_PASSWORD"},
         {"secret": "other", "alias": "b", "sync_secret_name": "b", "sync_keys": "k as DB_PASSWORD"},
     )
-    assert not formset.is_valid()
+    formset = page.formset
+    assert not page.checked
     assert "DB_PASSWORD is already set" in " ".join(formset.forms[1].errors["sync_keys"])
 
 
 def test_one_kubernetes_secret_is_synced_from_one_place(cluster):
-    formset = secrets_formset(
+    page = secrets_formset(
         cluster,
         {"alias": "a", "sync_secret_name": "app", "sync_keys": "k1"},
         {"secret": "other", "alias": "b", "sync_secret_name": "app", "sync_keys": "k2"},
     )
-    assert not formset.is_valid()
+    formset = page.formset
+    assert not page.checked
     assert "already syncs into app" in " ".join(formset.forms[1].errors["sync_secret_name"])
 
 
 def test_a_key_may_read_another_secrets_file(cluster):
-    formset = secrets_formset(
+    page = secrets_formset(
         cluster,
         {"alias": "a", "jmes": "username as a-user"},
         {"secret": "other", "alias": "b", "sync_secret_name": "app", "sync_keys": "a-user -> user"},
     )
-    assert formset.is_valid(), formset.errors
+    assert page.checked, page.formset.errors
 
 
 def test_at_least_one_secret(cluster):
-    formset = SecretGrantFormSet(secrets_data(), prefix="secrets", form_kwargs={"cluster": cluster})
-    assert not formset.is_valid()
+    page = secrets_formset(cluster)
+    formset = page.formset
+    assert not page.checked
     assert "at least 1" in " ".join(formset.non_form_errors())

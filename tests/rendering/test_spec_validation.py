@@ -50,7 +50,7 @@ def test_the_guide_example_is_valid():
     [
         (guide_data(namespace="Deploy"), "namespace", "DNS-1123"),
         (guide_data(service="data_access"), "service", "DNS-1123"),
-        (guide_data(service="s" * 60), "service", "too long"),
+        (guide_data(service="s" * 64), "service", "at most 63"),
         (guide_data(service_account="SA!"), "service_account", "DNS-1123"),
         (guide_data(role_name="r" * 65), "role_name", "64"),
         (guide_data(mount_path="relative/path"), "mount_path", "absolute"),

@@ -1,10 +1,4 @@
 from .decisions import CommentForm, RejectForm
-from .requests import AccessRequestForm, SecretGrantFormSet, active_cluster_from
+from .requests import AccessRequestForm, RequestPage, SecretGrantFormSet
 
-__all__ = [
-    "AccessRequestForm",
-    "CommentForm",
-    "RejectForm",
-    "SecretGrantFormSet",
-    "active_cluster_from",
-]
+__all__ = ["AccessRequestForm", "CommentForm", "RejectForm", "RequestPage", "SecretGrantFormSet"]

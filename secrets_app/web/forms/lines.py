@@ -41,10 +41,6 @@ def parse_jmes_lines(text: str) -> list[dict[str, str]]:
     return entries
 
 
-def format_jmes_lines(entries: list[dict[str, str]]) -> str:
-    return "\n".join(f"{e['path']} as {e['alias']}" for e in entries)
-
-
 def parse_sync_lines(text: str, *, default_object: str) -> list[dict[str, str]]:
     entries, errors = [], []
     for number, line in _lines(text):
@@ -62,13 +58,3 @@ def parse_sync_lines(text: str, *, default_object: str) -> list[dict[str, str]]:
     if errors:
         raise ValidationError(errors)
     return entries
-
-
-def format_sync_lines(entries: list[dict[str, str]], *, default_object: str) -> str:
-    lines = []
-    for e in entries:
-        line = e["key"] if e["object"] == default_object else f"{e['object']} -> {e['key']}"
-        if e.get("env"):
-            line += f" as {e['env']}"
-        lines.append(line)
-    return "\n".join(lines)

@@ -1,183 +1,117 @@
-"""The access request form: the request itself plus a formset of secrets.
+"""The request page: a form for the request and a formset of secrets, as a
+thin adapter over the filing service (``requests.filing``).
 
-Everything that can be checked before saving is checked here, and each
-problem is attached to the field that caused it. Checks that need the chosen
-cluster (region, account) get it through ``form_kwargs``.
+The form fields only read the page's formats (a comma-separated list of
+containers, line formats for JSON keys and synced keys, a date) and keep
+values within the database's column sizes; every rule about the values is
+the filing service's, which reports each problem at a request path that
+``RequestPage`` puts on the field it names. Fields the requester may leave
+blank take their defaults in the service, which also says what it
+"required"; the page marks those fields with the HTML ``required`` attribute.
 """
 
 from __future__ import annotations
 
-import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django import forms
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
-from secrets_app.models import AccessRequest, Cluster, WorkloadKind
+from secrets_app.models import Cluster, WorkloadKind
 from secrets_app.rendering import name_rules
-from secrets_app.requests.workflow import OPEN_STATES
+from secrets_app.requests.filing import (
+    Checked,
+    Filed,
+    FilingInvalid,
+    Problem,
+    request_check,
+    request_file,
+)
+from secrets_app.requests.filing.paths import field_of
+from secrets_app.requests.filing.rules import MAX_SECRETS
 from secrets_app.web.forms.lines import parse_jmes_lines, parse_sync_lines
 
-#: Namespaces nobody gets application secrets in.
-PROTECTED_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
-MAX_SECRETS = 20
+PREFIX = "secrets"
+_MARKED_REQUIRED = {"required": True}
 
 
-def _check(message: str | None) -> None:
-    if message:
-        raise ValidationError(message)
-
-
-class AccessRequestForm(forms.ModelForm):
-    cluster = forms.ModelChoiceField(
-        queryset=Cluster.objects.filter(active=True), empty_label="Choose a cluster"
+def _text(label: str | None = None, *, max_length: int, required_mark: bool = False, **kwargs):
+    widget = kwargs.pop("widget", forms.TextInput)
+    attrs = dict(_MARKED_REQUIRED) if required_mark else {}
+    return forms.CharField(
+        label=label, required=False, max_length=max_length, widget=widget(attrs=attrs), **kwargs
     )
-    containers = forms.CharField(
-        help_text="Containers that mount the secrets, comma-separated (e.g. app).",
+
+
+class AccessRequestForm(forms.Form):
+    cluster = forms.CharField(required=False, widget=forms.Select(attrs=_MARKED_REQUIRED))
+    service = _text(
+        max_length=63,
+        required_mark=True,
+        help_text="Lower-case DNS name, e.g. data-access-service.",
+    )
+    namespace = _text(max_length=63, required_mark=True)
+    workload_kind = forms.ChoiceField(
+        choices=WorkloadKind.choices, initial=WorkloadKind.DEPLOYMENT, required=False
+    )
+    workload_name = _text(max_length=253, help_text="Blank: the service name.")
+    containers = _text(
         max_length=1000,
+        required_mark=True,
+        help_text="Containers that mount the secrets, comma-separated (e.g. app).",
     )
-    workload_name = forms.CharField(
-        required=False, max_length=253, help_text="Blank: the service name."
-    )
-    service_account = forms.CharField(
-        label="ServiceAccount",
-        required=False,
+    service_account = _text(
+        "ServiceAccount",
         max_length=253,
         help_text="Blank: <service>-secrets, as in the guide. The SecretProviderClass "
         "takes the same name.",
     )
-    mount_path = forms.CharField(initial=name_rules.DEFAULT_MOUNT_PATH, max_length=1024)
+    mount_path = _text(max_length=1024, initial=name_rules.DEFAULT_MOUNT_PATH)
+    role_name = _text(
+        "IAM role name",
+        max_length=64,
+        help_text="Blank: derived from cluster, namespace and service.",
+    )
+    justification = _text(
+        max_length=20000,
+        required_mark=True,
+        widget=forms.Textarea,
+        help_text="Why this service needs these secrets; approvers read this.",
+    )
     expires_on = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Optional: access is revoked on this date.",
     )
 
-    class Meta:
-        model = AccessRequest
-        fields = [
-            "cluster",
-            "service",
-            "namespace",
-            "workload_kind",
-            "workload_name",
-            "containers",
-            "service_account",
-            "role_name",
-            "mount_path",
-            "justification",
-            "expires_on",
-        ]
-        widgets = {"justification": forms.Textarea(attrs={"rows": 3})}
-        error_messages = {
-            "justification": {
-                "required": "Tell the approvers why this service needs these secrets."
-            }
-        }
-        help_texts = {
-            "service": "Lower-case DNS name, e.g. data-access-service.",
-            "justification": "Why this service needs these secrets; approvers read this.",
-        }
-
-    def __init__(self, *args, requester=None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.requester = requester
-        self.fields["workload_kind"].initial = WorkloadKind.DEPLOYMENT
-
-    def clean_namespace(self) -> str:
-        namespace = self.cleaned_data["namespace"]
-        if namespace in PROTECTED_NAMESPACES:
-            raise ValidationError(f"Secrets cannot be granted in the system namespace {namespace}.")
-        return namespace
+        self.fields["justification"].widget.attrs["rows"] = 3
+        self.fields["cluster"].widget.choices = [
+            ("", "Choose a cluster"),
+            *Cluster.objects.filter(active=True).order_by("name").values_list("pk", "name"),
+        ]
 
     def clean_containers(self) -> list[str]:
-        names = [n.strip() for n in self.cleaned_data["containers"].split(",") if n.strip()]
-        if not names:
-            raise ValidationError("Name at least one container.")
-        errors = [
-            m for m in (name_rules.check_dns1123_label(n, "container name") for n in names) if m
-        ]
-        if len(set(names)) != len(names):
-            errors.append("Each container is listed once.")
-        if errors:
-            raise ValidationError(errors)
-        return names
+        return [n.strip() for n in self.cleaned_data["containers"].split(",") if n.strip()]
 
-    def clean_service_account(self) -> str:
-        value = self.cleaned_data.get("service_account", "").strip()
-        if value:
-            _check(name_rules.check_dns1123_subdomain(value, "ServiceAccount name"))
-        return value
-
-    def clean_workload_name(self) -> str:
-        value = self.cleaned_data.get("workload_name", "").strip()
-        if value:
-            _check(name_rules.check_dns1123_subdomain(value, "workload name"))
-        return value
-
-    def clean_mount_path(self) -> str:
-        value = self.cleaned_data["mount_path"].strip()
-        _check(name_rules.check_mount_path(value))
-        return value
-
-    def clean_justification(self) -> str:
-        value = self.cleaned_data.get("justification", "").strip()
-        if not value:
-            raise ValidationError("Tell the approvers why this service needs these secrets.")
-        return value
-
-    def clean_expires_on(self) -> datetime.date | None:
-        value = self.cleaned_data.get("expires_on")
-        if value and value <= timezone.localdate():
-            raise ValidationError("The expiry date must be in the future.")
-        return value
-
-    def clean(self):
-        data = super().clean()
-        service = data.get("service")
-        if service:
-            data["workload_name"] = data.get("workload_name") or service
-            if not data.get("service_account"):
-                default = name_rules.default_service_account(service)
-                message = name_rules.check_dns1123_subdomain(default, "ServiceAccount name")
-                if message:
-                    self.add_error("service_account", message)
-                data["service_account"] = default
-        cluster, namespace, account = (
-            data.get("cluster"),
-            data.get("namespace"),
-            data.get("service_account"),
-        )
-        if cluster and namespace and account:
-            clash = (
-                AccessRequest.objects.filter(
-                    cluster=cluster,
-                    namespace=namespace,
-                    service_account=account,
-                    state__in=OPEN_STATES,
-                )
-                .exclude(pk=self.instance.pk)
-                .values_list("pk", flat=True)
-                .first()
-            )
-            if clash:
-                self.add_error(
-                    "service_account",
-                    f"ServiceAccount {account} in {cluster.name}/{namespace} is already "
-                    f"used by request #{clash}; ask for a change there or pick another name.",
-                )
-        return data
+    def filing_data(self) -> dict[str, Any]:
+        """The request's fields in the filing service's input form."""
+        values = getattr(self, "cleaned_data", {})
+        return {name: values.get(name) for name in self.fields}
 
 
 class SecretGrantForm(forms.Form):
-    secret = forms.CharField(
-        label="Secret ARN or name",
+    secret = _text(
+        "Secret ARN or name",
         max_length=2048,
+        required_mark=True,
         help_text="arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix>, or the name.",
     )
-    alias = forms.CharField(
-        label="File name (alias)",
-        required=False,
+    alias = _text(
+        "File name (alias)",
         max_length=253,
         help_text="The file under the mount path; blank: the secret's name.",
     )
@@ -191,216 +125,149 @@ class SecretGrantForm(forms.Form):
         required=False,
         help_text="It then needs a resource policy on the secret and a customer-managed KMS key.",
     )
-    kms_key_arn = forms.CharField(label="Customer-managed KMS key ARN", required=False)
-    jmes = forms.CharField(
-        label="JSON keys as files",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+    kms_key_arn = _text("Customer-managed KMS key ARN", max_length=2048)
+    jmes = _text(
+        "JSON keys as files",
+        max_length=20000,
+        widget=forms.Textarea,
         help_text="One per line: 'PATH as FILE', e.g. 'username as db-username'.",
     )
-    sync_secret_name = forms.CharField(
-        label="Sync into Kubernetes Secret", required=False, max_length=253
-    )
+    sync_secret_name = _text("Sync into Kubernetes Secret", max_length=253)
     sync_secret_type = forms.ChoiceField(
         label="Secret type",
         choices=[(t, t) for t in name_rules.SYNC_SECRET_TYPES],
         initial="Opaque",
-    )
-    sync_keys = forms.CharField(
-        label="Secret keys and env vars",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    sync_keys = _text(
+        "Secret keys and env vars",
+        max_length=20000,
+        widget=forms.Textarea,
         help_text="One per line: '[FILE ->] KEY [as ENV_VAR]', e.g. 'rds_password as DB_PASSWORD'.",
     )
 
-    def __init__(self, *args, cluster: Cluster | None = None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.cluster = cluster
-
-    def clean_secret(self) -> str:
-        value = self.cleaned_data["secret"].strip()
-        try:
-            self.secret_ref = name_rules.parse_secret_ref(value)
-        except name_rules.SecretRefError as error:
-            raise ValidationError(str(error)) from None
-        return value
-
-    def use_resolved_secret(self, arn: str) -> None:
-        """Take the full ARN that AWS resolved a name or partial ARN to. A
-        plain name forces ``any_suffix`` in ``grant_data``; a resolved ARN
-        does not, so the grant follows the requester's choice."""
-        self.secret_ref = name_rules.parse_secret_ref(arn)
-        self.cleaned_data["secret"] = arn
-
-    def clean_kms_key_arn(self) -> str:
-        value = self.cleaned_data.get("kms_key_arn", "").strip()
-        if value:
-            _check(name_rules.check_kms_key_arn(value))
-        return value
-
-    def clean_sync_secret_name(self) -> str:
-        value = self.cleaned_data.get("sync_secret_name", "").strip()
-        if value:
-            _check(name_rules.check_dns1123_subdomain(value, "Kubernetes Secret name"))
-        return value
+        for name in ("jmes", "sync_keys"):
+            self.fields[name].widget.attrs["rows"] = 2
 
     def clean_jmes(self) -> list[dict[str, str]]:
-        entries = parse_jmes_lines(self.cleaned_data.get("jmes", ""))
-        errors = [m for m in (name_rules.check_alias(e["alias"]) for e in entries) if m]
-        errors += [
-            f"The JSON path '{e['path']}' may not contain '../'."
-            for e in entries
-            if "../" in e["path"]
-        ]
-        if errors:
-            raise ValidationError(errors)
-        return entries
+        return parse_jmes_lines(self.cleaned_data["jmes"])
 
-    def clean(self):
-        data = super().clean()
-        ref = getattr(self, "secret_ref", None)
-        if ref is not None:
-            self._clean_alias(data, ref)
-            self._check_against_cluster(data, ref)
-        self._clean_sync(data)
-        return data
+    def clean_sync_keys(self) -> list[dict[str, str]]:
+        # The file a key reads defaults to the secret's alias: the filing
+        # service fills it in (``object`` left out).
+        entries = parse_sync_lines(self.cleaned_data["sync_keys"], default_object="")
+        return [{k: v for k, v in e.items() if v} for e in entries]
 
-    def _clean_alias(self, data, ref: name_rules.SecretRef) -> None:
-        alias = (data.get("alias") or "").strip() or ref.name.rsplit("/", 1)[-1]
-        message = name_rules.check_alias(alias)
-        if message:
-            self.add_error("alias", message)
-        data["alias"] = alias
-
-    def _check_against_cluster(self, data, ref: name_rules.SecretRef) -> None:
-        cluster = self.cluster
-        if cluster is None or not ref.is_arn:
-            return
-        if ref.region != cluster.region:
-            self.add_error(
-                "secret",
-                f"ARN region must match region {cluster.region}: the secret is in {ref.region}, "
-                f"the cluster {cluster.name} in {cluster.region}.",
-            )
-        if ref.account != cluster.aws_account_id and not data.get("cross_account"):
-            self.add_error(
-                "secret",
-                f"The secret is in account {ref.account}, the cluster in "
-                f"{cluster.aws_account_id}. Cross-account access needs a resource policy on "
-                "the secret and a customer-managed KMS key: tick 'another AWS account' to go on.",
-            )
-        if ref.account != cluster.aws_account_id and not data.get("kms_key_arn"):
-            self.add_error(
-                "kms_key_arn",
-                "A secret in another account must use a customer-managed KMS key: give its ARN.",
-            )
-
-    def _clean_sync(self, data) -> None:
-        alias = data.get("alias") or ""
-        try:
-            keys = parse_sync_lines(self.cleaned_data.get("sync_keys", ""), default_object=alias)
-        except ValidationError as error:
-            self.add_error("sync_keys", error)
-            return
-        errors = []
-        for entry in keys:
-            errors.append(name_rules.check_secret_key_name(entry["key"]))
-            if "env" in entry:
-                errors.append(name_rules.check_env_var_name(entry["env"]))
-        names = [e["key"] for e in keys]
-        if len(set(names)) != len(names):
-            errors.append("Each key of the Kubernetes Secret is listed once.")
-        errors = [e for e in errors if e]
-        if errors:
-            self.add_error("sync_keys", errors)
-        name = data.get("sync_secret_name")
-        if keys and not name and "sync_secret_name" not in self.errors:
-            self.add_error("sync_secret_name", "Name the Kubernetes Secret these keys go into.")
-        if name and not keys:
-            self.add_error("sync_keys", "List at least one key for the Kubernetes Secret.")
-        data["sync_keys"] = keys
-
-    def grant_data(self) -> dict:
-        """The SecretGrant fields of this (valid) form."""
-        data = self.cleaned_data
-        return {
-            "secret": data["secret"],
-            "alias": data["alias"],
-            "any_suffix": data["any_suffix"] or not (self.secret_ref.is_full_arn),
-            "kms_key_arn": data["kms_key_arn"],
-            "jmes": data["jmes"],
-            "sync_secret_name": data["sync_secret_name"],
-            "sync_secret_type": data["sync_secret_type"] if data["sync_secret_name"] else "Opaque",
-            "sync_keys": data["sync_keys"] if data["sync_secret_name"] else [],
-        }
+    def filing_data(self) -> dict[str, Any]:
+        values = getattr(self, "cleaned_data", {})
+        return {name: values.get(name) for name in self.fields if name != "DELETE"}
 
 
 class BaseSecretGrantFormSet(forms.BaseFormSet):
-    """Checks across the secrets of one request, reported on the later field."""
-
-    def clean(self):
-        if any(self.errors):
-            return
-        files: dict[str, int] = {}
-        secrets_synced: dict[str, int] = {}
-        env_vars: dict[str, int] = {}
-        forms_ = [f for f in self.forms if f.cleaned_data and not self._should_delete_form(f)]
-        for number, form in enumerate(forms_, start=1):
-            data = form.cleaned_data
-            for alias, field in [(data["alias"], "alias")] + [
-                (e["alias"], "jmes") for e in data["jmes"]
-            ]:
-                if alias in files:
-                    form.add_error(
-                        field,
-                        f"found duplicate object alias {alias}: secret #{files[alias]} "
-                        "already mounts a file with that name.",
-                    )
-                files.setdefault(alias, number)
-            name = data.get("sync_secret_name")
-            if name:
-                if name in secrets_synced:
-                    form.add_error(
-                        "sync_secret_name",
-                        f"Secret #{secrets_synced[name]} already syncs into {name}; list all "
-                        "its keys there (a key may read any mounted file with 'FILE -> KEY').",
-                    )
-                secrets_synced.setdefault(name, number)
-            for entry in data.get("sync_keys", []):
-                env = entry.get("env")
-                if env and env in env_vars:
-                    form.add_error(
-                        "sync_keys",
-                        f"The environment variable {env} is already set by secret "
-                        f"#{env_vars[env]}; names must be unique in each container.",
-                    )
-                elif env:
-                    env_vars[env] = number
-        for form in forms_:
-            for entry in form.cleaned_data.get("sync_keys", []):
-                if entry["object"] not in files:
-                    form.add_error(
-                        "sync_keys",
-                        f"file matching objectName {entry['object']} not found: "
-                        "a key must read a mounted file (an alias or a JSON-key file).",
-                    )
+    def add_non_form_error(self, message: str) -> None:
+        self.non_form_errors().append(message)
 
 
 SecretGrantFormSet = forms.formset_factory(
     SecretGrantForm,
     formset=BaseSecretGrantFormSet,
     extra=0,
-    min_num=1,
-    validate_min=True,
     max_num=MAX_SECRETS,
     validate_max=True,
     can_delete=True,
 )
 
 
-def active_cluster_from(data) -> Cluster | None:
-    """The cluster a bound form names, for the secrets' cluster checks."""
-    value = (data or {}).get("cluster")
-    if not value or not str(value).isdigit():
-        return None
-    return Cluster.objects.filter(pk=value, active=True).first()
+class RequestPage:
+    """The page's form and formset, checked and filed by the filing service,
+    with every problem on the field it names."""
+
+    def __init__(
+        self,
+        data: Mapping[str, Any] | None = None,
+        *,
+        requester: AbstractBaseUser,
+        secrets: int = 1,
+    ) -> None:
+        self.requester = requester
+        self.form = AccessRequestForm(data)
+        self.formset = SecretGrantFormSet(
+            data, prefix=PREFIX, initial=None if data is not None else [{}] * secrets
+        )
+        self.checked: Checked | None = None
+        self.warnings: list[str] = []
+
+    def check(self) -> Checked | None:
+        """What would be filed, or None with the problems on their fields."""
+        return self._outcome(submit=None)
+
+    def file(self, *, submit: bool) -> Filed | None:
+        """The filed request, or None with the problems on their fields."""
+        return self._outcome(submit=submit)
+
+    def _outcome(self, *, submit: bool | None) -> Checked | Filed | None:
+        # Both run so that all the page's format errors show at once.
+        readable = self.form.is_valid() & self.formset.is_valid()
+        unreadable = {id(f): set(f.errors) for f in [self.form, *self.formset.forms]}
+        given = {"requester": self.requester, "data": self._filing_data()}
+        outcome: Checked | Filed | None = None
+        try:
+            if not readable:
+                # The format errors refuse the request already: the service
+                # still says what else is wrong, without asking AWS about
+                # secrets the requester may retype.
+                request_check(**given, check_aws=False)
+            elif submit is None:
+                outcome = self.checked = request_check(**given)
+            else:
+                outcome = request_file(**given, submit=submit)
+                self.checked = outcome.checked
+        except FilingInvalid as invalid:
+            self.warnings = invalid.warnings
+            self._show(invalid.problems, unreadable)
+            return None
+        if self.checked is not None:
+            self.warnings = self.checked.warnings
+            self._show_resolved(self.checked.resolved)
+        return outcome
+
+    def _secret_forms(self) -> list[forms.Form]:
+        return [f for f in self.formset.forms if not f.cleaned_data.get("DELETE")]
+
+    def _filing_data(self) -> dict[str, Any]:
+        return {
+            **self.form.filing_data(),
+            "secrets": [f.filing_data() for f in self._secret_forms()],
+        }
+
+    def _show(self, problems: Iterable[Problem], unreadable: dict[int, set[str]]) -> None:
+        secret_forms = self._secret_forms()
+        for problem in problems:
+            field = field_of(problem.path)
+            if field.secret is not None and field.secret < len(secret_forms):
+                form = secret_forms[field.secret]
+            elif field.name == PREFIX:
+                self.formset.add_non_form_error(problem.message)
+                continue
+            else:
+                form = self.form
+            name = field.name if field.name in form.fields else None
+            # A field the page could not read reached the service blank: its
+            # format error says what is wrong there.
+            if name not in unreadable[id(form)]:
+                form.add_error(name, ValidationError(problem.message))
+
+    def _show_resolved(self, resolved: Mapping[str, str]) -> None:
+        """Put what AWS resolved into the bound data too, so the page shown
+        again (preview, or another field's error) displays what was checked
+        and the next submit sends it."""
+        secret_forms = self._secret_forms()
+        for path, value in resolved.items():
+            field = field_of(path)
+            if field.secret is not None and field.secret < len(secret_forms):
+                form = secret_forms[field.secret]
+                data = form.data.copy()  # a request's QueryDict is immutable
+                data[form.add_prefix(field.name)] = value
+                form.data = data

@@ -1,5 +1,6 @@
-"""Pages for filing and following access requests. Thin: forms validate,
-workflow services change state, templates show."""
+"""Pages for filing and following access requests. Thin: the request page's
+adapter (``RequestPage``) hands what was typed to the filing service, workflow
+services change state, templates show."""
 
 from __future__ import annotations
 
@@ -11,24 +12,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from secrets_app import aws_portal
 from secrets_app.models import AccessRequest, SecretGrant, Verdict
-from secrets_app.rendering import BindingSpec, SpecInvalid
 from secrets_app.requests import workflow
 from secrets_app.requests.permissions import can_cancel, can_comment, can_decide
 from secrets_app.requests.preview import build_preview, preview_for_request
-from secrets_app.requests.specs import spec_data
 from secrets_app.web.filters import RequestFilter
-from secrets_app.web.forms import AccessRequestForm, SecretGrantFormSet, active_cluster_from
 from secrets_app.web.forms.decisions import ApproveForm, CommentForm, RejectForm
-from secrets_app.web.forms.requests import MAX_SECRETS
-from secrets_app.web.forms.spec_errors import attach_spec_problems
+from secrets_app.web.forms.requests import MAX_SECRETS, RequestPage, SecretGrantFormSet
 from secrets_app.web.tables import RequestTable
 from secrets_app.web.views.pulls import progress_context
-
-# HTTP status for each kind of refusal, so that scripts (and tests) can tell
-# "not allowed" from "not now".
-_REFUSAL_STATUS = {"forbidden": 403, "own_request": 403, "not_found": 404}
 
 
 class MyRequestsView(SingleTableMixin, FilterView):
@@ -50,57 +42,34 @@ class MyRequestsView(SingleTableMixin, FilterView):
 def request_create(request: HttpRequest) -> HttpResponse:
     preview = None
     if request.method == "POST":
-        form = AccessRequestForm(request.POST, requester=request.user)
-        formset = SecretGrantFormSet(
-            request.POST,
-            prefix="secrets",
-            form_kwargs={"cluster": active_cluster_from(request.POST)},
-        )
-        # AWS lookup (metadata only) runs once the form's own checks pass.
-        if form.is_valid() & formset.is_valid() and aws_portal.lookup_secrets(
-            formset, form.cleaned_data["cluster"], request=request
-        ):
-            action = request.POST.get("action", "submit")
-            secret_forms = [f for f in formset.forms if not f.cleaned_data.get("DELETE")]
-            grants = [f.grant_data() for f in secret_forms]
-            try:
-                spec = BindingSpec.from_dict(
-                    spec_data(
-                        **form.cleaned_data, secrets=grants, requester=request.user.get_username()
-                    )
-                )
-            except SpecInvalid as invalid:
-                attach_spec_problems(invalid.problems, form, secret_forms)
-            else:
-                if action == "preview":
-                    preview = build_preview(spec)
-                else:
-                    try:
-                        created = workflow.request_create(
-                            requester=request.user,
-                            secrets=grants,
-                            submit=action == "submit",
-                            **form.cleaned_data,
-                        )
-                    except workflow.WorkflowError as error:
-                        form.add_error(None, error.message)
-                    else:
-                        verb = (
-                            "submitted for approval" if action == "submit" else "saved as a draft"
-                        )
-                        messages.success(request, f"Request #{created.pk} {verb}.")
-                        return redirect(created)
+        page = RequestPage(request.POST, requester=request.user)
+        action = request.POST.get("action", "submit")
+        if action == "preview":
+            checked = page.check()
+            preview = build_preview(checked.spec) if checked else None
+        else:
+            filed = page.file(submit=action == "submit")
+            if filed is not None:
+                _show_warnings(request, page.warnings)
+                verb = "submitted for approval" if action == "submit" else "saved as a draft"
+                messages.success(request, f"Request #{filed.request.pk} {verb}.")
+                return redirect(filed.request)
+        _show_warnings(request, page.warnings)
     else:
-        form = AccessRequestForm(requester=request.user)
         # Without JavaScript, "add another secret" reloads with ?secrets=N.
         wanted = request.GET.get("secrets", "1")
         count = min(int(wanted), MAX_SECRETS) if wanted.isdigit() and wanted != "0" else 1
-        formset = SecretGrantFormSet(prefix="secrets", initial=[{}] * count)
+        page = RequestPage(requester=request.user, secrets=count)
     return render(
         request,
         "secrets_app/request_form.html",
-        {"form": form, "formset": formset, "preview": preview},
+        {"form": page.form, "formset": page.formset, "preview": preview},
     )
+
+
+def _show_warnings(request: HttpRequest, warnings: list[str]) -> None:
+    for warning in warnings:
+        messages.warning(request, warning)
 
 
 def _request_queryset():
@@ -146,8 +115,7 @@ def _run(request: HttpRequest, pk: int, action, *, success: str, **forms_extra) 
         action()
     except workflow.WorkflowError as error:
         messages.error(request, error.message)
-        status = _REFUSAL_STATUS.get(error.code, 409)
-        return request_detail(request, pk, status=status, extra=forms_extra)
+        return request_detail(request, pk, status=error.status, extra=forms_extra)
     messages.success(request, success)
     return redirect("request-detail", pk=pk)
 

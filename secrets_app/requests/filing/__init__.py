@@ -1,0 +1,14 @@
+"""Filing an access request, for every way in (the page, the API, the demo):
+``request_check`` and ``request_file`` (``service``), problems at request
+paths (``paths``)."""
+
+from secrets_app.requests.filing.service import (
+    Checked,
+    Filed,
+    FilingInvalid,
+    Problem,
+    request_check,
+    request_file,
+)
+
+__all__ = ["Checked", "Filed", "FilingInvalid", "Problem", "request_check", "request_file"]

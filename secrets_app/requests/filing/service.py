@@ -1,0 +1,120 @@
+"""Filing an access request: one service behind the request page, the API
+and the demo.
+
+``request_check`` normalises what was filed (``draft``), runs every rule at
+once (the request's own, ``rules``, and the renderer's spec checks on the
+binding it would render), asks AWS about each secret when nothing local is
+wrong, and returns what would be filed: the fields, the secrets with what
+AWS resolved, the spec, and warnings. ``request_file`` then saves it.
+Problems come back together in one ``FilingInvalid``, each at the path of
+the field that caused it (``secrets[1].alias``, see ``paths``), for the
+adapters to put on their own fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from secrets_app.aws_portal.lookup import Lookup, SecretToCheck, lookup_secrets
+from secrets_app.models import AccessRequest
+from secrets_app.rendering import BindingSpec
+from secrets_app.requests import workflow
+from secrets_app.requests.filing import rules
+from secrets_app.requests.filing.draft import Draft, read_draft
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str  # a request path (see ``paths``); "" for the request as a whole
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '(request)'}: {self.message}"
+
+
+class FilingInvalid(ValueError):
+    """The request cannot be filed; ``problems`` says why, field by field."""
+
+    def __init__(self, problems: Sequence[Problem], warnings: Sequence[str] = ()) -> None:
+        self.problems = list(problems)
+        self.warnings = list(warnings)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+
+@dataclass
+class Checked:
+    """What would be filed."""
+
+    fields: dict[str, Any]  # AccessRequest.FILED_FIELDS (cluster: the Cluster)
+    secrets: list[dict[str, Any]]  # SecretGrant.FILED_FIELDS, one per secret
+    spec: BindingSpec
+    #: For the requester: what AWS could not check, what needs attention.
+    warnings: list[str] = field(default_factory=list)
+    #: Request paths of the values AWS filled in, with those values.
+    resolved: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Filed:
+    request: AccessRequest
+    checked: Checked
+
+
+def request_check(
+    *, requester: AbstractBaseUser, data: Mapping[str, Any], check_aws: bool = True
+) -> Checked:
+    """Check what was filed (raises ``FilingInvalid``). ``check_aws=False``
+    skips the AWS lookup, for an adapter that refuses the input anyway."""
+    draft = read_draft(data)
+    username = requester.get_username()
+    problems = rules.resolve_cluster(draft) + rules.request_rules(draft)
+    spec, spec_problems = rules.build_spec(draft, requester=username)
+    problems += spec_problems
+    problems += rules.clash(draft, problems)
+    _raise_if(problems, draft)
+    # Only a request with nothing wrong locally is worth asking AWS about.
+    to_check = [SecretToCheck(s.secret, s.ref, s.kms_key_arn) for s in draft.secrets]
+    lookup = lookup_secrets(draft.cluster, to_check) if check_aws else Lookup()
+    _raise_if([(f"secrets[{i}].secret", m) for i, m in lookup.missing.items()], draft, lookup)
+    resolved = {}
+    for index, values in lookup.resolved.items():
+        draft.secrets[index].take_resolved(**values)
+        resolved.update({f"secrets[{index}].{name}": v for name, v in values.items()})
+    if resolved:
+        spec, spec_problems = rules.build_spec(draft, requester=username)
+        _raise_if(spec_problems, draft, lookup)
+    if spec is None:  # pragma: no cover - no problems means the renderer read it
+        raise RuntimeError("the spec has no problems and yet was not read")
+    return Checked(
+        fields=draft.filed(),
+        secrets=[s.grant() for s in draft.secrets],
+        spec=spec,
+        warnings=lookup.warnings,
+        resolved=resolved,
+    )
+
+
+def request_file(
+    *, requester: AbstractBaseUser, data: Mapping[str, Any], submit: bool = True
+) -> Filed:
+    """Check and save a request, submitted for approval unless ``submit`` is
+    False (a draft). Raises ``FilingInvalid``."""
+    checked = request_check(requester=requester, data=data)
+    try:
+        created = workflow.request_create(
+            requester=requester, secrets=checked.secrets, submit=submit, **checked.fields
+        )
+    except workflow.WorkflowError as refused:
+        raise FilingInvalid([Problem("", refused.message)], checked.warnings) from None
+    return Filed(request=created, checked=checked)
+
+
+def _raise_if(problems: rules.Problems, draft: Draft, lookup: Lookup | None = None) -> None:
+    kept = rules.without_echoes(problems, draft.derived)
+    if kept:
+        warnings = lookup.warnings if lookup is not None else []
+        raise FilingInvalid([Problem(path, message) for path, message in kept], warnings)
