@@ -17,6 +17,7 @@ from secrets_app.models import (
     Decision,
     HealthSnapshot,
     SecretGrant,
+    Verdict,
 )
 
 
@@ -54,17 +55,7 @@ class ClusterSerializer(serializers.ModelSerializer):
 class SecretGrantSerializer(serializers.ModelSerializer):
     class Meta:
         model = SecretGrant
-        fields = [
-            "position",
-            "secret",
-            "alias",
-            "any_suffix",
-            "kms_key_arn",
-            "jmes",
-            "sync_secret_name",
-            "sync_secret_type",
-            "sync_keys",
-        ]
+        fields = ["position", *SecretGrant.FILED_FIELDS]
 
 
 class DecisionSerializer(serializers.ModelSerializer):
@@ -138,17 +129,7 @@ class RequestDetailSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "requester",
-            "cluster",
-            "service",
-            "namespace",
-            "workload_kind",
-            "workload_name",
-            "containers",
-            "service_account",
-            "role_name",
-            "mount_path",
-            "justification",
-            "expires_on",
+            *AccessRequest.FILED_FIELDS,
             "kind",
             "revokes",
             "state",
@@ -166,7 +147,7 @@ class RequestDetailSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ApprovalsSerializer)
     def get_approvals(self, obj: AccessRequest) -> dict[str, int]:
-        count = sum(1 for d in obj.decisions.all() if d.verdict == "approve")
+        count = sum(1 for d in obj.decisions.all() if d.verdict == Verdict.APPROVE)
         return {"count": count, "required": obj.cluster.required_approvals}
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))

@@ -4,7 +4,7 @@ from .clusters import Cluster, Environment, IdentityMode
 from .health import ClusterSweep, HealthSnapshot, HealthStatus
 from .imports import ImportCandidate
 from .notifications import Notification
-from .pull_requests import PullRequest, PullRequestState
+from .pull_requests import PullRequest, PullRequestPurpose, PullRequestState
 from .requests import (
     AccessRequest,
     Comment,
@@ -36,6 +36,7 @@ __all__ = [
     "ImportCandidate",
     "Notification",
     "PullRequest",
+    "PullRequestPurpose",
     "PullRequestState",
     "RequestKind",
     "RequestState",

@@ -11,6 +11,13 @@ class PullRequestState(models.TextChoices):
     CLOSED = "closed", "Closed without merge"
 
 
+class PullRequestPurpose(models.TextChoices):
+    """What a pull request does: add a grant's files, or remove them."""
+
+    GRANT = "grant", "Grant"
+    REVOKE = "revoke", "Revoke"
+
+
 class PullRequest(models.Model):
     """One pull request the portal opened for a request, in one repository."""
 
@@ -19,7 +26,7 @@ class PullRequest(models.Model):
     )
     repository = models.CharField(max_length=16, choices=[("infra", "Infra"), ("deploy", "Deploy")])
     purpose = models.CharField(
-        max_length=16, choices=[("grant", "Grant"), ("revoke", "Revoke")], default="grant"
+        max_length=16, choices=PullRequestPurpose, default=PullRequestPurpose.GRANT
     )
     repo_name = models.CharField(max_length=255)
     branch = models.CharField(max_length=255)

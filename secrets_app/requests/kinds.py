@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from secrets_app.bindings.lifecycle import binding_activate, binding_mark_revoking, binding_revoke
-from secrets_app.models import AccessRequest, RequestKind
+from secrets_app.models import AccessRequest, PullRequestPurpose, RequestKind
 
 Step = Callable[..., Any]  # step(request, *, actor)
 
@@ -49,7 +49,7 @@ class Kind:
 
 
 GRANT = Kind(
-    purpose="grant",
+    purpose=PullRequestPurpose.GRANT,
     branch_prefix="request",
     merge_first="infra",
     removes_files=False,
@@ -57,7 +57,7 @@ GRANT = Kind(
     merged=binding_activate,
 )
 REVOKE = Kind(
-    purpose="revoke",
+    purpose=PullRequestPurpose.REVOKE,
     branch_prefix="revoke",
     merge_first="deploy",
     removes_files=True,

@@ -4,11 +4,13 @@ which files, with each pull request linking the other."""
 from __future__ import annotations
 
 from secrets_app.integrations.repos import PullRequestRef
-from secrets_app.models import AccessRequest, BindingSource, Verdict
+from secrets_app.models import AccessRequest, BindingSource, PullRequestPurpose, Verdict
 
 
-def title(request: AccessRequest, repository: str, *, purpose: str = "grant") -> str:
-    verb = "Grant" if purpose == "grant" else "Revoke"
+def title(
+    request: AccessRequest, repository: str, *, purpose: str = PullRequestPurpose.GRANT
+) -> str:
+    verb = PullRequestPurpose(purpose).label
     what = "IAM role" if repository == "infra" else "secrets mount"
     return (
         f"{verb} {request.service} secrets access ({what}) "
@@ -27,7 +29,7 @@ def body(
     *,
     other: PullRequestRef | None,
     portal_url: str = "",
-    purpose: str = "grant",
+    purpose: str = PullRequestPurpose.GRANT,
 ) -> str:
     approvers = [
         d.approver.get_username() for d in request.decisions.all() if d.verdict == Verdict.APPROVE
@@ -46,12 +48,12 @@ def body(
         "",
         _quote(request.justification),
         "",
-        "Files removed:" if purpose == "revoke" else "Files:",
+        "Files removed:" if purpose == PullRequestPurpose.REVOKE else "Files:",
         "",
         *[f"- `{path}`" for path in sorted(files)],
         "",
     ]
-    if purpose == "revoke":
+    if purpose == PullRequestPurpose.REVOKE:
         lines += _revoke_order(request, repository, other)
     elif repository == "deploy":
         infra = f"the infra pull request {other.url}" if other else "the infra pull request"

@@ -31,6 +31,7 @@ from secrets_app.models import (
     Comment,
     Decision,
     PullRequest,
+    PullRequestPurpose,
     PullRequestState,
     RequestKind,
     RequestState,
@@ -243,7 +244,13 @@ def request_start_provisioning(*, request_id: int) -> AccessRequest | None:
 
 @transaction.atomic
 def pull_request_record(
-    *, request_id: int, repository: str, repo_name: str, branch: str, ref, purpose: str = "grant"
+    *,
+    request_id: int,
+    repository: str,
+    repo_name: str,
+    branch: str,
+    ref,
+    purpose: str = PullRequestPurpose.GRANT,
 ) -> PullRequest:
     """Store the pull request a backend opened (or found), once per repository."""
     request = lock_request(request_id)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from secrets_app.models import AccessRequest, SecretGrant, Verdict
+from secrets_app.models import AccessRequest, RequestState, SecretGrant, Verdict
 from secrets_app.requests import workflow
 from secrets_app.requests.permissions import can_cancel, can_comment, can_decide
 from secrets_app.requests.preview import build_preview, preview_for_request
@@ -21,6 +21,14 @@ from secrets_app.web.forms.decisions import ApproveForm, CommentForm, RejectForm
 from secrets_app.web.forms.requests import MAX_SECRETS, RequestPage, SecretGrantFormSet
 from secrets_app.web.tables import RequestTable
 from secrets_app.web.views.pulls import progress_context
+
+#: States before any pull request could exist: no progress panel.
+NOT_PROVISIONED = (
+    RequestState.DRAFT,
+    RequestState.PENDING,
+    RequestState.REJECTED,
+    RequestState.CANCELLED,
+)
 
 
 class MyRequestsView(SingleTableMixin, FilterView):
@@ -85,18 +93,19 @@ def request_detail(
     access_request = get_object_or_404(_request_queryset(), pk=pk)
     user = request.user
     approvals = sum(1 for d in access_request.decisions.all() if d.verdict == Verdict.APPROVE)
-    show_progress = access_request.state not in ("draft", "pending", "rejected", "cancelled")
+    state = access_request.state
+    show_progress = state not in NOT_PROVISIONED
     context = {
         "req": access_request,
         "secrets": access_request.secrets.all(),
         "timeline": access_request.audit_events.all(),
         "approvals": approvals,
         "can_decide": can_decide(user, access_request)
-        and access_request.state == "pending"
+        and state == RequestState.PENDING
         and not any(d.approver_id == user.pk for d in access_request.decisions.all()),
         "can_cancel": can_cancel(user, access_request)
-        and access_request.state in ("draft", "pending"),
-        "can_submit": can_cancel(user, access_request) and access_request.state == "draft",
+        and state in (RequestState.DRAFT, RequestState.PENDING),
+        "can_submit": can_cancel(user, access_request) and state == RequestState.DRAFT,
         "can_comment": can_comment(user, access_request),
         "approve_form": ApproveForm(),
         "reject_form": RejectForm(),
@@ -132,17 +141,27 @@ def request_approve(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _run_with_form(
+    request: HttpRequest, pk: int, form_class, *, key: str, invalid: str, action, success: str
+) -> HttpResponse:
+    """As ``_run``, for an action that takes a form's text (a reason, a comment)."""
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, invalid)
+        return request_detail(request, pk, status=400, extra={key: form})
+    return _run(request, pk, lambda: action(form.cleaned_data), success=success)
+
+
 @require_POST
 def request_reject(request: HttpRequest, pk: int) -> HttpResponse:
-    form = RejectForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "A rejection needs a reason for the requester.")
-        return request_detail(request, pk, status=400, extra={"reject_form": form})
-    return _run(
+    return _run_with_form(
         request,
         pk,
-        lambda: workflow.request_reject(
-            request_id=pk, approver=request.user, reason=form.cleaned_data["reason"]
+        RejectForm,
+        key="reject_form",
+        invalid="A rejection needs a reason for the requester.",
+        action=lambda data: workflow.request_reject(
+            request_id=pk, approver=request.user, reason=data["reason"]
         ),
         success="The request is rejected.",
     )
@@ -150,15 +169,14 @@ def request_reject(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def request_comment(request: HttpRequest, pk: int) -> HttpResponse:
-    form = CommentForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "A comment cannot be empty.")
-        return request_detail(request, pk, status=400, extra={"comment_form": form})
-    return _run(
+    return _run_with_form(
         request,
         pk,
-        lambda: workflow.request_comment(
-            request_id=pk, author=request.user, body=form.cleaned_data["body"]
+        CommentForm,
+        key="comment_form",
+        invalid="A comment cannot be empty.",
+        action=lambda data: workflow.request_comment(
+            request_id=pk, author=request.user, body=data["body"]
         ),
         success="Comment added.",
     )
