@@ -61,40 +61,39 @@ def binding_activate(request: AccessRequest, *, actor) -> Binding:
 
 def binding_mark_revoking(revocation: AccessRequest, *, actor) -> Binding:
     """A revocation was approved: the binding is on its way out."""
-    binding = Binding.objects.select_for_update().get(pk=revocation.revokes_id)
-    binding.state = BindingState.REVOKING
-    binding.save(update_fields=["state"])
-    grant = binding.request
-    if grant is not None and grant.state == RequestState.ACTIVE:
-        move_other_state(grant, RequestState.REVOKING, actor=actor, action="request.revoking")
-    audit_record(
-        actor=actor,
-        action="binding.revoking",
-        obj=binding,
-        request=revocation,
-        before={"state": BindingState.ACTIVE},
-        after={"state": BindingState.REVOKING},
-    )
-    return binding
+    return _move(revocation, BindingState.REVOKING, actor=actor, grant_from=(RequestState.ACTIVE,))
 
 
 def binding_revoke(revocation: AccessRequest, *, actor) -> Binding:
     """Both removal pull requests of a revocation are merged: the access is gone."""
+    move_state(revocation, to=RequestState.REVOKED, actor=actor, action="request.revoked")
+    return _move(
+        revocation,
+        BindingState.REVOKED,
+        actor=actor,
+        grant_from=(RequestState.ACTIVE, RequestState.REVOKING),
+        revoked_at=timezone.now(),
+    )
+
+
+def _move(revocation: AccessRequest, to: str, *, actor, grant_from: tuple, **fields) -> Binding:
+    """Move the binding a revocation removes, and its grant with it (the
+    grant request's state is named like the binding's)."""
     binding = Binding.objects.select_for_update().get(pk=revocation.revokes_id)
     before = binding.state
-    binding.state = BindingState.REVOKED
-    binding.revoked_at = timezone.now()
-    binding.save(update_fields=["state", "revoked_at"])
+    binding.state = to
+    for name, value in fields.items():
+        setattr(binding, name, value)
+    binding.save(update_fields=["state", *fields])
     grant = binding.request
-    if grant is not None and grant.state in (RequestState.ACTIVE, RequestState.REVOKING):
-        move_other_state(grant, RequestState.REVOKED, actor=actor, action="request.revoked")
-    move_state(revocation, to=RequestState.REVOKED, actor=actor, action="request.revoked")
+    if grant is not None and grant.state in grant_from:
+        move_other_state(grant, RequestState(to), actor=actor, action=f"request.{to}")
     audit_record(
         actor=actor,
-        action="binding.revoked",
+        action=f"binding.{to}",
         obj=binding,
         request=revocation,
         before={"state": before},
-        after={"state": BindingState.REVOKED},
+        after={"state": to},
     )
     return binding

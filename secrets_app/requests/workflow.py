@@ -128,7 +128,10 @@ def request_submit(*, request_id: int, actor) -> AccessRequest:
     return request
 
 
-def _check_decider(request: AccessRequest, approver, *, doing: str) -> None:
+def _lock_for_decision(request_id: int, approver, *, doing: str, done: str) -> AccessRequest:
+    """Lock a pending request for an approver's decision: only the platform
+    team decides, never on its own request, and once per person."""
+    request = lock_request(request_id)
     if not is_approver(approver):
         raise WorkflowError(
             f"Only members of the platform team can {doing} requests.", code="forbidden"
@@ -138,17 +141,18 @@ def _check_decider(request: AccessRequest, approver, *, doing: str) -> None:
             f"You cannot {doing} your own request: another member of the platform team must.",
             code="own_request",
         )
+    require_state(request, RequestState.PENDING, doing=done)
+    if Decision.objects.filter(request=request, approver=approver).exists():
+        verb = "approved" if doing == "approve" else "decided on"
+        raise WorkflowError(f"You have already {verb} this request.", code="duplicate")
+    return request
 
 
 @transaction.atomic
 def request_approve(*, request_id: int, approver, comment: str = "") -> AccessRequest:
     """Record one approval; the request becomes approved once the cluster's
     required number of distinct approvers have approved."""
-    request = lock_request(request_id)
-    _check_decider(request, approver, doing="approve")
-    require_state(request, RequestState.PENDING, doing="approved")
-    if Decision.objects.filter(request=request, approver=approver).exists():
-        raise WorkflowError("You have already approved this request.", code="duplicate")
+    request = _lock_for_decision(request_id, approver, doing="approve", done="approved")
     decision = Decision.objects.create(
         request=request, approver=approver, verdict=Verdict.APPROVE, comment=comment
     )
@@ -180,11 +184,7 @@ def request_reject(*, request_id: int, approver, reason: str) -> AccessRequest:
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError("A rejection needs a reason for the requester.", code="no_reason")
-    request = lock_request(request_id)
-    _check_decider(request, approver, doing="reject")
-    require_state(request, RequestState.PENDING, doing="rejected")
-    if Decision.objects.filter(request=request, approver=approver).exists():
-        raise WorkflowError("You have already decided on this request.", code="duplicate")
+    request = _lock_for_decision(request_id, approver, doing="reject", done="rejected")
     Decision.objects.create(
         request=request, approver=approver, verdict=Verdict.REJECT, comment=reason
     )

@@ -21,14 +21,7 @@ from django.core.exceptions import ValidationError
 
 from secrets_app.models import Cluster, WorkloadKind
 from secrets_app.rendering import name_rules
-from secrets_app.requests.filing import (
-    Checked,
-    Filed,
-    FilingInvalid,
-    Problem,
-    request_check,
-    request_file,
-)
+from secrets_app.requests import filing
 from secrets_app.requests.filing.paths import field_of
 from secrets_app.requests.filing.rules import MAX_SECRETS
 from secrets_app.web.forms.lines import parse_jmes_lines, parse_sync_lines
@@ -196,35 +189,35 @@ class RequestPage:
         self.formset = SecretGrantFormSet(
             data, prefix=PREFIX, initial=None if data is not None else [{}] * secrets
         )
-        self.checked: Checked | None = None
+        self.checked: filing.Checked | None = None
         self.warnings: list[str] = []
 
-    def check(self) -> Checked | None:
+    def check(self) -> filing.Checked | None:
         """What would be filed, or None with the problems on their fields."""
         return self._outcome(submit=None)
 
-    def file(self, *, submit: bool) -> Filed | None:
+    def file(self, *, submit: bool) -> filing.Filed | None:
         """The filed request, or None with the problems on their fields."""
         return self._outcome(submit=submit)
 
-    def _outcome(self, *, submit: bool | None) -> Checked | Filed | None:
+    def _outcome(self, *, submit: bool | None) -> filing.Checked | filing.Filed | None:
         # Both run so that all the page's format errors show at once.
         readable = self.form.is_valid() & self.formset.is_valid()
         unreadable = {id(f): set(f.errors) for f in [self.form, *self.formset.forms]}
         given = {"requester": self.requester, "data": self._filing_data()}
-        outcome: Checked | Filed | None = None
+        outcome: filing.Checked | filing.Filed | None = None
         try:
             if not readable:
                 # The format errors refuse the request already: the service
                 # still says what else is wrong, without asking AWS about
                 # secrets the requester may retype.
-                request_check(**given, check_aws=False)
+                filing.request_check(**given, check_aws=False)
             elif submit is None:
-                outcome = self.checked = request_check(**given)
+                outcome = self.checked = filing.request_check(**given)
             else:
-                outcome = request_file(**given, submit=submit)
+                outcome = filing.request_file(**given, submit=submit)
                 self.checked = outcome.checked
-        except FilingInvalid as invalid:
+        except filing.FilingInvalid as invalid:
             self.warnings = invalid.warnings
             self._show(invalid.problems, unreadable)
             return None
@@ -242,7 +235,7 @@ class RequestPage:
             "secrets": [f.filing_data() for f in self._secret_forms()],
         }
 
-    def _show(self, problems: Iterable[Problem], unreadable: dict[int, set[str]]) -> None:
+    def _show(self, problems: Iterable[filing.Problem], unreadable: dict[int, set[str]]) -> None:
         secret_forms = self._secret_forms()
         for problem in problems:
             field = field_of(problem.path)

@@ -118,88 +118,66 @@ def request_detail(
     return render(request, "secrets_app/request_detail.html", context, status=status)
 
 
-def _run(request: HttpRequest, pk: int, action, *, success: str, **forms_extra) -> HttpResponse:
-    """Call a workflow service; on refusal show the request page with the reason."""
-    try:
-        action()
-    except workflow.WorkflowError as error:
-        messages.error(request, error.message)
-        return request_detail(request, pk, status=error.status, extra=forms_extra)
-    messages.success(request, success)
-    return redirect("request-detail", pk=pk)
+def _action(service, *, success: str, form_class=None, key: str = "", invalid: str = ""):
+    """A POST view that calls a workflow service for request ``pk`` and
+    redirects to its page; a refusal shows the page with the reason and the
+    refusal's status. ``service(user, pk, data)`` gets the form's cleaned
+    text (a reason, a comment) when the action has a form; an invalid form is
+    a 400 with ``invalid`` as the message."""
+
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        data = {}
+        if form_class is not None:
+            form = form_class(request.POST)
+            if not form.is_valid():
+                messages.error(request, invalid)
+                return request_detail(request, pk, status=400, extra={key: form})
+            data = form.cleaned_data
+        try:
+            service(request.user, pk, data)
+        except workflow.WorkflowError as error:
+            messages.error(request, error.message)
+            return request_detail(request, pk, status=error.status)
+        messages.success(request, success)
+        return redirect("request-detail", pk=pk)
+
+    return view
 
 
-@require_POST
-def request_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    form = ApproveForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
-    return _run(
-        request,
-        pk,
-        lambda: workflow.request_approve(request_id=pk, approver=request.user, comment=comment),
-        success="Your approval is recorded.",
-    )
-
-
-def _run_with_form(
-    request: HttpRequest, pk: int, form_class, *, key: str, invalid: str, action, success: str
-) -> HttpResponse:
-    """As ``_run``, for an action that takes a form's text (a reason, a comment)."""
-    form = form_class(request.POST)
-    if not form.is_valid():
-        messages.error(request, invalid)
-        return request_detail(request, pk, status=400, extra={key: form})
-    return _run(request, pk, lambda: action(form.cleaned_data), success=success)
-
-
-@require_POST
-def request_reject(request: HttpRequest, pk: int) -> HttpResponse:
-    return _run_with_form(
-        request,
-        pk,
-        RejectForm,
-        key="reject_form",
-        invalid="A rejection needs a reason for the requester.",
-        action=lambda data: workflow.request_reject(
-            request_id=pk, approver=request.user, reason=data["reason"]
-        ),
-        success="The request is rejected.",
-    )
-
-
-@require_POST
-def request_comment(request: HttpRequest, pk: int) -> HttpResponse:
-    return _run_with_form(
-        request,
-        pk,
-        CommentForm,
-        key="comment_form",
-        invalid="A comment cannot be empty.",
-        action=lambda data: workflow.request_comment(
-            request_id=pk, author=request.user, body=data["body"]
-        ),
-        success="Comment added.",
-    )
-
-
-@require_POST
-def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    return _run(
-        request,
-        pk,
-        lambda: workflow.request_cancel(request_id=pk, actor=request.user),
-        success="The request is cancelled.",
-    )
-
-
-@require_POST
-def request_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _run(
-        request,
-        pk,
-        lambda: workflow.request_submit(request_id=pk, actor=request.user),
-        success="The request is submitted for approval.",
-    )
+request_approve = _action(
+    lambda user, pk, data: workflow.request_approve(
+        request_id=pk, approver=user, comment=data["comment"]
+    ),
+    form_class=ApproveForm,
+    key="approve_form",
+    invalid="The approval's comment is too long.",
+    success="Your approval is recorded.",
+)
+request_reject = _action(
+    lambda user, pk, data: workflow.request_reject(
+        request_id=pk, approver=user, reason=data["reason"]
+    ),
+    form_class=RejectForm,
+    key="reject_form",
+    invalid="A rejection needs a reason for the requester.",
+    success="The request is rejected.",
+)
+request_comment = _action(
+    lambda user, pk, data: workflow.request_comment(request_id=pk, author=user, body=data["body"]),
+    form_class=CommentForm,
+    key="comment_form",
+    invalid="A comment cannot be empty.",
+    success="Comment added.",
+)
+request_cancel = _action(
+    lambda user, pk, _: workflow.request_cancel(request_id=pk, actor=user),
+    success="The request is cancelled.",
+)
+request_submit = _action(
+    lambda user, pk, _: workflow.request_submit(request_id=pk, actor=user),
+    success="The request is submitted for approval.",
+)
 
 
 def request_secret_form(request: HttpRequest) -> HttpResponse:
