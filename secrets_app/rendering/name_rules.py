@@ -48,6 +48,8 @@ SYNC_SECRET_TYPES = (
     "kubernetes.io/tls",
 )
 
+_ISO_REGION = re.compile(r"-iso([a-z]?)-")
+
 DEFAULT_MOUNT_PATH = "/mnt/secrets-store"
 SERVICE_ACCOUNT_SUFFIX = "-secrets"
 
@@ -55,6 +57,19 @@ SERVICE_ACCOUNT_SUFFIX = "-secrets"
 def default_service_account(service: str) -> str:
     """The guide names the ServiceAccount (and the class) ``<service>-secrets``."""
     return f"{service}{SERVICE_ACCOUNT_SUFFIX}"
+
+
+def partition_of(region: str) -> str:
+    """The AWS partition of a region, the first field of its ARNs: the
+    cluster's, for the ARNs the portal writes and compares."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    iso = _ISO_REGION.search(region)
+    if iso:  # us-iso-east-1: aws-iso; us-isob-east-1: aws-iso-b; eu-isoe-west-1: aws-iso-e
+        return f"aws-iso-{iso[1]}" if iso[1] else "aws-iso"
+    return "aws"
 
 
 def check_dns1123_label(value: str, what: str = "name") -> str | None:

@@ -93,7 +93,7 @@ class ClusterSpec:
 
     @property
     def partition(self) -> str:
-        return partition_of(self.region)
+        return name_rules.partition_of(self.region)
 
 
 @dataclass(frozen=True)
@@ -168,18 +168,6 @@ class BindingSpec:
         if col.problems or spec is None:
             raise SpecInvalid(col.problems or [SpecProblem("", "The spec is empty.")])
         return replace(spec, warnings=tuple(col.warnings))
-
-
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if "-isob-" in region:
-        return "aws-iso-b"
-    if "-iso-" in region:
-        return "aws-iso"
-    return "aws"
 
 
 class _Reader:
