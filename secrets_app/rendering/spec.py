@@ -57,6 +57,16 @@ from secrets_app.rendering import checks, name_rules
 from secrets_app.rendering.checks import IDENTITIES, OBJECT_TYPES, WORKLOAD_KINDS
 from secrets_app.rendering.layout import DEFAULT_DEPLOY, DEFAULT_INFRA
 from secrets_app.rendering.problems import Collector, SpecInvalid, SpecProblem, join
+from secrets_app.rendering.spec_parts import (
+    ClusterSpec,
+    JmesEntry,
+    Layout,
+    RequestInfo,
+    SecretSpec,
+    SyncKey,
+    SyncSpec,
+    Workload,
+)
 
 __all__ = [
     "IDENTITIES",
@@ -74,75 +84,6 @@ __all__ = [
     "SyncSpec",
     "Workload",
 ]
-
-
-@dataclass(frozen=True)
-class Layout:
-    deploy: str = DEFAULT_DEPLOY
-    infra: str = DEFAULT_INFRA
-
-
-@dataclass(frozen=True)
-class ClusterSpec:
-    name: str
-    account_id: str
-    region: str
-    oidc_issuer: str | None
-    identity: str = "irsa"
-    layout: Layout = field(default_factory=Layout)
-
-    @property
-    def partition(self) -> str:
-        return name_rules.partition_of(self.region)
-
-
-@dataclass(frozen=True)
-class RequestInfo:
-    id: int | str | None = None
-    requester: str | None = None
-
-
-@dataclass(frozen=True)
-class Workload:
-    name: str
-    containers: tuple[str, ...]
-    kind: str = "Deployment"
-
-
-@dataclass(frozen=True)
-class JmesEntry:
-    path: str  # as the requester gave it; jmes.normalize_path makes the provider's form
-    alias: str
-
-
-@dataclass(frozen=True)
-class SyncKey:
-    object: str
-    key: str
-    env: str | None = None
-
-
-@dataclass(frozen=True)
-class SyncSpec:
-    secret_name: str
-    keys: tuple[SyncKey, ...]
-    type: str = "Opaque"
-
-
-@dataclass(frozen=True)
-class SecretSpec:
-    arn: str
-    alias: str
-    object_type: str = "secretsmanager"
-    any_suffix: bool = False
-    jmes: tuple[JmesEntry, ...] = ()
-    kms_key_arn: str | None = None
-    file_permission: str | None = None
-    sync: SyncSpec | None = None
-
-    @property
-    def ref(self) -> name_rules.SecretRef:
-        return name_rules.parse_secret_ref(self.arn)
 
 
 @dataclass(frozen=True)
@@ -164,10 +105,26 @@ class BindingSpec:
         col = Collector()
         spec = _read_binding(_Reader(col), data)
         if spec is not None:
-            checks.check_binding(spec, col)
+            _check(spec, col)
         if col.problems or spec is None:
             raise SpecInvalid(col.problems or [SpecProblem("", "The spec is empty.")])
         return replace(spec, warnings=tuple(col.warnings))
+
+
+def _check(spec: BindingSpec, col: Collector) -> None:
+    """Add every problem (and warning) of the read spec to ``col``."""
+    checks.check_cluster(spec.cluster, col)
+    checks.check_request(spec.request, col)
+    checks.check_names(
+        col,
+        service=spec.service,
+        namespace=spec.namespace,
+        service_account=spec.service_account,
+        role_name=spec.role_name,
+        mount_path=spec.mount_path,
+    )
+    checks.check_workload(spec.workload, col)
+    checks.check_secrets(spec.cluster, spec.secrets, col)
 
 
 class _Reader:
