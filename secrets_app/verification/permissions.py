@@ -5,7 +5,6 @@ decrypting it when a customer-managed KMS key is in play."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from secrets_app.integrations.aws import (
     AwsPermanentError,
@@ -26,9 +25,7 @@ from secrets_app.verification.findings import (
 )
 from secrets_app.verification.policy_eval import Decision, action_matches, as_list, evaluate
 from secrets_app.verification.policy_eval import statements as policy_statements
-
-if TYPE_CHECKING:
-    from secrets_app.verification.checks import BindingReader
+from secrets_app.verification.reader import BindingReader
 
 # IAM action names (the role's grants are checked; the portal never calls them).
 READ_VALUE_ACTION = "secretsmanager:GetSecretValue"
