@@ -23,8 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import yaml
-
+from secrets_app.bindings.import_classes import load_objects
 from secrets_app.health.collector import ClusterSnapshot
 from secrets_app.health.join import evaluate_one
 from secrets_app.health.types import BindingHealth, BindingTarget, ExpectedSecret
@@ -54,10 +53,6 @@ WHERE_LABELS = {
     WORKLOAD: "Workload",
     AWS: "AWS",
 }
-# An ``objects`` parameter longer than this is not parsed (a real one is a few
-# hundred bytes per secret); it is reported as unreadable instead.
-MAX_OBJECTS_TEXT = 64 * 1024
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def record(
@@ -192,16 +187,11 @@ def class_drift(target: BindingTarget, health: BindingHealth) -> list[dict[str, 
 
 def parse_objects(text: str) -> list[tuple[str, str]] | None:
     """``parameters.objects`` as (objectName, objectAlias) pairs; None when
-    it is not a YAML list of mappings (or absurdly long)."""
+    it is not a YAML list of mappings (or too long to read)."""
     if not text.strip():
         return []
-    if len(text) > MAX_OBJECTS_TEXT:
-        return None
-    try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError:
-        return None
-    if not isinstance(data, list):
+    data, _ = load_objects(text)
+    if data is None:
         return None
     pairs = []
     for item in data:

@@ -91,6 +91,23 @@ def is_subdomain(value: Any) -> bool:
     )
 
 
+def load_objects(text: str) -> tuple[list[Any] | None, str]:
+    """An ``objects`` parameter as the YAML list it should be, or None and
+    why not. Import and drift both read the parameter through here: bounded
+    in size, parsed by the pure-Python safe loader."""
+    size = len(text.encode("utf-8", "replace"))
+    if size > MAX_OBJECTS_BYTES:
+        return None, f"The objects parameter is too large to read ({size} bytes)."
+    try:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return None, f"The objects parameter is not valid YAML: {shown(first)}"
+    if not isinstance(data, list):
+        return None, "The objects parameter must be a YAML list of objects."
+    return data, ""
+
+
 def parse_objects(text: Any, defaults: Defaults) -> tuple[list[dict[str, Any]], list[str]]:
     """The secrets an ``objects`` parameter names ({"arn", "name", "alias",
     "keys"} each) and what is wrong with it. Never raises: a bad entry
@@ -99,16 +116,9 @@ def parse_objects(text: Any, defaults: Defaults) -> tuple[list[dict[str, Any]], 
         return [], ["The class has no objects parameter."]
     if not isinstance(text, str):
         return [], ["The objects parameter is not a string."]
-    size = len(text.encode("utf-8", "replace"))
-    if size > MAX_OBJECTS_BYTES:
-        return [], [f"The objects parameter is too large to read ({size} bytes)."]
-    try:
-        data = yaml.safe_load(text)
-    except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError) as error:
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return [], [f"The objects parameter is not valid YAML: {shown(first)}"]
-    if not isinstance(data, list):
-        return [], ["The objects parameter must be a YAML list of objects."]
+    data, problem = load_objects(text)
+    if data is None:
+        return [], [problem]
     problems: list[str] = []
     if len(data) > MAX_OBJECTS:
         problems.append(f"Only the first {MAX_OBJECTS} of {len(data)} objects are read.")
