@@ -142,16 +142,31 @@ class _Reader:
                 self.col.add(join(path, str(key)), "Unknown field.")
         return value
 
-    def text(self, d: dict[str, Any], key: str, path: str, *, required: bool = True) -> str:
+    def field(
+        self,
+        d: dict[str, Any],
+        key: str,
+        path: str,
+        kind: type,
+        what: str,
+        empty: Any,
+        *,
+        required: bool,
+    ) -> Any:
+        """``d[key]`` when it is a ``kind``; else ``empty``, with a problem
+        unless the field is absent (or null) and not ``required``."""
         value = d.get(key)
         if value is None:
             if required:
                 self.col.add(join(path, key), "This field is required.")
-            return ""
-        if not isinstance(value, str):
-            self.col.add(join(path, key), "Expected a string.")
-            return ""
+            return empty
+        if not isinstance(value, kind):
+            self.col.add(join(path, key), f"Expected {what}.")
+            return empty
         return value
+
+    def text(self, d: dict[str, Any], key: str, path: str, *, required: bool = True) -> str:
+        return self.field(d, key, path, str, "a string", "", required=required)
 
     def text_or(self, d: dict[str, Any], key: str, path: str, default: str) -> str:
         """The default only when the field is absent or null; "" is checked as given."""
@@ -161,24 +176,10 @@ class _Reader:
         return self.text(d, key, path, required=False) if d.get(key) is not None else None
 
     def flag(self, d: dict[str, Any], key: str, path: str) -> bool:
-        value = d.get(key, False)
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            self.col.add(join(path, key), "Expected true or false.")
-            return False
-        return value
+        return self.field(d, key, path, bool, "true or false", False, required=False)
 
     def items(self, d: dict[str, Any], key: str, path: str, *, required: bool) -> list[Any]:
-        value = d.get(key)
-        if value is None:
-            if required:
-                self.col.add(join(path, key), "This field is required.")
-            return []
-        if not isinstance(value, list):
-            self.col.add(join(path, key), "Expected a list.")
-            return []
-        return value
+        return self.field(d, key, path, list, "a list", [], required=required)
 
 
 def _read_binding(r: _Reader, data: Any) -> BindingSpec | None:
