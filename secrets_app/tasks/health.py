@@ -13,12 +13,8 @@ from redis.lock import Lock
 from secrets_app.health import service
 from secrets_app.integrations.errors import RetryableError
 from secrets_app.models import Cluster, TaskRun
-from secrets_app.tasks.locks import exclusive, redis_lock
-from secrets_app.tasks.runs import (
-    CLUSTER_MAX_RETRIES,
-    record_skipped,
-    retry_cluster_task,
-)
+from secrets_app.tasks.locks import redis_lock
+from secrets_app.tasks.runs import CLUSTER_MAX_RETRIES, cluster_run, retry_cluster_task
 
 KIND = "health_sweep"
 
@@ -43,20 +39,17 @@ def sweep_lock(cluster_id: int) -> Lock:
 )
 def sweep_cluster_task(self, cluster_id: int) -> str:
     """Sweep one cluster unless a sweep of it is already running ("skipped")."""
-    attempt = self.request.retries + 1
     failure: RetryableError | None = None
-    with exclusive(lock_name(cluster_id), timeout=lock_seconds()) as mine:
-        if not mine:
-            record_skipped(
-                self,
-                kind=KIND,
-                cluster_id=cluster_id,
-                why="another sweep of this cluster is running",
-            )
+    with cluster_run(
+        self,
+        kind=KIND,
+        cluster_id=cluster_id,
+        lock=lock_name(cluster_id),
+        timeout=lock_seconds(),
+        busy="another sweep of this cluster is running",
+    ) as run:
+        if run is None:
             return "skipped"
-        run = TaskRun.objects.create(
-            kind=KIND, cluster_id=cluster_id, task_id=self.request.id or "", attempt=attempt
-        )
         try:
             sweep = service.sweep_cluster(cluster_id, raise_retryable=True)
         except RetryableError as error:
