@@ -23,7 +23,7 @@ from secrets_app.verification.findings import (
     failed,
     passed,
 )
-from secrets_app.verification.policy_eval import Decision, action_matches, as_list, evaluate
+from secrets_app.verification.policy_eval import Decision, allows, as_list, evaluate
 from secrets_app.verification.policy_eval import statements as policy_statements
 from secrets_app.verification.reader import BindingReader
 
@@ -202,9 +202,7 @@ def _granted_resources(policies: Sequence[RolePolicy], action: str) -> list[str]
     found: list[str] = []
     for policy in policies:
         for st in policy_statements(policy.document):
-            if st.get("Effect") == "Allow" and any(
-                action_matches(p, action) for p in as_list(st.get("Action"))
-            ):
+            if allows(st, action):
                 found.extend(r for r in as_list(st.get("Resource")) if r not in found)
     return found
 
