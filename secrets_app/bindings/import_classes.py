@@ -17,12 +17,11 @@ from typing import Any
 import yaml
 
 from secrets_app.rendering.name_rules import (
-    DNS1123_LABEL,
-    DNS1123_SUBDOMAIN,
-    MAX_LABEL,
     MAX_SUBDOMAIN,
     REGION,
     SecretRefError,
+    check_dns1123_label,
+    check_dns1123_subdomain,
     parse_secret_ref,
 )
 
@@ -80,15 +79,11 @@ def shown(value: Any) -> str:
 
 
 def is_label(value: Any) -> bool:
-    return isinstance(value, str) and len(value) <= MAX_LABEL and bool(DNS1123_LABEL.match(value))
+    return isinstance(value, str) and check_dns1123_label(value) is None
 
 
 def is_subdomain(value: Any) -> bool:
-    return (
-        isinstance(value, str)
-        and len(value) <= MAX_SUBDOMAIN
-        and bool(DNS1123_SUBDOMAIN.match(value))
-    )
+    return isinstance(value, str) and check_dns1123_subdomain(value) is None
 
 
 def load_objects(text: str) -> tuple[list[Any] | None, str]:
