@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from secrets_app.health.diagnosis import CATALOGUE
-from secrets_app.health.types import BindingTarget
+from secrets_app.health.types import BindingTarget, ExpectedSecret
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"
@@ -218,7 +218,7 @@ class _Builder:
             workload_name=app,
             role_arn=role,
             synced_secret_names=(secret_name,) if sync else (),
-            secret_ids=(arn,),
+            secrets=(ExpectedSecret(arn, f"{ns}/{app}/db", "db-password"),),
         )
         if mode != "sa_missing":
             annotations = {}
@@ -499,7 +499,7 @@ def targets_from_json(text: str) -> list[BindingTarget]:
             **{
                 **r,
                 "synced_secret_names": tuple(r["synced_secret_names"]),
-                "secret_ids": tuple(r["secret_ids"]),
+                "secrets": tuple(ExpectedSecret(**x) for x in r["secrets"]),
             }
         )
         for r in rows

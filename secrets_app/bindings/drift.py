@@ -1,9 +1,12 @@
 """Drift: what the portal expects of a binding against what the cluster and
 AWS actually have.
 
-Pure functions over the health sweep's ``ClusterSnapshot`` (no extra cluster
-request, no database): the sweep already lists every ServiceAccount,
-SecretProviderClass and pod, so drift costs nothing but CPU. Each difference
+Pure functions over what the health join found of each binding
+(``BindingHealth``: the ServiceAccount and its annotation, the class, the
+workload's pods, all looked up once in the sweep's snapshot) and what the
+portal recorded (``BindingTarget``): no extra cluster request, no database,
+and no second reading of the cluster that could disagree with the health
+verdict. Each difference
 is a record ``{"code", "where", "expected", "actual", "message", "unknown"}``;
 ``unknown`` records say what could not be checked (no pod to look at) and do
 not count as drift.
@@ -18,12 +21,26 @@ be checked; that is reported as unknown, never as "no drift".
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
+from secrets_app.bindings.import_classes import load_objects
 from secrets_app.health.collector import ClusterSnapshot
+from secrets_app.health.join import evaluate_one
+from secrets_app.health.types import BindingHealth, BindingTarget, ExpectedSecret
+
+__all__ = [
+    "ExpectedSecret",
+    "aws_drift",
+    "check",
+    "class_drift",
+    "from_health",
+    "has_drift",
+    "merge_aws",
+    "parse_objects",
+    "record",
+    "service_account_drift",
+    "workload_drift",
+]
 
 SA = "serviceaccount"
 SPC = "secretproviderclass"
@@ -36,34 +53,6 @@ WHERE_LABELS = {
     WORKLOAD: "Workload",
     AWS: "AWS",
 }
-# An ``objects`` parameter longer than this is not parsed (a real one is a few
-# hundred bytes per secret); it is reported as unreadable instead.
-MAX_OBJECTS_TEXT = 64 * 1024
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-@dataclass(frozen=True, slots=True)
-class ExpectedSecret:
-    arn: str
-    name: str
-    alias: str
-
-
-@dataclass(frozen=True, slots=True)
-class Expectation:
-    """One binding as the portal recorded it, plus its latest AWS findings."""
-
-    id: int | str
-    namespace: str
-    service_account: str
-    secret_provider_class: str
-    workload_kind: str
-    workload_name: str
-    role_arn: str
-    pod_identity: bool = False
-    secrets: tuple[ExpectedSecret, ...] = ()
-    # Findings of the latest verification that reached AWS; None: never verified.
-    aws_findings: Sequence[Mapping[str, Any]] | None = None
 
 
 def record(
@@ -79,23 +68,40 @@ def record(
     }
 
 
-def check(snapshot: ClusterSnapshot, exp: Expectation) -> list[dict[str, Any]]:
-    """Every difference for one binding: cluster first, then AWS."""
+def from_health(
+    target: BindingTarget,
+    health: BindingHealth,
+    aws_findings: Sequence[Mapping[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Every difference for one binding, from what the join found (``health``)
+    and the findings of its latest verification that reached AWS (None: never
+    verified): cluster first, then AWS."""
     return [
-        *service_account_drift(snapshot, exp),
-        *class_drift(snapshot, exp),
-        *workload_drift(snapshot, exp),
-        *aws_drift(exp.aws_findings),
+        *service_account_drift(target, health),
+        *class_drift(target, health),
+        *workload_drift(target, health),
+        *aws_drift(aws_findings),
     ]
+
+
+def check(
+    snapshot: ClusterSnapshot,
+    target: BindingTarget,
+    aws_findings: Sequence[Mapping[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """``from_health`` for one binding on its own: the join, then drift."""
+    return from_health(target, evaluate_one(snapshot, target), aws_findings)
 
 
 def has_drift(records: Iterable[Mapping[str, Any]]) -> bool:
     return any(not r.get("unknown") for r in records)
 
 
-def service_account_drift(snapshot: ClusterSnapshot, exp: Expectation) -> list[dict[str, Any]]:
-    ns, name = exp.namespace, exp.service_account
-    if (ns, name) not in snapshot.service_accounts:
+def service_account_drift(target: BindingTarget, health: BindingHealth) -> list[dict[str, Any]]:
+    """The join's ServiceAccount findings (``expects_annotation`` says when a
+    role annotation is due), as records."""
+    ns, name = target.namespace, target.service_account
+    if "sa-missing" in health.findings:
         return [
             record(
                 "sa-missing",
@@ -105,36 +111,32 @@ def service_account_drift(snapshot: ClusterSnapshot, exp: Expectation) -> list[d
                 f"The ServiceAccount {name} does not exist in namespace {ns}.",
             )
         ]
-    if exp.pod_identity or not exp.role_arn:
-        # Pod Identity: the association carries the role, no annotation is expected.
-        return []
-    annotation = snapshot.service_accounts[(ns, name)]
-    if not annotation:
+    if "sa-annotation-missing" in health.findings:
         return [
             record(
                 "sa-annotation-missing",
                 SA,
-                exp.role_arn,
+                target.role_arn,
                 "no eks.amazonaws.com/role-arn annotation",
                 f"The ServiceAccount {name} has no role annotation: pods cannot assume the role.",
             )
         ]
-    if annotation != exp.role_arn:
+    if "sa-annotation-mismatch" in health.findings:
         return [
             record(
                 "sa-annotation-mismatch",
                 SA,
-                exp.role_arn,
-                annotation,
+                target.role_arn,
+                health.role_annotation,
                 f"The ServiceAccount {name} is annotated with another role than the binding's.",
             )
         ]
     return []
 
 
-def class_drift(snapshot: ClusterSnapshot, exp: Expectation) -> list[dict[str, Any]]:
-    ns, name = exp.namespace, exp.secret_provider_class
-    cls = snapshot.classes.get((ns, name))
+def class_drift(target: BindingTarget, health: BindingHealth) -> list[dict[str, Any]]:
+    ns, name = target.namespace, target.secret_provider_class
+    cls = health.class_info
     if cls is None:
         return [
             record(
@@ -156,8 +158,8 @@ def class_drift(snapshot: ClusterSnapshot, exp: Expectation) -> list[dict[str, A
                 f"The SecretProviderClass {name} does not use the aws provider.",
             )
         )
-    if cls.use_pod_identity != exp.pod_identity:
-        want, have = ("true", "absent or false") if exp.pod_identity else ("absent", "true")
+    if cls.use_pod_identity != target.pod_identity:
+        want, have = ("true", "absent or false") if target.pod_identity else ("absent", "true")
         out.append(
             record(
                 "spc-identity",
@@ -165,7 +167,7 @@ def class_drift(snapshot: ClusterSnapshot, exp: Expectation) -> list[dict[str, A
                 f"usePodIdentity {want}",
                 f"usePodIdentity {have}",
                 f"The SecretProviderClass {name} does not match the cluster's identity mode "
-                f"({'Pod Identity' if exp.pod_identity else 'IRSA'}).",
+                f"({'Pod Identity' if target.pod_identity else 'IRSA'}).",
             )
         )
     objects = parse_objects(cls.objects)
@@ -174,27 +176,22 @@ def class_drift(snapshot: ClusterSnapshot, exp: Expectation) -> list[dict[str, A
             record(
                 "spc-objects-unreadable",
                 SPC,
-                _describe(exp.secrets),
+                _describe(target.secrets),
                 "unreadable objects parameter",
                 f"The objects parameter of {name} could not be read as a YAML list.",
             )
         )
         return out
-    return out + _object_drift(name, exp.secrets, objects)
+    return out + _object_drift(name, target.secrets, objects)
 
 
 def parse_objects(text: str) -> list[tuple[str, str]] | None:
     """``parameters.objects`` as (objectName, objectAlias) pairs; None when
-    it is not a YAML list of mappings (or absurdly long)."""
+    it is not a YAML list of mappings (or too long to read)."""
     if not text.strip():
         return []
-    if len(text) > MAX_OBJECTS_TEXT:
-        return None
-    try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError:
-        return None
-    if not isinstance(data, list):
+    data, _ = load_objects(text)
+    if data is None:
         return None
     pairs = []
     for item in data:
@@ -250,12 +247,10 @@ def _object_drift(
     return out
 
 
-def workload_drift(snapshot: ClusterSnapshot, exp: Expectation) -> list[dict[str, Any]]:
-    key = (exp.namespace, exp.workload_name)
-    spc, sa = exp.secret_provider_class, exp.service_account
-    what = f"{exp.workload_kind} {exp.workload_name}"
-    pods = [p for p in snapshot.pods_by_workload.get(key, ()) if p.active]
-    plain = snapshot.plain_pods_by_workload.get(key)
+def workload_drift(target: BindingTarget, health: BindingHealth) -> list[dict[str, Any]]:
+    spc, sa = target.secret_provider_class, target.service_account
+    what = f"{target.workload_kind} {target.workload_name}"
+    pods, strays, plain = health.workload_pods, health.stray_pods, health.plain_pods
     if not pods and plain is None:
         return [
             record(
@@ -268,18 +263,15 @@ def workload_drift(snapshot: ClusterSnapshot, exp: Expectation) -> list[dict[str
             )
         ]
     out = []
-    mounting = [p for p in pods if any(c == spc for _, c in p.volumes)]
-    other_class = [p for p in pods if all(c != spc for _, c in p.volumes)]
-    if other_class:
-        classes = sorted({c for p in other_class for _, c in p.volumes})
+    if strays:  # the join's volume-class-mismatch
+        classes = sorted({c for p in strays for _, c in p.volumes})
         out.append(
             record(
                 "workload-volume-class",
                 WORKLOAD,
                 f"volume with secretProviderClass {spc}",
                 "secretProviderClass " + ", ".join(classes),
-                f"{len(other_class)} pod(s) of {what} mount another class "
-                f"(e.g. {other_class[0].name}).",
+                f"{len(strays)} pod(s) of {what} mount another class (e.g. {strays[0].name}).",
             )
         )
     if plain is not None:
@@ -293,7 +285,7 @@ def workload_drift(snapshot: ClusterSnapshot, exp: Expectation) -> list[dict[str
                 f"(e.g. {', '.join(n for n, _ in plain.names)}).",
             )
         )
-    wrong_sa = [p for p in mounting if p.service_account != sa]
+    wrong_sa = [p for p in pods if p not in strays and p.service_account != sa]
     if wrong_sa:
         accounts = sorted({p.service_account for p in wrong_sa})
         out.append(

@@ -1,5 +1,5 @@
-"""Django side of drift: what each binding expects, built from rows the health
-sweep already loads, and the AWS part refreshed when a verification finishes.
+"""Django side of drift: each binding's records from what the health join
+found, and the AWS part refreshed when a verification finishes.
 
 The sweep writes drift together with health (``health.service._store``);
 this module adds no query to it: the latest verification's findings come in
@@ -8,7 +8,7 @@ the sweep's own bindings query as a subquery annotation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -16,17 +16,19 @@ from django.db.models import JSONField, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from secrets_app.bindings import drift
-from secrets_app.health.collector import ClusterSnapshot
-from secrets_app.models import Binding, BindingState, Cluster, VerificationResult
-from secrets_app.models.clusters import IdentityMode
+from secrets_app.health.types import BindingHealth, BindingTarget
+from secrets_app.models import Binding, BindingState, VerificationResult
 
 #: Annotation with the findings of the binding's latest verification that
 #: reached AWS (a result with an error says nothing about the binding).
 LATEST_FINDINGS = "latest_verification_findings"
 
 
-def _latest_results():
-    return VerificationResult.objects.filter(binding=OuterRef("pk"), error="").order_by(
+def _reached_aws(binding) -> QuerySet[VerificationResult]:
+    """Verification results of ``binding`` (a row, a pk or an ``OuterRef``)
+    that reached AWS, newest first: a result with an error says nothing about
+    the binding."""
+    return VerificationResult.objects.filter(binding=binding, error="").order_by(
         "-checked_at", "-id"
     )
 
@@ -35,35 +37,22 @@ def with_latest_findings(queryset: QuerySet[Binding]) -> QuerySet[Binding]:
     return queryset.annotate(
         **{
             LATEST_FINDINGS: Subquery(
-                _latest_results().values("findings")[:1], output_field=JSONField()
+                _reached_aws(OuterRef("pk")).values("findings")[:1], output_field=JSONField()
             )
         }
     )
 
 
-def expectation(binding: Binding, *, pod_identity: bool) -> drift.Expectation:
-    """``binding`` with its ``secrets`` prefetched and ``with_latest_findings``."""
-    return drift.Expectation(
-        id=binding.pk,
-        namespace=binding.namespace,
-        service_account=binding.service_account,
-        secret_provider_class=binding.secret_provider_class,
-        workload_kind=binding.workload_kind,
-        workload_name=binding.workload_name,
-        role_arn=binding.role_arn,
-        pod_identity=pod_identity,
-        secrets=tuple(drift.ExpectedSecret(s.arn, s.name, s.alias) for s in binding.secrets.all()),
-        aws_findings=getattr(binding, LATEST_FINDINGS, None),
-    )
-
-
 def drift_for(
-    snapshot: ClusterSnapshot, bindings: Iterable[Binding], cluster: Cluster
+    rows: Sequence[Binding],
+    targets: Sequence[BindingTarget],
+    health: Mapping[Any, BindingHealth],
 ) -> dict[int, list[dict[str, Any]]]:
-    """Drift records of each binding, keyed by its id."""
-    pod_identity = cluster.identity_mode == IdentityMode.POD_IDENTITY
+    """Drift records of each binding, keyed by its id: ``targets`` are built
+    from ``rows`` (``with_latest_findings``), ``health`` is the join's."""
     return {
-        b.pk: drift.check(snapshot, expectation(b, pod_identity=pod_identity)) for b in bindings
+        b.pk: drift.from_health(t, health[t.id], getattr(b, LATEST_FINDINGS, None))
+        for b, t in zip(rows, targets, strict=True)
     }
 
 
@@ -80,12 +69,7 @@ def binding_refresh_aws_drift(*, binding_id: int) -> Binding | None:
     )
     if binding is None:
         return None
-    findings = (
-        VerificationResult.objects.filter(binding_id=binding_id, error="")
-        .order_by("-checked_at", "-id")
-        .values_list("findings", flat=True)
-        .first()
-    )
+    findings = _reached_aws(binding_id).values_list("findings", flat=True).first()
     if findings is None:
         return binding
     records = drift.merge_aws(binding.drift or [], drift.aws_drift(findings))

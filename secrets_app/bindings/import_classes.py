@@ -17,12 +17,11 @@ from typing import Any
 import yaml
 
 from secrets_app.rendering.name_rules import (
-    DNS1123_LABEL,
-    DNS1123_SUBDOMAIN,
-    MAX_LABEL,
     MAX_SUBDOMAIN,
     REGION,
     SecretRefError,
+    check_dns1123_label,
+    check_dns1123_subdomain,
     parse_secret_ref,
 )
 
@@ -80,15 +79,28 @@ def shown(value: Any) -> str:
 
 
 def is_label(value: Any) -> bool:
-    return isinstance(value, str) and len(value) <= MAX_LABEL and bool(DNS1123_LABEL.match(value))
+    return isinstance(value, str) and check_dns1123_label(value) is None
 
 
 def is_subdomain(value: Any) -> bool:
-    return (
-        isinstance(value, str)
-        and len(value) <= MAX_SUBDOMAIN
-        and bool(DNS1123_SUBDOMAIN.match(value))
-    )
+    return isinstance(value, str) and check_dns1123_subdomain(value) is None
+
+
+def load_objects(text: str) -> tuple[list[Any] | None, str]:
+    """An ``objects`` parameter as the YAML list it should be, or None and
+    why not. Import and drift both read the parameter through here: bounded
+    in size, parsed by the pure-Python safe loader."""
+    size = len(text.encode("utf-8", "replace"))
+    if size > MAX_OBJECTS_BYTES:
+        return None, f"The objects parameter is too large to read ({size} bytes)."
+    try:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return None, f"The objects parameter is not valid YAML: {shown(first)}"
+    if not isinstance(data, list):
+        return None, "The objects parameter must be a YAML list of objects."
+    return data, ""
 
 
 def parse_objects(text: Any, defaults: Defaults) -> tuple[list[dict[str, Any]], list[str]]:
@@ -99,16 +111,9 @@ def parse_objects(text: Any, defaults: Defaults) -> tuple[list[dict[str, Any]], 
         return [], ["The class has no objects parameter."]
     if not isinstance(text, str):
         return [], ["The objects parameter is not a string."]
-    size = len(text.encode("utf-8", "replace"))
-    if size > MAX_OBJECTS_BYTES:
-        return [], [f"The objects parameter is too large to read ({size} bytes)."]
-    try:
-        data = yaml.safe_load(text)
-    except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError) as error:
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return [], [f"The objects parameter is not valid YAML: {shown(first)}"]
-    if not isinstance(data, list):
-        return [], ["The objects parameter must be a YAML list of objects."]
+    data, problem = load_objects(text)
+    if data is None:
+        return [], [problem]
     problems: list[str] = []
     if len(data) > MAX_OBJECTS:
         problems.append(f"Only the first {MAX_OBJECTS} of {len(data)} objects are read.")

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from secrets_app.health.collector import (
     SYNC_FAILURE_REASON,
+    ClassInfo,
     ClusterSnapshot,
     EventInfo,
     PodInfo,
@@ -59,12 +60,12 @@ def evaluate_one(
 
     sa_key = (ns, target.service_account)
     sa_found = sa_key in snapshot.service_accounts
+    annotation = snapshot.service_accounts.get(sa_key, "")
     cls = snapshot.classes.get((ns, spc))
     annotation_ok: bool | None = None
     if not sa_found:
         findings.append("sa-missing")
-    elif not (cls and cls.use_pod_identity):  # Pod Identity needs no annotation
-        annotation = snapshot.service_accounts[sa_key]
+    elif expects_annotation(target, cls):
         annotation_ok = annotation == target.role_arn
         if not annotation:
             findings.append("sa-annotation-missing")
@@ -77,11 +78,9 @@ def evaluate_one(
     if shared_class:
         own = [p for p in pods if p.workload == target.workload_name]
         pods = own or pods
-    strays = [
-        p
-        for p in snapshot.pods_by_workload.get((ns, target.workload_name), ())
-        if p.active and all(c != spc for _, c in p.volumes)
-    ]
+    workload = (ns, target.workload_name)
+    workload_pods = tuple(p for p in snapshot.pods_by_workload.get(workload, ()) if p.active)
+    strays = tuple(p for p in workload_pods if all(c != spc for _, c in p.volumes))
     if strays:
         findings.append("volume-class-mismatch")
         pods += strays
@@ -143,6 +142,24 @@ def evaluate_one(
         diagnosis=_diagnosis(last_error, findings),
         findings=tuple(findings),
         pods_waiting=waiting,
+        role_annotation=annotation,
+        class_info=cls,
+        workload_pods=workload_pods,
+        stray_pods=strays,
+        plain_pods=snapshot.plain_pods_by_workload.get(workload),
+    )
+
+
+def expects_annotation(target: BindingTarget, cls: ClassInfo | None) -> bool:
+    """Whether the ServiceAccount should carry the binding's role annotation:
+    only when the binding has a role and both it and its class use IRSA.
+    Under Pod Identity the association carries the role; where the binding
+    and its class disagree on the mode, that disagreement is the finding
+    (drift's ``spc-identity``), not the annotation."""
+    return (
+        bool(target.role_arn)
+        and not target.pod_identity
+        and not (cls is not None and cls.use_pod_identity)
     )
 
 

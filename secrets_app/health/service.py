@@ -22,7 +22,7 @@ from secrets_app.bindings import drift as drift_checks
 from secrets_app.bindings.drift_store import drift_for, with_latest_findings
 from secrets_app.health.collector import sweep
 from secrets_app.health.join import evaluate
-from secrets_app.health.types import BindingHealth, BindingTarget
+from secrets_app.health.types import BindingHealth, BindingTarget, ExpectedSecret
 from secrets_app.integrations.errors import IntegrationError, RetryableError
 from secrets_app.integrations.kube import (
     KubeClient,
@@ -40,6 +40,7 @@ from secrets_app.models import (
     HealthStatus,
     TaskRun,
 )
+from secrets_app.models.clusters import IdentityMode
 
 log = logging.getLogger(__name__)
 
@@ -56,16 +57,16 @@ def live_bindings(cluster: Cluster | int):
 
 def live_rows(cluster: Cluster | int) -> list[Binding]:
     """Live bindings with their secrets and latest AWS findings (2 queries):
-    what both the health join and the drift checks read."""
+    the join's targets, and the AWS part of drift."""
     return list(
         with_latest_findings(live_bindings(cluster).prefetch_related("secrets")).order_by("pk")
     )
 
 
-def binding_targets(
-    cluster: Cluster | int, rows: list[Binding] | None = None
-) -> list[BindingTarget]:
-    """What the portal expects in ``cluster``, one target per live binding (2 queries)."""
+def binding_targets(cluster: Cluster, rows: list[Binding] | None = None) -> list[BindingTarget]:
+    """What the portal expects in ``cluster``, one target per live binding
+    (2 queries, none when given the ``live_rows``)."""
+    pod_identity = cluster.identity_mode == IdentityMode.POD_IDENTITY
     return [
         BindingTarget(
             id=b.pk,
@@ -76,7 +77,8 @@ def binding_targets(
             workload_name=b.workload_name,
             role_arn=b.role_arn,
             synced_secret_names=tuple(b.synced_secret_names or ()),
-            secret_ids=tuple(s.arn for s in b.secrets.all()),
+            secrets=tuple(ExpectedSecret(s.arn, s.name, s.alias) for s in b.secrets.all()),
+            pod_identity=pod_identity,
         )
         for b in (live_rows(cluster) if rows is None else rows)
     ]
@@ -115,7 +117,7 @@ def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterS
             raise
         return record
     results = evaluate(snap, targets)
-    drift = drift_for(snap, rows, cluster)
+    drift = drift_for(rows, targets, results)
     return _store(
         cluster,
         started,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from secrets_app.health.collector import ClassInfo, PlainPods, PodInfo
 from secrets_app.health.status import HealthStatus
 
 
@@ -17,8 +18,18 @@ class Diagnosis:
 
 
 @dataclass(frozen=True, slots=True)
+class ExpectedSecret:
+    """A secret of the binding: its ARN, its name and the file it is mounted as."""
+
+    arn: str
+    name: str
+    alias: str
+
+
+@dataclass(frozen=True, slots=True)
 class BindingTarget:
-    """What the portal expects to find in the cluster for one binding."""
+    """What the portal expects to find in the cluster for one binding: what
+    the join judges its health by, and what drift compares the cluster with."""
 
     id: int | str
     namespace: str
@@ -28,7 +39,14 @@ class BindingTarget:
     workload_name: str
     role_arn: str
     synced_secret_names: tuple[str, ...] = ()
-    secret_ids: tuple[str, ...] = ()
+    secrets: tuple[ExpectedSecret, ...] = ()
+    # The cluster's identity mode: under Pod Identity the association carries
+    # the role (no annotation expected) and the class says usePodIdentity.
+    pod_identity: bool = False
+
+    @property
+    def secret_ids(self) -> tuple[str, ...]:
+        return tuple(s.arn for s in self.secrets)
 
 
 class FailingPod(NamedTuple):
@@ -57,3 +75,15 @@ class BindingHealth:
     findings: tuple[str, ...] = ()
     # Expected pods neither mounted nor failing yet (ContainerCreating, no event).
     pods_waiting: int = 0
+    # What the join found of the binding's objects, beyond the verdict: drift
+    # is built from these (bindings/drift.py) rather than by a second look.
+    # The ServiceAccount's role annotation ("" when absent or no ServiceAccount).
+    role_annotation: str = ""
+    # The binding's SecretProviderClass as listed; None when it is missing.
+    class_info: ClassInfo | None = None
+    # Active pods of the binding's workload that have a secrets-store volume,
+    # and those of them whose volumes all name another class.
+    workload_pods: tuple[PodInfo, ...] = ()
+    stray_pods: tuple[PodInfo, ...] = ()
+    # Active pods of the workload without any secrets-store volume.
+    plain_pods: PlainPods | None = None

@@ -8,6 +8,7 @@ from secrets_app.models.validators import (
     validate_oidc_issuer,
     validate_region,
 )
+from secrets_app.rendering.name_rules import partition_of
 
 
 class Environment(models.TextChoices):
@@ -100,11 +101,7 @@ class Cluster(models.Model):
 
     @property
     def partition(self) -> str:
-        if self.region.startswith("cn-"):
-            return "aws-cn"
-        if self.region.startswith("us-gov-"):
-            return "aws-us-gov"
-        return "aws"
+        return partition_of(self.region)
 
     def clean(self) -> None:
         if self.identity_mode == IdentityMode.IRSA and not self.oidc_issuer:

@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 from secrets_app.rendering import jmes, layout, name_rules
 from secrets_app.rendering.problems import Collector, join
-
-if TYPE_CHECKING:
-    from secrets_app.rendering.spec import BindingSpec, SecretSpec
+from secrets_app.rendering.spec_parts import ClusterSpec, RequestInfo, SecretSpec, Workload
 
 IDENTITIES = ("irsa", "pod_identity")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 # ssmparameter would need SSM ARNs and ssm:GetParameters: not offered yet.
 OBJECT_TYPES = ("secretsmanager",)
-
-Check = Callable[[str, "str | None"], None]
 
 EKS_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 FILE_PERMISSION = re.compile(r"^[0-7]{4}$")
@@ -54,109 +49,110 @@ def check_cluster_name(value: str) -> str | None:
     return None
 
 
-def check_binding(spec: BindingSpec, col: Collector) -> None:
-    """Add every problem (and warning) of the spec to ``col``."""
-
-    def check(path: str, message: str | None) -> None:
-        # A field the reader already rejected (wrong type, missing) is not
-        # reported twice.
-        if message and not col.has_problems_under(path):
-            col.add(path, message)
-
-    c = spec.cluster
-    check("cluster.name", check_cluster_name(c.name))
-    check("cluster.account_id", name_rules.check_account_id(c.account_id))
-    check("cluster.region", name_rules.check_region(c.region))
+def check_cluster(c: ClusterSpec, col: Collector) -> None:
+    col.check("cluster.name", check_cluster_name(c.name))
+    col.check("cluster.account_id", name_rules.check_account_id(c.account_id))
+    col.check("cluster.region", name_rules.check_region(c.region))
     if c.identity not in IDENTITIES:
-        check("cluster.identity", f"Use one of: {', '.join(IDENTITIES)}.")
+        col.check("cluster.identity", f"Use one of: {', '.join(IDENTITIES)}.")
     if c.oidc_issuer is None:
         if c.identity == "irsa":
-            check("cluster.oidc_issuer", "IRSA needs the cluster's OIDC issuer.")
+            col.check("cluster.oidc_issuer", "IRSA needs the cluster's OIDC issuer.")
     else:
         message = name_rules.check_oidc_issuer(c.oidc_issuer)
         if message is None and f".{c.region}." not in c.oidc_issuer:
             message = f"The OIDC issuer is not in the cluster's region {c.region}."
-        check("cluster.oidc_issuer", message)
+        col.check("cluster.oidc_issuer", message)
     for key in ("deploy", "infra"):
         path = f"cluster.layout.{key}"
         if not col.has_problems_under(path):
             # All reasons at once, joined: one problem per field.
             col.add(path, " ".join(layout.check_template(getattr(c.layout, key))))
 
-    if spec.request.requester is not None:
-        check("request.requester", check_tag_value(spec.request.requester))
-    if isinstance(spec.request.id, str):
-        check("request.id", check_tag_value(spec.request.id))
-    elif isinstance(spec.request.id, int) and spec.request.id < 0:
-        check("request.id", "The request id cannot be negative.")
 
-    check("service", name_rules.check_dns1123_label(spec.service, "service name"))
-    check("namespace", name_rules.check_dns1123_label(spec.namespace, "namespace"))
-    if spec.service_account is not None:
-        check(
+def check_request(request: RequestInfo, col: Collector) -> None:
+    if request.requester is not None:
+        col.check("request.requester", check_tag_value(request.requester))
+    if isinstance(request.id, str):
+        col.check("request.id", check_tag_value(request.id))
+    elif isinstance(request.id, int) and request.id < 0:
+        col.check("request.id", "The request id cannot be negative.")
+
+
+def check_names(
+    col: Collector,
+    *,
+    service: str,
+    namespace: str,
+    service_account: str | None,
+    role_name: str | None,
+    mount_path: str,
+) -> None:
+    """The names the binding gives (or derives) for its Kubernetes and IAM objects."""
+    col.check("service", name_rules.check_dns1123_label(service, "service name"))
+    col.check("namespace", name_rules.check_dns1123_label(namespace, "namespace"))
+    if service_account is not None:
+        col.check(
             "service_account",
-            name_rules.check_dns1123_subdomain(spec.service_account, "ServiceAccount name"),
+            name_rules.check_dns1123_subdomain(service_account, "ServiceAccount name"),
         )
-    if spec.role_name is not None:
-        check("role_name", name_rules.check_role_name(spec.role_name))
-    check("mount_path", name_rules.check_mount_path(spec.mount_path))
-    _check_workload(spec, check)
-    _check_secrets(spec, col, check)
+    if role_name is not None:
+        col.check("role_name", name_rules.check_role_name(role_name))
+    col.check("mount_path", name_rules.check_mount_path(mount_path))
 
 
-def _check_workload(spec: BindingSpec, check: Check) -> None:
-    w = spec.workload
+def check_workload(w: Workload, col: Collector) -> None:
     if w.kind not in WORKLOAD_KINDS:
-        check("workload.kind", f"Use one of: {', '.join(WORKLOAD_KINDS)}.")
-    check("workload.name", name_rules.check_dns1123_subdomain(w.name, "workload name"))
+        col.check("workload.kind", f"Use one of: {', '.join(WORKLOAD_KINDS)}.")
+    col.check("workload.name", name_rules.check_dns1123_subdomain(w.name, "workload name"))
     if not w.containers:
-        check("workload.containers", "Name at least one container.")
+        col.check("workload.containers", "Name at least one container.")
     seen: set[str] = set()
     for i, name in enumerate(w.containers):
         path = join("workload.containers", i)
-        check(path, name_rules.check_dns1123_label(name, "container name"))
+        col.check(path, name_rules.check_dns1123_label(name, "container name"))
         if name in seen:
-            check(path, f"Each container is listed once: '{name}' appears twice.")
+            col.check(path, f"Each container is listed once: '{name}' appears twice.")
         seen.add(name)
 
 
-def _check_secrets(spec: BindingSpec, col: Collector, check: Check) -> None:
+def check_secrets(cluster: ClusterSpec, secrets: Sequence[SecretSpec], col: Collector) -> None:
     # Mounted file names: every alias and JMES alias. secretObjects may only
     # name these, and two of them may not be equal (same file).
     aliases: dict[str, str] = {}
-    for i, s in enumerate(spec.secrets):
+    for i, s in enumerate(secrets):
         base = join("secrets", i)
         for path, alias in [(join(base, "alias"), s.alias)] + [
             (join(join(join(base, "jmes"), j), "alias"), e.alias) for j, e in enumerate(s.jmes)
         ]:
-            check(path, name_rules.check_alias(alias))
-            if alias in aliases and not col.has_problems_under(path):
-                col.add(path, f"found duplicate object alias {alias} (also at {aliases[alias]})")
+            col.check(path, name_rules.check_alias(alias))
+            if alias in aliases:
+                col.check(path, f"found duplicate object alias {alias} (also at {aliases[alias]})")
             aliases.setdefault(alias, path)
 
     secret_names: dict[str, str] = {}
     env_names: dict[str, str] = {}
-    for i, s in enumerate(spec.secrets):
+    for i, s in enumerate(secrets):
         base = join("secrets", i)
-        _check_secret_ref(spec, s, base, col, check)
+        _check_secret_ref(cluster, s, base, col)
         if s.object_type not in OBJECT_TYPES:
-            check(join(base, "object_type"), "Only secretsmanager objects are supported.")
+            col.check(join(base, "object_type"), "Only secretsmanager objects are supported.")
         if s.kms_key_arn is not None:
-            check(join(base, "kms_key_arn"), name_rules.check_kms_key_arn(s.kms_key_arn))
+            col.check(join(base, "kms_key_arn"), name_rules.check_kms_key_arn(s.kms_key_arn))
         if s.file_permission is not None and not FILE_PERMISSION.match(s.file_permission):
-            check(
+            col.check(
                 join(base, "file_permission"),
                 "filePermission must be four octal digits, like 0440.",
             )
         for j, e in enumerate(s.jmes):
-            check(join(join(join(base, "jmes"), j), "path"), jmes.check_path(e.path))
+            col.check(join(join(join(base, "jmes"), j), "path"), jmes.check_path(e.path))
         if s.sync is None:
             continue
         sp = join(base, "sync")
         name = s.sync.secret_name
-        check(join(sp, "secret_name"), name_rules.check_dns1123_subdomain(name, "Secret name"))
+        col.check(join(sp, "secret_name"), name_rules.check_dns1123_subdomain(name, "Secret name"))
         if name in secret_names:
-            check(
+            col.check(
                 join(sp, "secret_name"),
                 f"The Secret '{name}' is synced twice: {secret_names[name].removesuffix('.sync')} "
                 f"already syncs into {name}; list all its keys there (a key may read any "
@@ -164,32 +160,32 @@ def _check_secrets(spec: BindingSpec, col: Collector, check: Check) -> None:
             )
         secret_names.setdefault(name, sp)
         if s.sync.type not in name_rules.SYNC_SECRET_TYPES:
-            check(join(sp, "type"), f"Use one of: {', '.join(name_rules.SYNC_SECRET_TYPES)}.")
+            col.check(join(sp, "type"), f"Use one of: {', '.join(name_rules.SYNC_SECRET_TYPES)}.")
         keys: set[str] = set()
         for k, key in enumerate(s.sync.keys):
             kp = join(join(sp, "keys"), k)
             if key.object not in aliases:
-                check(
+                col.check(
                     join(kp, "object"),
                     f"file matching objectName {key.object} not found in the pod: "
                     "use an alias or a JMES alias of this binding.",
                 )
-            check(join(kp, "key"), name_rules.check_secret_key_name(key.key))
+            col.check(join(kp, "key"), name_rules.check_secret_key_name(key.key))
             if key.key in (".", ".."):
-                check(join(kp, "key"), "A Secret key cannot be '.' or '..'.")
+                col.check(join(kp, "key"), "A Secret key cannot be '.' or '..'.")
             if key.key in keys:
-                check(
+                col.check(
                     join(kp, "key"),
                     f"Each key of the Kubernetes Secret is listed once: '{key.key}' appears twice.",
                 )
             keys.add(key.key)
             if key.env is not None:
                 ep = join(kp, "env")
-                check(ep, name_rules.check_env_var_name(key.env))
+                col.check(ep, name_rules.check_env_var_name(key.env))
                 if key.env in env_names:
                     # Every env var goes into each chosen container.
                     other = env_names[key.env]
-                    check(
+                    col.check(
                         ep,
                         f"The environment variable {key.env} is already set: it is also set at "
                         f"{other}, and names must be unique in each container.",
@@ -197,22 +193,19 @@ def _check_secrets(spec: BindingSpec, col: Collector, check: Check) -> None:
                 env_names.setdefault(key.env, ep)
 
 
-def _check_secret_ref(
-    spec: BindingSpec, s: SecretSpec, base: str, col: Collector, check: Check
-) -> None:
+def _check_secret_ref(c: ClusterSpec, s: SecretSpec, base: str, col: Collector) -> None:
     path = join(base, "arn")
     try:
         ref = name_rules.parse_secret_ref(s.arn)
     except name_rules.SecretRefError as exc:
-        check(path, str(exc))
+        col.check(path, str(exc))
         return
-    c = spec.cluster
     if not ref.is_arn or col.has_problems_under("cluster.region"):
         return
     if ref.partition != c.partition:
-        check(path, f"The ARN is in partition {ref.partition}, the cluster in {c.partition}.")
+        col.check(path, f"The ARN is in partition {ref.partition}, the cluster in {c.partition}.")
     if ref.region != c.region:
-        check(path, f"ARN region must match region {c.region}: {s.arn}")
+        col.check(path, f"ARN region must match region {c.region}: {s.arn}")
     if ref.account != c.account_id and not col.has_problems_under("cluster.account_id"):
         col.warn(
             path,

@@ -48,6 +48,8 @@ SYNC_SECRET_TYPES = (
     "kubernetes.io/tls",
 )
 
+_ISO_REGION = re.compile(r"-iso([a-z]?)-")
+
 DEFAULT_MOUNT_PATH = "/mnt/secrets-store"
 SERVICE_ACCOUNT_SUFFIX = "-secrets"
 
@@ -57,39 +59,62 @@ def default_service_account(service: str) -> str:
     return f"{service}{SERVICE_ACCOUNT_SUFFIX}"
 
 
-def check_dns1123_label(value: str, what: str = "name") -> str | None:
+def partition_of(region: str) -> str:
+    """The AWS partition of a region, the first field of its ARNs: the
+    cluster's, for the ARNs the portal writes and compares."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    iso = _ISO_REGION.search(region)
+    if iso:  # us-iso-east-1: aws-iso; us-isob-east-1: aws-iso-b; eu-isoe-west-1: aws-iso-e
+        return f"aws-iso-{iso[1]}" if iso[1] else "aws-iso"
+    return "aws"
+
+
+def _unless_matches(pattern: re.Pattern[str], value: str, message: str) -> str | None:
+    return None if pattern.match(value or "") else message
+
+
+def _check_dns1123(
+    value: str, what: str, *, kind: str, pattern: re.Pattern[str], limit: int, chars: str
+) -> str | None:
     if not value:
         return f"The {what} is required."
-    if len(value) > MAX_LABEL:
-        return f"The {what} must be at most {MAX_LABEL} characters (it has {len(value)})."
-    if not DNS1123_LABEL.match(value):
-        return (
-            f"The {what} must be a DNS-1123 label: lower-case letters, digits and '-', "
-            "starting and ending with a letter or digit."
-        )
-    return None
+    if len(value) > limit:
+        return f"The {what} must be at most {limit} characters (it has {len(value)})."
+    return _unless_matches(
+        pattern,
+        value,
+        f"The {what} must be a DNS-1123 {kind}: lower-case letters, digits{chars}, "
+        "starting and ending with a letter or digit.",
+    )
+
+
+def check_dns1123_label(value: str, what: str = "name") -> str | None:
+    return _check_dns1123(
+        value, what, kind="label", pattern=DNS1123_LABEL, limit=MAX_LABEL, chars=" and '-'"
+    )
 
 
 def check_dns1123_subdomain(value: str, what: str = "name") -> str | None:
-    if not value:
-        return f"The {what} is required."
-    if len(value) > MAX_SUBDOMAIN:
-        return f"The {what} must be at most {MAX_SUBDOMAIN} characters (it has {len(value)})."
-    if not DNS1123_SUBDOMAIN.match(value):
-        return (
-            f"The {what} must be a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', "
-            "starting and ending with a letter or digit."
-        )
-    return None
+    return _check_dns1123(
+        value,
+        what,
+        kind="subdomain",
+        pattern=DNS1123_SUBDOMAIN,
+        limit=MAX_SUBDOMAIN,
+        chars=", '-' and '.'",
+    )
 
 
 def check_env_var_name(value: str) -> str | None:
-    if not ENV_VAR_NAME.match(value or ""):
-        return (
-            f"'{value}' is not a valid environment variable name: use letters, digits and '_', "
-            "not starting with a digit."
-        )
-    return None
+    return _unless_matches(
+        ENV_VAR_NAME,
+        value,
+        f"'{value}' is not a valid environment variable name: use letters, digits and '_', "
+        "not starting with a digit.",
+    )
 
 
 def check_secret_key_name(value: str) -> str | None:
@@ -143,29 +168,25 @@ def check_role_name(value: str) -> str | None:
 
 
 def check_account_id(value: str) -> str | None:
-    if not ACCOUNT_ID.match(value or ""):
-        return "An AWS account id is exactly 12 digits."
-    return None
+    return _unless_matches(ACCOUNT_ID, value, "An AWS account id is exactly 12 digits.")
 
 
 def check_region(value: str) -> str | None:
-    if not REGION.match(value or ""):
-        return f"'{value}' is not an AWS region (like us-west-2)."
-    return None
+    return _unless_matches(REGION, value, f"'{value}' is not an AWS region (like us-west-2).")
 
 
 def check_oidc_issuer(value: str) -> str | None:
-    if not OIDC_ISSUER.match(value or ""):
-        return (
-            "The OIDC issuer looks like oidc.eks.<region>.amazonaws.com/id/<ID> (without https://)."
-        )
-    return None
+    return _unless_matches(
+        OIDC_ISSUER,
+        value,
+        "The OIDC issuer looks like oidc.eks.<region>.amazonaws.com/id/<ID> (without https://).",
+    )
 
 
 def check_kms_key_arn(value: str) -> str | None:
-    if not KMS_KEY_ARN.match(value or ""):
-        return "A KMS key ARN looks like arn:aws:kms:<region>:<account>:key/<key-id>."
-    return None
+    return _unless_matches(
+        KMS_KEY_ARN, value, "A KMS key ARN looks like arn:aws:kms:<region>:<account>:key/<key-id>."
+    )
 
 
 @dataclass(frozen=True)

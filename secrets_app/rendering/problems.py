@@ -50,6 +50,12 @@ class Collector:
         if message:
             self.problems.append(SpecProblem(path, one_line(message)))
 
+    def check(self, path: str, message: str | None) -> None:
+        """Add ``message`` unless the reader already rejected the field (wrong
+        type, missing): a field is not reported twice."""
+        if message and not self.has_problems_under(path):
+            self.add(path, message)
+
     def warn(self, path: str, message: str) -> None:
         self.warnings.append(SpecProblem(path, one_line(message)))
 

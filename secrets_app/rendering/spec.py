@@ -57,6 +57,16 @@ from secrets_app.rendering import checks, name_rules
 from secrets_app.rendering.checks import IDENTITIES, OBJECT_TYPES, WORKLOAD_KINDS
 from secrets_app.rendering.layout import DEFAULT_DEPLOY, DEFAULT_INFRA
 from secrets_app.rendering.problems import Collector, SpecInvalid, SpecProblem, join
+from secrets_app.rendering.spec_parts import (
+    ClusterSpec,
+    JmesEntry,
+    Layout,
+    RequestInfo,
+    SecretSpec,
+    SyncKey,
+    SyncSpec,
+    Workload,
+)
 
 __all__ = [
     "IDENTITIES",
@@ -74,75 +84,6 @@ __all__ = [
     "SyncSpec",
     "Workload",
 ]
-
-
-@dataclass(frozen=True)
-class Layout:
-    deploy: str = DEFAULT_DEPLOY
-    infra: str = DEFAULT_INFRA
-
-
-@dataclass(frozen=True)
-class ClusterSpec:
-    name: str
-    account_id: str
-    region: str
-    oidc_issuer: str | None
-    identity: str = "irsa"
-    layout: Layout = field(default_factory=Layout)
-
-    @property
-    def partition(self) -> str:
-        return partition_of(self.region)
-
-
-@dataclass(frozen=True)
-class RequestInfo:
-    id: int | str | None = None
-    requester: str | None = None
-
-
-@dataclass(frozen=True)
-class Workload:
-    name: str
-    containers: tuple[str, ...]
-    kind: str = "Deployment"
-
-
-@dataclass(frozen=True)
-class JmesEntry:
-    path: str  # as the requester gave it; jmes.normalize_path makes the provider's form
-    alias: str
-
-
-@dataclass(frozen=True)
-class SyncKey:
-    object: str
-    key: str
-    env: str | None = None
-
-
-@dataclass(frozen=True)
-class SyncSpec:
-    secret_name: str
-    keys: tuple[SyncKey, ...]
-    type: str = "Opaque"
-
-
-@dataclass(frozen=True)
-class SecretSpec:
-    arn: str
-    alias: str
-    object_type: str = "secretsmanager"
-    any_suffix: bool = False
-    jmes: tuple[JmesEntry, ...] = ()
-    kms_key_arn: str | None = None
-    file_permission: str | None = None
-    sync: SyncSpec | None = None
-
-    @property
-    def ref(self) -> name_rules.SecretRef:
-        return name_rules.parse_secret_ref(self.arn)
 
 
 @dataclass(frozen=True)
@@ -164,22 +105,26 @@ class BindingSpec:
         col = Collector()
         spec = _read_binding(_Reader(col), data)
         if spec is not None:
-            checks.check_binding(spec, col)
+            _check(spec, col)
         if col.problems or spec is None:
             raise SpecInvalid(col.problems or [SpecProblem("", "The spec is empty.")])
         return replace(spec, warnings=tuple(col.warnings))
 
 
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if "-isob-" in region:
-        return "aws-iso-b"
-    if "-iso-" in region:
-        return "aws-iso"
-    return "aws"
+def _check(spec: BindingSpec, col: Collector) -> None:
+    """Add every problem (and warning) of the read spec to ``col``."""
+    checks.check_cluster(spec.cluster, col)
+    checks.check_request(spec.request, col)
+    checks.check_names(
+        col,
+        service=spec.service,
+        namespace=spec.namespace,
+        service_account=spec.service_account,
+        role_name=spec.role_name,
+        mount_path=spec.mount_path,
+    )
+    checks.check_workload(spec.workload, col)
+    checks.check_secrets(spec.cluster, spec.secrets, col)
 
 
 class _Reader:
@@ -197,16 +142,31 @@ class _Reader:
                 self.col.add(join(path, str(key)), "Unknown field.")
         return value
 
-    def text(self, d: dict[str, Any], key: str, path: str, *, required: bool = True) -> str:
+    def field(
+        self,
+        d: dict[str, Any],
+        key: str,
+        path: str,
+        kind: type,
+        what: str,
+        empty: Any,
+        *,
+        required: bool,
+    ) -> Any:
+        """``d[key]`` when it is a ``kind``; else ``empty``, with a problem
+        unless the field is absent (or null) and not ``required``."""
         value = d.get(key)
         if value is None:
             if required:
                 self.col.add(join(path, key), "This field is required.")
-            return ""
-        if not isinstance(value, str):
-            self.col.add(join(path, key), "Expected a string.")
-            return ""
+            return empty
+        if not isinstance(value, kind):
+            self.col.add(join(path, key), f"Expected {what}.")
+            return empty
         return value
+
+    def text(self, d: dict[str, Any], key: str, path: str, *, required: bool = True) -> str:
+        return self.field(d, key, path, str, "a string", "", required=required)
 
     def text_or(self, d: dict[str, Any], key: str, path: str, default: str) -> str:
         """The default only when the field is absent or null; "" is checked as given."""
@@ -216,24 +176,10 @@ class _Reader:
         return self.text(d, key, path, required=False) if d.get(key) is not None else None
 
     def flag(self, d: dict[str, Any], key: str, path: str) -> bool:
-        value = d.get(key, False)
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            self.col.add(join(path, key), "Expected true or false.")
-            return False
-        return value
+        return self.field(d, key, path, bool, "true or false", False, required=False)
 
     def items(self, d: dict[str, Any], key: str, path: str, *, required: bool) -> list[Any]:
-        value = d.get(key)
-        if value is None:
-            if required:
-                self.col.add(join(path, key), "This field is required.")
-            return []
-        if not isinstance(value, list):
-            self.col.add(join(path, key), "Expected a list.")
-            return []
-        return value
+        return self.field(d, key, path, list, "a list", [], required=required)
 
 
 def _read_binding(r: _Reader, data: Any) -> BindingSpec | None:

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
-import redis
 from celery import shared_task
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
-from redis.exceptions import LockError
 from redis.lock import Lock
 
 from secrets_app.health import service
 from secrets_app.integrations.errors import RetryableError
 from secrets_app.models import Cluster, TaskRun
-from secrets_app.tasks.runs import (
-    CLUSTER_MAX_RETRIES,
-    record_skipped,
-    retry_cluster_task,
-)
-
-log = logging.getLogger(__name__)
+from secrets_app.tasks.locks import redis_lock
+from secrets_app.tasks.runs import CLUSTER_MAX_RETRIES, cluster_run, retry_cluster_task
 
 KIND = "health_sweep"
 
@@ -33,10 +25,13 @@ def lock_seconds() -> int:
     return settings.HEALTH_SWEEP_MINUTES * 60 + 60
 
 
+def lock_name(cluster_id: int) -> str:
+    return f"health-sweep:{cluster_id}"
+
+
 def sweep_lock(cluster_id: int) -> Lock:
-    """The Redis lock that keeps two sweeps of one cluster from overlapping."""
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    return client.lock(f"portal:health-sweep:{cluster_id}", timeout=lock_seconds(), blocking=False)
+    """The lock that keeps two sweeps of one cluster from overlapping (to look at)."""
+    return redis_lock(lock_name(cluster_id), timeout=lock_seconds())
 
 
 @shared_task(
@@ -44,35 +39,33 @@ def sweep_lock(cluster_id: int) -> Lock:
 )
 def sweep_cluster_task(self, cluster_id: int) -> str:
     """Sweep one cluster unless a sweep of it is already running ("skipped")."""
-    attempt = self.request.retries + 1
-    lock = sweep_lock(cluster_id)
-    if not lock.acquire(blocking=False):
-        record_skipped(
-            self, kind=KIND, cluster_id=cluster_id, why="another sweep of this cluster is running"
-        )
-        return "skipped"
-    run = TaskRun.objects.create(
-        kind=KIND, cluster_id=cluster_id, task_id=self.request.id or "", attempt=attempt
-    )
     failure: RetryableError | None = None
-    try:
-        sweep = service.sweep_cluster(cluster_id, raise_retryable=True)
-    except RetryableError as error:
-        failure = error
-    except Exception as error:
-        message = f"{type(error).__name__}: {error}"
-        # A dropped database connection breaks the sweep's writes; close it so
-        # the record of the failure goes out on a fresh one (not inside a
-        # caller's transaction: closing would break that).
-        if not connection.in_atomic_block:
-            close_old_connections()
-        run.finish(TaskRun.Outcome.FAILED, error=message)
-        # On the dashboards too: otherwise they keep showing the last good sweep.
-        _record_failure(cluster_id, run, message)
-        raise
-    finally:
-        # Released before any retry: an eager retry runs inside self.retry().
-        _release(lock)
+    with cluster_run(
+        self,
+        kind=KIND,
+        cluster_id=cluster_id,
+        lock=lock_name(cluster_id),
+        timeout=lock_seconds(),
+        busy="another sweep of this cluster is running",
+    ) as run:
+        if run is None:
+            return "skipped"
+        try:
+            sweep = service.sweep_cluster(cluster_id, raise_retryable=True)
+        except RetryableError as error:
+            failure = error
+        except Exception as error:
+            message = f"{type(error).__name__}: {error}"
+            # A dropped database connection breaks the sweep's writes; close it so
+            # the record of the failure goes out on a fresh one (not inside a
+            # caller's transaction: closing would break that).
+            if not connection.in_atomic_block:
+                close_old_connections()
+            run.finish(TaskRun.Outcome.FAILED, error=message)
+            # On the dashboards too: otherwise they keep showing the last good sweep.
+            _record_failure(cluster_id, run, message)
+            raise
+    # Outside the lock: an eager retry runs inside self.retry().
     if failure is not None:
         return retry_cluster_task(self, run, failure)
     if sweep is None:
@@ -114,12 +107,3 @@ def _record_failure(cluster_id: int, run: TaskRun, error: str) -> None:
     cluster = Cluster.objects.filter(pk=cluster_id).first()
     if cluster is not None:
         service.record_failed_sweep(cluster, run.started_at, error)
-
-
-def _release(lock: Lock) -> None:
-    try:
-        lock.release()
-    except LockError:
-        # The lock expired under a sweep that overran its interval; another
-        # sweep may hold it now, and it is not ours to release.
-        log.warning("health sweep lock %s expired before release", lock.name)

@@ -13,12 +13,7 @@ from celery import shared_task
 from secrets_app.bindings.adoption import discover_cluster
 from secrets_app.integrations.errors import PermanentError, RetryableError
 from secrets_app.models import TaskRun
-from secrets_app.tasks.locks import exclusive
-from secrets_app.tasks.runs import (
-    CLUSTER_MAX_RETRIES,
-    record_skipped,
-    retry_cluster_task,
-)
+from secrets_app.tasks.runs import CLUSTER_MAX_RETRIES, cluster_run, retry_cluster_task
 
 KIND = "import"
 #: A discovery is three paginated lists: minutes at most, even on a large cluster.
@@ -34,21 +29,17 @@ def lock_name(cluster_id: int) -> str:
 )
 def discover_bindings(self, cluster_id: int) -> str:
     """Discover the bindings of one cluster and record them as candidates."""
-    attempt = self.request.retries + 1
-    task_id = self.request.id or ""
     failure: RetryableError | None = None
-    with exclusive(lock_name(cluster_id), timeout=LOCK_SECONDS) as mine:
-        if not mine:
-            record_skipped(
-                self,
-                kind=KIND,
-                cluster_id=cluster_id,
-                why="another discovery of this cluster is running",
-            )
+    with cluster_run(
+        self,
+        kind=KIND,
+        cluster_id=cluster_id,
+        lock=lock_name(cluster_id),
+        timeout=LOCK_SECONDS,
+        busy="another discovery of this cluster is running",
+    ) as run:
+        if run is None:
             return "skipped"
-        run = TaskRun.objects.create(
-            kind=KIND, cluster_id=cluster_id, task_id=task_id, attempt=attempt
-        )
         try:
             result = discover_cluster(cluster_id)
         except RetryableError as error:

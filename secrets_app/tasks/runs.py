@@ -1,12 +1,17 @@
 """TaskRun bookkeeping shared by the tasks: how a run that found another
-holding its lock is recorded, and the bounded, doubling backoff of the
-cluster tasks (health sweeps, import discovery)."""
+holding its lock is recorded, the lock and run of a cluster task, and the
+bounded, doubling backoff of the cluster tasks (health sweeps, import
+discovery)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.utils import timezone
 
 from secrets_app.models import TaskRun
+from secrets_app.tasks.locks import exclusive
 
 #: Cluster tasks retry a few times, doubling from 10 s; retries must land well
 #: inside the next periodic run, which would redo the work anyway.
@@ -26,6 +31,26 @@ def record_skipped(task, *, kind: str, why: str, **owner) -> None:
         finished_at=timezone.now(),
         **owner,
     )
+
+
+@contextmanager
+def cluster_run(
+    task, *, kind: str, cluster_id: int, lock: str, timeout: float, busy: str
+) -> Iterator[TaskRun | None]:
+    """Hold the cluster task's ``lock`` and yield its new TaskRun; or yield
+    None, recorded as skipped because ``busy``, when another run holds it.
+    Retry after the block: an eager retry runs inside ``task.retry()``."""
+    with exclusive(lock, timeout=timeout) as mine:
+        if not mine:
+            record_skipped(task, kind=kind, cluster_id=cluster_id, why=busy)
+            yield None
+            return
+        yield TaskRun.objects.create(
+            kind=kind,
+            cluster_id=cluster_id,
+            task_id=task.request.id or "",
+            attempt=task.request.retries + 1,
+        )
 
 
 def retry_cluster_task(task, run: TaskRun, failure: Exception) -> str:

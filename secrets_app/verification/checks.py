@@ -9,16 +9,7 @@ missing resource or a refused lookup becomes a finding.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-from secrets_app.integrations.aws import (
-    ClusterInfo,
-    OidcProviderInfo,
-    PodIdentityAssociation,
-    RoleInfo,
-    RolePolicy,
-    SecretInfo,
-)
+from secrets_app.integrations.aws import RoleInfo
 from secrets_app.integrations.errors import PermanentError
 from secrets_app.verification.findings import (
     ERROR,
@@ -30,21 +21,8 @@ from secrets_app.verification.findings import (
     passed,
 )
 from secrets_app.verification.permissions import check_permissions
+from secrets_app.verification.reader import BindingReader
 from secrets_app.verification.trust import check_irsa_trust, check_pod_identity_trust
-
-
-class BindingReader(Protocol):
-    """What verification needs from AWS; ``AwsAdapter`` provides it."""
-
-    def describe_cluster(self, name: str) -> ClusterInfo: ...
-    def get_oidc_provider(self, issuer: str) -> OidcProviderInfo | None: ...
-    def get_role(self, name: str) -> RoleInfo: ...
-    def list_role_policies(self, role_name: str) -> list[RolePolicy]: ...
-    def get_managed_policy(self, arn: str, kind: Any = ...) -> RolePolicy: ...
-    def describe_secret(self, secret_id: str) -> SecretInfo: ...
-    def list_pod_identity_associations(
-        self, cluster: str, namespace: str, service_account: str
-    ) -> list[PodIdentityAssociation] | None: ...
 
 
 def verify_binding(adapter: BindingReader, expected: ExpectedBinding) -> list[Finding]:

@@ -5,7 +5,6 @@ decrypting it when a customer-managed KMS key is in play."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from secrets_app.integrations.aws import (
     AwsPermanentError,
@@ -24,11 +23,9 @@ from secrets_app.verification.findings import (
     failed,
     passed,
 )
-from secrets_app.verification.policy_eval import Decision, action_matches, as_list, evaluate
+from secrets_app.verification.policy_eval import Decision, allows, as_list, evaluate
 from secrets_app.verification.policy_eval import statements as policy_statements
-
-if TYPE_CHECKING:
-    from secrets_app.verification.checks import BindingReader
+from secrets_app.verification.reader import BindingReader
 
 # IAM action names (the role's grants are checked; the portal never calls them).
 READ_VALUE_ACTION = "secretsmanager:GetSecretValue"
@@ -205,9 +202,7 @@ def _granted_resources(policies: Sequence[RolePolicy], action: str) -> list[str]
     found: list[str] = []
     for policy in policies:
         for st in policy_statements(policy.document):
-            if st.get("Effect") == "Allow" and any(
-                action_matches(p, action) for p in as_list(st.get("Action"))
-            ):
+            if allows(st, action):
                 found.extend(r for r in as_list(st.get("Resource")) if r not in found)
     return found
 

@@ -114,17 +114,27 @@ def _matches_any(patterns: list[str], value: str, matcher: Any) -> bool:
     return any(matcher(p, value) for p in patterns)
 
 
+def covers_action(statement: Mapping[str, Any], action: str) -> bool:
+    """Whether the statement's ``Action`` (or ``NotAction``) clause covers
+    ``action``; a statement with neither covers nothing."""
+    if "Action" in statement:
+        return _matches_any(as_list(statement["Action"]), action, action_matches)
+    if "NotAction" in statement:
+        return not _matches_any(as_list(statement["NotAction"]), action, action_matches)
+    return False
+
+
+def allows(statement: Mapping[str, Any], action: str) -> bool:
+    """An Allow statement whose action clause covers ``action`` (resources,
+    principals and conditions aside)."""
+    return statement.get("Effect") == "Allow" and covers_action(statement, action)
+
+
 def _applies(statement: Mapping[str, Any], action: str, resource: str) -> bool:
     """Whether the statement's action and resource clauses cover the request.
     Policy variables count as ``*`` here: callers treat such statements as
     conditional, so "might apply" is the right reading."""
-    if "Action" in statement:
-        if not _matches_any(as_list(statement["Action"]), action, action_matches):
-            return False
-    elif "NotAction" in statement:
-        if _matches_any(as_list(statement["NotAction"]), action, action_matches):
-            return False
-    else:
+    if not covers_action(statement, action):
         return False
     if "Resource" in statement:
         patterns = [_VARIABLE.sub("*", p) for p in as_list(statement["Resource"])]

@@ -23,8 +23,9 @@ from secrets_app.verification.findings import (
     passed,
 )
 from secrets_app.verification.policy_eval import (
-    action_matches,
+    allows,
     as_list,
+    covers_action,
     statements,
     wildcard_match,
 )
@@ -65,16 +66,6 @@ def _principals(statement: Mapping[str, Any], kind: str) -> list[str]:
     if isinstance(principal, Mapping):
         return as_list(principal.get(kind))
     return []
-
-
-def _allows(statement: Mapping[str, Any], action: str) -> bool:
-    if statement.get("Effect") != "Allow":
-        return False
-    if "Action" in statement:
-        return any(action_matches(p, action) for p in as_list(statement["Action"]))
-    if "NotAction" in statement:
-        return not any(action_matches(p, action) for p in as_list(statement["NotAction"]))
-    return False
 
 
 def _condition_values(statement: Mapping[str, Any], operator: str, key: str) -> list[str] | None:
@@ -120,7 +111,7 @@ def check_irsa_trust(
     provider = f"arn:{expected.partition}:iam::{expected.account}:oidc-provider/{issuer}"
     want = irsa_statement(expected, issuer)
     sts = statements(trust)
-    web = [s for s in sts if _allows(s, WEB_IDENTITY)]
+    web = [s for s in sts if allows(s, WEB_IDENTITY)]
     if not web:
         return [
             failed(
@@ -211,9 +202,7 @@ def _trust_denies(sts: list[Mapping[str, Any]], action: str) -> list[Finding]:
     denies = [
         s
         for s in sts
-        if s.get("Effect") == "Deny"
-        and not s.get("Condition")
-        and any(action_matches(p, action) for p in as_list(s.get("Action")))
+        if s.get("Effect") == "Deny" and not s.get("Condition") and covers_action(s, action)
     ]
     if not denies:
         return []
@@ -248,7 +237,7 @@ def check_pod_identity_trust(trust: Mapping[str, Any]) -> list[Finding]:
     findings = [
         passed("trust.pod_identity_principal", f"trust policy trusts {POD_IDENTITY_SERVICE}")
     ]
-    missing = [a for a in want["Action"] if not any(_allows(s, a) for s in ours)]
+    missing = [a for a in want["Action"] if not any(allows(s, a) for s in ours)]
     if missing:
         findings.append(
             failed(

@@ -45,5 +45,5 @@ def broker():
     conn.delete("celery")
     yield conn
     conn.delete("celery")
-    for key in conn.scan_iter("portal:health-sweep:*"):
+    for key in conn.scan_iter("portal:lock:health-sweep:*"):
         conn.delete(key)

@@ -15,6 +15,7 @@ from secrets_app.bindings import drift
 from secrets_app.bindings.drift_store import binding_refresh_aws_drift
 from secrets_app.health.collector import ClassInfo, ClusterSnapshot, PlainPods, PodInfo
 from secrets_app.health.service import sweep_cluster
+from secrets_app.health.types import BindingTarget
 from secrets_app.models import Binding, BindingState, VerificationResult
 from tests.factories import ClusterFactory
 from tests.health_portal.health_support import load_cluster
@@ -31,7 +32,7 @@ HOSTILE = "<script>alert(1)</script>"
 # --- pure checks -----------------------------------------------------------
 
 
-def expect(**kw) -> drift.Expectation:
+def expect(**kw) -> BindingTarget:
     base = {
         "id": 1,
         "namespace": "ns",
@@ -42,7 +43,7 @@ def expect(**kw) -> drift.Expectation:
         "role_arn": ROLE,
         "secrets": (drift.ExpectedSecret(ARN, "prod/db", "db-password"),),
     }
-    return drift.Expectation(**(base | kw))
+    return BindingTarget(**(base | kw))
 
 
 def pod(name="app-1", spc="app-spc", sa="app", workload="app", active=True) -> PodInfo:
@@ -171,10 +172,10 @@ def test_failed_error_findings_of_the_latest_verification_are_aws_drift():
         {"code": "kms.key", "ok": False, "severity": "warning", "message": "maybe"},
         "not a finding",
     ]
-    (record,) = drift.check(snapshot(), expect(aws_findings=findings))
+    (record,) = drift.check(snapshot(), expect(), aws_findings=findings)
     assert record["where"] == "aws" and record["code"] == "trust.sub"
     assert (record["expected"], record["actual"]) == ("f", "sub is x")
-    assert drift.check(snapshot(), expect(aws_findings=None)) == []
+    assert drift.check(snapshot(), expect(), aws_findings=None) == []
     merged = drift.merge_aws([*drift.check(snapshot(role=""), expect()), record], [])
     assert codes(merged) == ["sa-annotation-missing"]
 
