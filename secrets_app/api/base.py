@@ -18,21 +18,14 @@ from rest_framework.views import APIView, exception_handler
 
 from secrets_app.api.serializers import ErrorSerializer
 from secrets_app.requests.workflow import WorkflowError
-
-# "Not allowed" differs from "not now": scripts branch on the status, as the
-# pages do (views/requests.py uses the same table).
-WORKFLOW_STATUS = {"forbidden": 403, "own_request": 403, "not_found": 404}
-
-
-def workflow_status(code: str) -> int:
-    return WORKFLOW_STATUS.get(code, 409)
+from secrets_app.web.refusals import refusal_status
 
 
 def portal_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus WorkflowError, with a machine-readable ``code``
     beside every ``detail``."""
     if isinstance(exc, WorkflowError):
-        return Response({"detail": exc.message, "code": exc.code}, status=workflow_status(exc.code))
+        return Response({"detail": exc.message, "code": exc.code}, status=refusal_status(exc.code))
     response = exception_handler(exc, context)
     if (
         response is not None

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from secrets_app.requests import revocation, workflow
 from secrets_app.web.forms.decisions import RevokeForm
+from secrets_app.web.refusals import refusal_status
 from secrets_app.web.views.bindings import binding_detail
 
 
@@ -26,8 +27,9 @@ def binding_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         if refused.code == "not_found":
             return binding_detail(request, pk)  # the 404 page
         form.add_error(None, refused.message)
-        status = 403 if refused.code == "forbidden" else 409
-        return binding_detail(request, pk, status=status, extra={"revoke_form": form})
+        return binding_detail(
+            request, pk, status=refusal_status(refused.code), extra={"revoke_form": form}
+        )
     messages.success(
         request, f"Revocation request #{asked.pk} is waiting for the platform team's approval."
     )
