@@ -4,9 +4,12 @@ and the guide's own example, approved."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 
 from secrets_app.models import AccessRequest, Cluster
+from secrets_app.rendering import name_rules
 from secrets_app.requests import workflow
 
 
@@ -15,17 +18,31 @@ def seed_requests(arns: dict[str, str]) -> list[AccessRequest]:
         return []
     users = {u.username: u for u in get_user_model().objects.all()}
     dev = Cluster.objects.get(name="janus-dev")
-    common = {"cluster": dev, "containers": ["app"], "mount_path": "/mnt/secrets-store"}
 
-    guide = workflow.request_create(
-        requester=users["alice"],
-        service="data-access-service",
-        namespace="deploy",
-        workload_name="data-access-service",
-        service_account="data-access-service-secrets",
-        role_name="data-access-service-secrets",
-        justification="The service reads the RDS password (the guide's example).",
-        secrets=[
+    def file(
+        service: str, namespace: str, justification: str, secrets: list[dict], **more: Any
+    ) -> AccessRequest:
+        """Alice's request for ``service``'s Deployment in janus-dev, named as
+        the guide names things."""
+        return workflow.request_create(
+            requester=users["alice"],
+            cluster=dev,
+            service=service,
+            namespace=namespace,
+            workload_name=service,
+            containers=["app"],
+            service_account=name_rules.default_service_account(service),
+            mount_path=name_rules.DEFAULT_MOUNT_PATH,
+            justification=justification,
+            secrets=secrets,
+            **more,
+        )
+
+    guide = file(
+        "data-access-service",
+        "deploy",
+        "The service reads the RDS password (the guide's example).",
+        [
             {
                 "secret": arns["dcp-db-password"],
                 "alias": "dcp-db-password",
@@ -35,33 +52,19 @@ def seed_requests(arns: dict[str, str]) -> list[AccessRequest]:
                 ],
             }
         ],
-        **common,
+        role_name="data-access-service-secrets",
     )
-    waiting = workflow.request_create(
-        requester=users["alice"],
-        service="reporting",
-        namespace="analytics",
-        workload_name="reporting",
-        service_account="reporting-secrets",
-        justification="Nightly reports read the warehouse password.",
-        secrets=[{"secret": arns["reporting/warehouse-password"], "alias": "warehouse-password"}],
-        **common,
+    waiting = file(
+        "reporting",
+        "analytics",
+        "Nightly reports read the warehouse password.",
+        [{"secret": arns["reporting/warehouse-password"], "alias": "warehouse-password"}],
     )
-    rejected = workflow.request_create(
-        requester=users["alice"],
-        service="payments",
-        namespace="payments",
-        workload_name="payments",
-        service_account="payments-secrets",
-        justification="Testing the Stripe integration.",
-        secrets=[
-            {
-                "secret": arns["payments/stripe-key"],
-                "alias": "stripe-key",
-                "kms_key_arn": "",
-            }
-        ],
-        **common,
+    rejected = file(
+        "payments",
+        "payments",
+        "Testing the Stripe integration.",
+        [{"secret": arns["payments/stripe-key"], "alias": "stripe-key", "kms_key_arn": ""}],
     )
     workflow.request_reject(
         request_id=rejected.pk,
