@@ -17,6 +17,7 @@ from secrets_app.models import (
     Decision,
     HealthSnapshot,
     SecretGrant,
+    Verdict,
 )
 
 
@@ -166,7 +167,7 @@ class RequestDetailSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ApprovalsSerializer)
     def get_approvals(self, obj: AccessRequest) -> dict[str, int]:
-        count = sum(1 for d in obj.decisions.all() if d.verdict == "approve")
+        count = sum(1 for d in obj.decisions.all() if d.verdict == Verdict.APPROVE)
         return {"count": count, "required": obj.cluster.required_approvals}
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
