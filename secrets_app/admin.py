@@ -50,15 +50,25 @@ class ClusterAdmin(admin.ModelAdmin):
             self.message_user(request, report.message, report.level)
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
+class ReadOnly:
+    """Shown, never added, changed or deleted here, by anyone: the services
+    that own these rows (workflow, audit, notifications) are their only
+    writers. Admin actions still run. (``obj`` is optional: a ModelAdmin asks
+    without it, an inline with it.)"""
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(ReadOnly, admin.TabularInline):
+    extra = 0
+    can_delete = False
 
 
 class SecretGrantInline(ReadOnlyInline):
@@ -79,7 +89,7 @@ class CommentInline(ReadOnlyInline):
 
 
 @admin.register(AccessRequest)
-class AccessRequestAdmin(admin.ModelAdmin):
+class AccessRequestAdmin(ReadOnly, admin.ModelAdmin):
     """Requests change state only through the workflow (the portal's pages),
     so that every change has its audit event; the admin shows them."""
 
@@ -102,18 +112,9 @@ class AccessRequestAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"Request #{access_request.pk} will be retried.")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnly, admin.ModelAdmin):
     """The audit log, read-only: no add, change or delete, for anyone."""
 
     list_display = ("created_at", "actor_name", "action", "object_type", "object_id", "request")
@@ -123,18 +124,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_select_related = ("request",)
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnly, admin.ModelAdmin):
     """Notifications as recorded and sent, read-only; failed ones can be sent
     again (a fresh set of attempts)."""
 
@@ -156,12 +148,3 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_resend_permission(self, request):
         return request.user.has_perm("secrets_app.change_notification")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

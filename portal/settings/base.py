@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "secrets_app.web.context_processors.roles",
+                "secrets_app.web.context_processors.states",
             ],
         },
     },

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView, exception_handler
 
+from secrets_app.api.serializers import ErrorSerializer
 from secrets_app.requests.states import WorkflowError
 
 
@@ -46,6 +52,31 @@ class PortalAPIMixin:
 
     def get_exception_handler(self):
         return portal_exception_handler
+
+
+class ListFiltersMixin:
+    """django-filter's query parameters shape the list only: any object can
+    be read (and acted on) by id, as on the pages."""
+
+    filter_backends = [DjangoFilterBackend]
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+
+def read_input(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:
+    """The request body checked by an input serializer (a 400 naming the
+    fields otherwise)."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+#: The documented errors of a filtered list.
+LIST_ERRORS = {
+    400: OpenApiResponse(description="A filter value is invalid."),
+    404: OpenApiResponse(ErrorSerializer, description="No such page."),
+}
 
 
 class NotFoundView(PortalAPIMixin, APIView):

@@ -4,7 +4,6 @@ logged-in user may browse these, as on the pages."""
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -12,7 +11,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from secrets_app.api.base import PortalAPIMixin
+from secrets_app.api.base import LIST_ERRORS, ListFiltersMixin, PortalAPIMixin, read_input
 from secrets_app.api.filters import BindingAPIFilter
 from secrets_app.api.inputs import RevokeInput
 from secrets_app.api.serializers import (
@@ -25,11 +24,6 @@ from secrets_app.api.serializers import (
 from secrets_app.api.views import detail_queryset
 from secrets_app.models import Binding, BindingSecret, Cluster, HealthSnapshot
 from secrets_app.requests import revocation
-
-_LIST_ERRORS = {
-    400: OpenApiResponse(description="A filter value is invalid."),
-    404: OpenApiResponse(ErrorSerializer, description="No such page."),
-}
 
 
 def binding_queryset() -> QuerySet[Binding]:
@@ -66,26 +60,22 @@ class ClusterViewSet(PortalAPIMixin, viewsets.ReadOnlyModelViewSet):
         summary="List bindings",
         description="Filter by cluster name, namespace, service, secret (ARN or name), "
         "state, health status and source.",
-        responses={200: BindingSerializer(many=True), **_LIST_ERRORS},
+        responses={200: BindingSerializer(many=True), **LIST_ERRORS},
     ),
     retrieve=extend_schema(
         summary="One binding with its secrets and latest health",
         responses={200: BindingSerializer, 404: ErrorSerializer},
     ),
 )
-class BindingViewSet(PortalAPIMixin, viewsets.ReadOnlyModelViewSet):
+class BindingViewSet(PortalAPIMixin, ListFiltersMixin, viewsets.ReadOnlyModelViewSet):
     """Bindings: which workload may read which secrets, and their health."""
 
     queryset = Binding.objects.none()  # for the schema; see get_queryset
     serializer_class = BindingSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = BindingAPIFilter
 
     def get_queryset(self) -> QuerySet[Binding]:
         return binding_queryset()
-
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     @extend_schema(
         summary="The binding's latest health snapshot",
@@ -120,10 +110,9 @@ class BindingViewSet(PortalAPIMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], pagination_class=None)
     def revoke(self, request: Request, pk: str) -> Response:
         binding = self.get_object()
-        body = RevokeInput(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = read_input(RevokeInput, request)
         asked = revocation.request_revocation(
-            binding_id=binding.pk, requester=request.user, reason=body.validated_data["reason"]
+            binding_id=binding.pk, requester=request.user, reason=body["reason"]
         )
         data = RequestDetailSerializer(detail_queryset().get(pk=asked.pk)).data
         return Response(data, status=status.HTTP_201_CREATED)

@@ -6,7 +6,6 @@ refusals (403 forbidden/own_request, 404 not_found, 409 otherwise)."""
 from __future__ import annotations
 
 from django.db.models import Count, Prefetch, QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -15,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from secrets_app.api import inputs
-from secrets_app.api.base import PortalAPIMixin
+from secrets_app.api.base import LIST_ERRORS, ListFiltersMixin, PortalAPIMixin, read_input
 from secrets_app.api.create import request_create_from_api, shape_errors
 from secrets_app.api.filters import RequestAPIFilter
 from secrets_app.api.serializers import (
@@ -37,10 +36,9 @@ _REFUSED = {
     404: OpenApiResponse(ErrorSerializer, description="No such request."),
     409: OpenApiResponse(ErrorSerializer, description="Not in a state that allows this."),
 }
-_LIST_ERRORS = {
-    400: OpenApiResponse(description="A filter value is invalid."),
-    404: OpenApiResponse(ErrorSerializer, description="No such page."),
-}
+#: What an action on one request answers.
+_DONE = {200: RequestDetailSerializer, **_REFUSED}
+_DONE_WITH_INPUT = {200: RequestDetailSerializer, 400: _BAD_INPUT, **_REFUSED}
 
 
 @extend_schema_view(
@@ -48,7 +46,7 @@ _LIST_ERRORS = {
         summary="List requests",
         description="Your own requests by default; `all=true` lists everyone's "
         "(every engineer may follow every request, as on the pages).",
-        responses={200: RequestListSerializer(many=True), **_LIST_ERRORS},
+        responses={200: RequestListSerializer(many=True), **LIST_ERRORS},
     ),
     retrieve=extend_schema(
         summary="One request with its secrets, decisions, comments and timeline",
@@ -62,13 +60,13 @@ _LIST_ERRORS = {
 )
 class RequestViewSet(
     PortalAPIMixin,
+    ListFiltersMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
     """Access requests and their workflow actions."""
 
-    filter_backends = [DjangoFilterBackend]
     filterset_class = RequestAPIFilter
     queryset = AccessRequest.objects.none()  # for the schema; see get_queryset
 
@@ -80,11 +78,6 @@ class RequestViewSet(
                 .order_by("-created_at", "-id")
             )
         return detail_queryset()
-
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        # The filters (and "only yours") shape the list; any request can be
-        # read by id, as on the pages.
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def get_serializer_class(self):
         return RequestListSerializer if self.action == "list" else RequestDetailSerializer
@@ -104,11 +97,11 @@ class RequestViewSet(
     @extend_schema(
         summary="Approve (platform team; never your own request)",
         request=inputs.ApproveInput,
-        responses={200: RequestDetailSerializer, 400: _BAD_INPUT, **_REFUSED},
+        responses=_DONE_WITH_INPUT,
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
-        body = self._input(inputs.ApproveInput, request)
+        body = read_input(inputs.ApproveInput, request)
         workflow.request_approve(
             request_id=_id(pk), approver=request.user, comment=body.get("comment", "")
         )
@@ -117,11 +110,11 @@ class RequestViewSet(
     @extend_schema(
         summary="Reject with a reason (platform team; never your own request)",
         request=inputs.RejectInput,
-        responses={200: RequestDetailSerializer, 400: _BAD_INPUT, **_REFUSED},
+        responses=_DONE_WITH_INPUT,
     )
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
-        body = self._input(inputs.RejectInput, request)
+        body = read_input(inputs.RejectInput, request)
         workflow.request_reject(request_id=_id(pk), approver=request.user, reason=body["reason"])
         return self._detail(pk)
 
@@ -132,14 +125,14 @@ class RequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def comment(self, request: Request, pk: str) -> Response:
-        body = self._input(inputs.CommentInput, request)
+        body = read_input(inputs.CommentInput, request)
         made = workflow.request_comment(request_id=_id(pk), author=request.user, body=body["body"])
         return Response(CommentSerializer(made).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Cancel a draft or pending request (the requester only)",
         request=None,
-        responses={200: RequestDetailSerializer, **_REFUSED},
+        responses=_DONE,
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
@@ -149,18 +142,12 @@ class RequestViewSet(
     @extend_schema(
         summary="Submit a draft for approval (the requester only)",
         request=None,
-        responses={200: RequestDetailSerializer, **_REFUSED},
+        responses=_DONE,
     )
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str) -> Response:
         workflow.request_submit(request_id=_id(pk), actor=request.user)
         return self._detail(pk)
-
-    @staticmethod
-    def _input(serializer_class, request: Request) -> dict:
-        serializer = serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
     @staticmethod
     def _detail(pk: str) -> Response:

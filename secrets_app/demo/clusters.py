@@ -11,6 +11,7 @@ from fakes import legacy_objects as legacy
 from fakes.cluster_gen import ACCOUNT, REGION, generate_cluster
 from fakes.kube_api import FakeKubeApi
 from secrets_app.models import Binding, BindingSecret, BindingSource, Cluster
+from secrets_app.rendering import name_rules
 
 # One of each state the demo should show, then some healthy ones.
 SANDBOX_MODES = [
@@ -69,7 +70,9 @@ def seed_sandbox(url: str) -> Cluster:
             source=BindingSource.IMPORTED,
         )
         BindingSecret.objects.bulk_create(
-            BindingSecret(binding=binding, arn=arn, name=arn.split(":secret:")[1], alias="db")
+            BindingSecret(
+                binding=binding, arn=arn, name=name_rules.parse_secret_ref(arn).name, alias="db"
+            )
             for arn in target.secret_ids
         )
     return cluster

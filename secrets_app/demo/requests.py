@@ -1,13 +1,16 @@
-"""Demo requests, made through the workflow like any other, so that their
-timelines and audit events are real: one waiting for approval, one rejected,
-and the guide's own example, approved."""
+"""Demo requests, filed and decided through the services like any other, so
+that their checks, timelines and audit events are real: one waiting for
+approval, one rejected, and the guide's own example, approved."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth import get_user_model
 
 from secrets_app.models import AccessRequest, Cluster
 from secrets_app.requests import workflow
+from secrets_app.requests.filing import request_file
 
 
 def seed_requests(arns: dict[str, str]) -> list[AccessRequest]:
@@ -15,17 +18,28 @@ def seed_requests(arns: dict[str, str]) -> list[AccessRequest]:
         return []
     users = {u.username: u for u in get_user_model().objects.all()}
     dev = Cluster.objects.get(name="janus-dev")
-    common = {"cluster": dev, "containers": ["app"], "mount_path": "/mnt/secrets-store"}
 
-    guide = workflow.request_create(
-        requester=users["alice"],
-        service="data-access-service",
-        namespace="deploy",
-        workload_name="data-access-service",
-        service_account="data-access-service-secrets",
-        role_name="data-access-service-secrets",
-        justification="The service reads the RDS password (the guide's example).",
-        secrets=[
+    def file(
+        service: str, namespace: str, justification: str, secrets: list[dict], **more: Any
+    ) -> AccessRequest:
+        """Alice's request for ``service``'s Deployment in janus-dev, filed as
+        the page would, with the guide's defaults for the other names."""
+        data = {
+            "cluster": dev,
+            "service": service,
+            "namespace": namespace,
+            "containers": ["app"],
+            "justification": justification,
+            "secrets": secrets,
+            **more,
+        }
+        return request_file(requester=users["alice"], data=data).request
+
+    guide = file(
+        "data-access-service",
+        "deploy",
+        "The service reads the RDS password (the guide's example).",
+        [
             {
                 "secret": arns["dcp-db-password"],
                 "alias": "dcp-db-password",
@@ -35,33 +49,19 @@ def seed_requests(arns: dict[str, str]) -> list[AccessRequest]:
                 ],
             }
         ],
-        **common,
+        role_name="data-access-service-secrets",
     )
-    waiting = workflow.request_create(
-        requester=users["alice"],
-        service="reporting",
-        namespace="analytics",
-        workload_name="reporting",
-        service_account="reporting-secrets",
-        justification="Nightly reports read the warehouse password.",
-        secrets=[{"secret": arns["reporting/warehouse-password"], "alias": "warehouse-password"}],
-        **common,
+    waiting = file(
+        "reporting",
+        "analytics",
+        "Nightly reports read the warehouse password.",
+        [{"secret": arns["reporting/warehouse-password"], "alias": "warehouse-password"}],
     )
-    rejected = workflow.request_create(
-        requester=users["alice"],
-        service="payments",
-        namespace="payments",
-        workload_name="payments",
-        service_account="payments-secrets",
-        justification="Testing the Stripe integration.",
-        secrets=[
-            {
-                "secret": arns["payments/stripe-key"],
-                "alias": "stripe-key",
-                "kms_key_arn": "",
-            }
-        ],
-        **common,
+    rejected = file(
+        "payments",
+        "payments",
+        "Testing the Stripe integration.",
+        [{"secret": arns["payments/stripe-key"], "alias": "stripe-key", "kms_key_arn": ""}],
     )
     workflow.request_reject(
         request_id=rejected.pk,

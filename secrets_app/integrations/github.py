@@ -26,7 +26,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -40,13 +40,7 @@ from github.GitTree import GitTree
 from github.Repository import Repository
 
 from .errors import IntegrationError, PermanentError, RetryableError
-from .repos import (
-    PullRequestRef,
-    commit_message,
-    content_fingerprint,
-    is_up_to_date,
-    validate_change,
-)
+from .repos import BranchChange, PullRequestRef, RepoBackend
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +129,7 @@ class _Head:
     open_pr: dict[str, Any] | None
 
 
-class GitHubBackend:
+class GitHubBackend(RepoBackend):
     """Pull requests in one GitHub repository ("owner/name")."""
 
     def __init__(
@@ -164,38 +158,23 @@ class GitHubBackend:
 
     # --- the interface -------------------------------------------------------
 
-    def ensure_pull_request(
-        self,
-        *,
-        branch: str,
-        base: str,
-        files: Mapping[str, str],
-        delete: Iterable[str] = (),
-        title: str,
-        body: str,
-    ) -> PullRequestRef:
-        deleted = validate_change(files, delete)
-        fingerprint = content_fingerprint(base, files, deleted)
-        base_oid, base_tree, head = self._branch_state(base=base, branch=branch)
+    def _ensure(self, change: BranchChange, *, title: str, body: str) -> PullRequestRef:
+        base_oid, base_tree, head = self._branch_state(base=change.base, branch=change.branch)
 
-        if head is not None and is_up_to_date(head.message, head.parent_count, fingerprint):
+        if head is not None and change.is_held_by(head.message, head.parent_count):
             head_sha = head.oid
         else:
             head_sha = self._write_branch(
-                branch=branch,
-                exists=head is not None,
-                base_oid=base_oid,
-                base_tree=base_tree,
-                files=files,
-                deleted=deleted,
-                message=commit_message(title, fingerprint),
+                change, exists=head is not None, base_oid=base_oid, base_tree=base_tree
             )
-            log.info("github %s/%s: branch %s now at %s", self.owner, self.name, branch, head_sha)
+            log.info(
+                "github %s/%s: branch %s now at %s", self.owner, self.name, change.branch, head_sha
+            )
 
         if head is not None and head.open_pr is not None:
             pr = head.open_pr
             return PullRequestRef(int(pr["number"]), pr["url"], "open", head_sha, created=False)
-        return self._open_pull(branch=branch, base=base, title=title, body=body)
+        return self._open_pull(branch=change.branch, base=change.base, title=title, body=body)
 
     def update_pull_request_body(self, number: int, body: str) -> None:
         with self._translated(f"update pull request #{number}"):
@@ -239,20 +218,13 @@ class GitHubBackend:
         return target["oid"], target["tree"]["oid"], head
 
     def _write_branch(
-        self,
-        *,
-        branch: str,
-        exists: bool,
-        base_oid: str,
-        base_tree: str,
-        files: Mapping[str, str],
-        deleted: list[str],
-        message: str,
+        self, change: BranchChange, *, exists: bool, base_oid: str, base_tree: str
     ) -> str:
         elements = [
-            InputGitTreeElement(p, "100644", "blob", content=c) for p, c in sorted(files.items())
+            InputGitTreeElement(p, "100644", "blob", content=c)
+            for p, c in sorted(change.files.items())
         ]
-        elements += [InputGitTreeElement(p, "100644", "blob", sha=None) for p in deleted]
+        elements += [InputGitTreeElement(p, "100644", "blob", sha=None) for p in change.deleted]
         requester = self._repo.requester
         url = self._repo.url
         with self._translated("create tree"):
@@ -266,7 +238,8 @@ class GitHubBackend:
             parent = GitCommit(
                 requester, attributes={"sha": base_oid}, url=f"{url}/git/commits/{base_oid}"
             )
-            commit = self._repo.create_git_commit(message, tree, [parent])
+            commit = self._repo.create_git_commit(change.message, tree, [parent])
+        branch = change.branch
         ref = f"refs/heads/{branch}"
         if not exists:
             try:

@@ -25,14 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PermanentError, RetryableError
-from .repos import (
-    PullRequestRef,
-    PullRequestState,
-    commit_message,
-    content_fingerprint,
-    is_up_to_date,
-    validate_change,
-)
+from .repos import BranchChange, PullRequestRef, PullRequestState, RepoBackend
 
 SYSTEM = "git"
 IDENTITY = ("Secrets Access Portal", "portal@localhost")
@@ -153,7 +146,7 @@ def init_demo_repository(
     return target
 
 
-class LocalGitBackend:
+class LocalGitBackend(RepoBackend):
     """Pull requests in one local git repository."""
 
     def __init__(self, path: str | os.PathLike[str], *, url_base: str | None = None):
@@ -169,34 +162,24 @@ class LocalGitBackend:
 
     # --- the interface -------------------------------------------------------
 
-    def ensure_pull_request(
-        self,
-        *,
-        branch: str,
-        base: str,
-        files: Mapping[str, str],
-        delete: Iterable[str] = (),
-        title: str,
-        body: str,
-    ) -> PullRequestRef:
-        deleted = validate_change(files, delete)
-        fingerprint = content_fingerprint(base, files, deleted)
+    def _ensure(self, change: BranchChange, *, title: str, body: str) -> PullRequestRef:
+        branch, base = change.branch, change.base
         self._check_branch_name(branch)
         with self._locked() as pulls:
             base_oid = self._rev(base)
             if base_oid is None:
                 raise PermanentError(f"base branch {base!r} not found", system=SYSTEM, status=404)
             head = self._rev(branch)
-            if head is not None and self._up_to_date(head, fingerprint):
+            if head is not None and self._holds(head, change):
                 head_sha = head
             else:
                 head_sha = _fast_import_commit(
                     self.path,
                     f"refs/heads/{branch}",
                     parent=base_oid,
-                    message=commit_message(title, fingerprint),
-                    files=files,
-                    deleted=deleted,
+                    message=change.message,
+                    files=change.files,
+                    deleted=change.deleted,
                 )
             for record in pulls["pulls"].values():
                 if record["head"] == branch and record["state"] == "open":
@@ -293,11 +276,11 @@ class LocalGitBackend:
         ).strip()
         return out or None
 
-    def _up_to_date(self, head: str, fingerprint: str) -> bool:
+    def _holds(self, head: str, change: BranchChange) -> bool:
         raw = _git(self.path, "cat-file", "commit", head)
         header, _, message = raw.partition("\n\n")
         parents = sum(1 for line in header.splitlines() if line.startswith("parent "))
-        return is_up_to_date(message, parents, fingerprint)
+        return change.is_held_by(message, parents)
 
     def _is_ancestor(self, commit: str, of: str) -> bool:
         return _git_ok(self.path, "merge-base", "--is-ancestor", commit, of)

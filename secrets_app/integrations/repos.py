@@ -25,6 +25,7 @@ import json
 import random
 import re
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar, runtime_checkable
@@ -49,9 +50,32 @@ class PullRequestRef:
     created: bool = False
 
 
-@runtime_checkable
-class RepoBackend(Protocol):
-    """One repository (infra or deploy) in which the portal opens pull requests."""
+@dataclass(frozen=True)
+class BranchChange:
+    """What one ``ensure_pull_request`` call asks ``branch`` to hold: checked,
+    fingerprinted and given its commit message once, the same way for every
+    backend."""
+
+    branch: str
+    base: str
+    files: Mapping[str, str]
+    deleted: list[str]
+    fingerprint: str
+    message: str
+
+    def is_held_by(self, message: str | None, parent_count: int) -> bool:
+        """Whether a branch head (its message and number of parents) already
+        holds this change as one commit."""
+        return is_up_to_date(message, parent_count, self.fingerprint)
+
+
+class RepoBackend(ABC):
+    """One repository (infra or deploy) in which the portal opens pull requests.
+
+    ``ensure_pull_request`` is the same for every backend up to the point
+    where the repository is read: a subclass implements ``_ensure`` (read the
+    branch, rewrite it unless ``change.is_held_by`` its head, find or open the
+    pull request) and the two other calls."""
 
     def ensure_pull_request(
         self,
@@ -70,16 +94,31 @@ class RepoBackend(Protocol):
         request is open, nothing changes. An existing pull request's title and
         body are left alone (``update_pull_request_body`` may have linked the
         other repository's pull request since)."""
-        ...
+        deleted = validate_change(files, delete)
+        fingerprint = content_fingerprint(base, files, deleted)
+        change = BranchChange(
+            branch=branch,
+            base=base,
+            files=files,
+            deleted=deleted,
+            fingerprint=fingerprint,
+            message=commit_message(title, fingerprint),
+        )
+        return self._ensure(change, title=title, body=body)
 
+    @abstractmethod
+    def _ensure(self, change: BranchChange, *, title: str, body: str) -> PullRequestRef: ...
+
+    @abstractmethod
     def update_pull_request_body(self, number: int, body: str) -> None: ...
 
+    @abstractmethod
     def get_pull_request(self, number: int) -> PullRequestRef: ...
 
 
 @runtime_checkable
-class MergeableRepoBackend(RepoBackend, Protocol):
-    """A backend on which the portal itself can merge or close (local demo)."""
+class MergeableRepoBackend(Protocol):
+    """A ``RepoBackend`` on which the portal itself can merge or close (local demo)."""
 
     def merge_pull_request(self, number: int) -> PullRequestRef: ...
 

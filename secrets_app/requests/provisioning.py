@@ -12,7 +12,7 @@ from django.conf import settings
 
 from secrets_app.integrations.backends import REPOSITORIES, backends_for, repository_name
 from secrets_app.integrations.errors import PermanentError
-from secrets_app.integrations.repos import PullRequestRef
+from secrets_app.integrations.repos import MergeableRepoBackend, PullRequestRef
 from secrets_app.models import AccessRequest, PullRequest, PullRequestState
 from secrets_app.rendering import SpecInvalid, render_binding
 from secrets_app.requests import pr_text, workflow
@@ -113,7 +113,7 @@ def merge_local_pull_request(pull: PullRequest, *, actor) -> PullRequest:
     """The demo's merge button: merge in the local git repository, then
     record it as a webhook would."""
     backend = backends_for(pull.request.cluster)[pull.repository]
-    if not hasattr(backend, "merge_pull_request"):
+    if not isinstance(backend, MergeableRepoBackend):
         raise workflow.WorkflowError(
             "Pull requests on GitHub are merged on GitHub.", code="forbidden"
         )

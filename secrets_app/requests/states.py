@@ -19,6 +19,8 @@ OPEN_STATES = (
 )
 #: States in which the pull-request task has work to do.
 PROVISIONABLE = (RequestState.APPROVED, RequestState.PROVISIONING)
+#: States from which the platform team may send a request back to that task.
+RETRYABLE = (RequestState.FAILED, RequestState.NEEDS_ATTENTION)
 
 
 class WorkflowError(Exception):

@@ -43,6 +43,7 @@ from secrets_app.requests.permissions import can_comment
 from secrets_app.requests.states import (
     OPEN_STATES,
     PROVISIONABLE,
+    RETRYABLE,
     WorkflowError,
     lock_request,
     move_state,
@@ -52,6 +53,7 @@ from secrets_app.requests.states import (
 __all__ = [
     "OPEN_STATES",
     "PROVISIONABLE",
+    "RETRYABLE",
     "WorkflowError",
     "pull_request_record",
     "pull_request_update_state",
@@ -347,7 +349,7 @@ def request_retry(*, request_id: int, actor) -> AccessRequest:
     request = lock_request(request_id)
     if not (actor.is_staff or is_approver(actor)):
         raise WorkflowError("Only admins and the platform team can retry.", code="forbidden")
-    require_state(request, RequestState.FAILED, RequestState.NEEDS_ATTENTION, doing="retried")
+    require_state(request, *RETRYABLE, doing="retried")
     # The follow-up (the pull-request task) hangs off "request.retried".
     move_state(request, to=RequestState.APPROVED, actor=actor, action="request.retried")
     return request

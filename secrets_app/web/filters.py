@@ -1,3 +1,5 @@
+import functools
+
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -18,6 +20,31 @@ from secrets_app.models import (
 DRIFT_CHOICES = [("yes", "Drift"), ("no", "No drift"), ("unchecked", "Not checked")]
 
 
+def trimmed(limit: int):
+    """A text filter method sees its value stripped and cut to ``limit``
+    characters; a blank value filters nothing."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def filter_by(self, queryset, name, value):
+            value = value.strip()[:limit]
+            return method(self, queryset, name, value) if value else queryset
+
+        return filter_by
+
+    return decorate
+
+
+def workload_matches(value: str) -> Q:
+    """The search terms a request and a binding share: service, namespace,
+    ServiceAccount."""
+    return (
+        Q(service__icontains=value)
+        | Q(namespace__icontains=value)
+        | Q(service_account__icontains=value)
+    )
+
+
 class RequestFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     state = django_filters.ChoiceFilter(choices=RequestState.choices, empty_label="Any state")
@@ -29,14 +56,10 @@ class RequestFilter(django_filters.FilterSet):
         model = AccessRequest
         fields = ["q", "state", "cluster"]
 
+    @trimmed(200)
     def search(self, queryset, name, value):
-        value = value.strip()[:200]
-        if not value:
-            return queryset
         return queryset.filter(
-            Q(service__icontains=value)
-            | Q(namespace__icontains=value)
-            | Q(service_account__icontains=value)
+            workload_matches(value)
             | Q(secrets__secret__icontains=value)
             | Q(secrets__alias__icontains=value)
         ).distinct()
@@ -83,34 +106,24 @@ class BindingFilter(django_filters.FilterSet):
             "drift",
         ]
 
+    @trimmed(200)
     def search(self, queryset, name, value):
-        value = value.strip()[:200]
-        if not value:
-            return queryset
         matching_secrets = BindingSecret.objects.filter(
             Q(name__icontains=value) | Q(arn__icontains=value)
         ).values("binding_id")
         return queryset.filter(
-            Q(service__icontains=value)
-            | Q(namespace__icontains=value)
-            | Q(service_account__icontains=value)
-            | Q(role_arn__icontains=value)
-            | Q(pk__in=matching_secrets)
+            workload_matches(value) | Q(role_arn__icontains=value) | Q(pk__in=matching_secrets)
         )
 
+    @trimmed(150)
     def by_person(self, queryset, name, value):
         # Imported bindings have an owner and no request; portal ones have both
         # (the owner is the requester unless an admin handed the binding over).
-        value = value.strip()[:150]
-        if not value:
-            return queryset
         return queryset.filter(Q(owner__username=value) | Q(request__requester__username=value))
 
+    @trimmed(150)
     def by_team(self, queryset, name, value):
         # A team is a group of users: the bindings its members own or asked for.
-        value = value.strip()[:150]
-        if not value:
-            return queryset
         members = get_user_model().objects.filter(groups__name=value).values("pk")
         return queryset.filter(Q(owner__in=members) | Q(request__requester__in=members))
 
@@ -119,10 +132,8 @@ class BindingFilter(django_filters.FilterSet):
             return queryset.filter(has_drift__isnull=True)
         return queryset.filter(has_drift=(value == "yes"))
 
+    @trimmed(2048)
     def by_secret(self, queryset, name, value):
-        value = value.strip()[:2048]
-        if not value:
-            return queryset
         return queryset.filter(
             pk__in=BindingSecret.objects.filter(Q(arn=value) | Q(name=value)).values("binding_id")
         )

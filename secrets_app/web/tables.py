@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from secrets_app.health.selectors import is_stale
-from secrets_app.models import AccessRequest, Binding, BindingSecret
+from secrets_app.models import AccessRequest, Binding, BindingSecret, RequestKind
 
 
 class StateColumn(tables.Column):
@@ -23,7 +23,7 @@ class ServiceColumn(tables.Column):
     """The service, marked when the request revokes access rather than grants it."""
 
     def render(self, value, record):
-        if record.kind == "revoke":
+        if record.kind == RequestKind.REVOKE:
             return format_html('<span class="badge kind-revoke">Revoke</span> {}', value)
         return value
 
@@ -88,7 +88,7 @@ class BindingTable(tables.Table):
     service_account = tables.Column(verbose_name="ServiceAccount")
     secret_count = tables.Column(verbose_name="Secrets", orderable=False)
     source = tables.Column()
-    state = tables.Column()
+    state = StateColumn()
     health_status = tables.Column(verbose_name="Health")
     has_drift = tables.Column(verbose_name="Drift", empty_values=())
 
@@ -137,16 +137,7 @@ class BindingTable(tables.Table):
         return format_html('<span class="badge sev-ok">{}</span>', "none")
 
     def render_health_status(self, value, record):
-        return format_html(
-            '<span class="badge health-{}">{}</span>',
-            record.health_status,
-            record.get_health_status_display(),
-        )
-
-    def render_state(self, value, record):
-        return format_html(
-            '<span class="badge state-{}">{}</span>', record.state, record.get_state_display()
-        )
+        return status_badge(record.health_status, record.get_health_status_display())
 
 
 # --- Health pages ---------------------------------------------------------

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from secrets_app.observability import health as readiness
 from secrets_app.observability import metrics
@@ -6,6 +6,33 @@ from secrets_app.web.views import approvals, aws, bindings, home, pulls, request
 from secrets_app.web.views import health as health_views
 from secrets_app.web.views import imports as import_views
 from secrets_app.web.views import secrets as secret_views
+
+# One request, one binding, one cluster: each group under its own prefix.
+request_pages = [
+    path("", requests.request_detail, name="request-detail"),
+    path("approve/", requests.request_approve, name="request-approve"),
+    path("reject/", requests.request_reject, name="request-reject"),
+    path("comment/", requests.request_comment, name="request-comment"),
+    path("cancel/", requests.request_cancel, name="request-cancel"),
+    path("submit/", requests.request_submit, name="request-submit"),
+    path("progress/", pulls.request_progress, name="request-progress"),
+    path("retry/", pulls.request_retry, name="request-retry"),
+]
+binding_pages = [
+    path("", bindings.binding_detail, name="binding-detail"),
+    path("verify/", aws.binding_verify, name="binding-verify"),
+    path("revoke/", revocations.binding_revoke, name="binding-revoke"),
+]
+import_pages = [
+    path("", import_views.import_cluster, name="import-cluster"),
+    path("discover/", import_views.import_discover, name="import-discover"),
+    path("decide/", import_views.import_decide, name="import-decide"),
+]
+health_pages = [
+    path("", health_views.health_cluster, name="health-cluster"),
+    path("refresh/", health_views.health_refresh, name="health-refresh"),
+    path("<str:namespace>/", health_views.health_namespace, name="health-namespace"),
+]
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -15,35 +42,18 @@ urlpatterns = [
     path("requests/", requests.MyRequestsView.as_view(), name="request-list"),
     path("requests/new/", requests.request_create, name="request-create"),
     path("requests/new/secret-form/", requests.request_secret_form, name="request-secret-form"),
-    path("requests/<int:pk>/", requests.request_detail, name="request-detail"),
-    path("requests/<int:pk>/approve/", requests.request_approve, name="request-approve"),
-    path("requests/<int:pk>/reject/", requests.request_reject, name="request-reject"),
-    path("requests/<int:pk>/comment/", requests.request_comment, name="request-comment"),
-    path("requests/<int:pk>/cancel/", requests.request_cancel, name="request-cancel"),
-    path("requests/<int:pk>/submit/", requests.request_submit, name="request-submit"),
-    path("requests/<int:pk>/progress/", pulls.request_progress, name="request-progress"),
-    path("requests/<int:pk>/retry/", pulls.request_retry, name="request-retry"),
+    path("requests/<int:pk>/", include(request_pages)),
     path("pulls/<int:pk>/merge/", pulls.pull_request_merge, name="pull-request-merge"),
     path("webhooks/github", pulls.github_webhook, name="github-webhook"),
     path("approvals/", approvals.ApprovalQueueView.as_view(), name="approval-queue"),
     path("bindings/", bindings.BindingListView.as_view(), name="binding-list"),
     path("bindings/export.csv", bindings.binding_export, name="binding-export"),
-    path("bindings/<int:pk>/", bindings.binding_detail, name="binding-detail"),
-    path("bindings/<int:pk>/verify/", aws.binding_verify, name="binding-verify"),
-    path("bindings/<int:pk>/revoke/", revocations.binding_revoke, name="binding-revoke"),
+    path("bindings/<int:pk>/", include(binding_pages)),
     path("aws/secrets/", aws.secret_picker, name="aws-secret-picker"),
     path("secrets/", secret_views.secret_index, name="secret-index"),
     path("secrets/access/", secret_views.secret_access, name="secret-access"),
     path("imports/", import_views.import_list, name="import-list"),
-    path("imports/<str:name>/", import_views.import_cluster, name="import-cluster"),
-    path("imports/<str:name>/discover/", import_views.import_discover, name="import-discover"),
-    path("imports/<str:name>/decide/", import_views.import_decide, name="import-decide"),
+    path("imports/<str:name>/", include(import_pages)),
     path("health/", health_views.health_overview, name="health-overview"),
-    path("health/clusters/<str:name>/", health_views.health_cluster, name="health-cluster"),
-    path("health/clusters/<str:name>/refresh/", health_views.health_refresh, name="health-refresh"),
-    path(
-        "health/clusters/<str:name>/<str:namespace>/",
-        health_views.health_namespace,
-        name="health-namespace",
-    ),
+    path("health/clusters/<str:name>/", include(health_pages)),
 ]

@@ -1,30 +1,30 @@
 from django import forms
 
+#: The longest comment, reason or justification text a person may type.
+MAX_TEXT = 5000
+
+
+def text_field(label: str, *, rows: int = 2, required: bool = True) -> forms.CharField:
+    """A free-text box of a decision or a comment."""
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": rows}),
+    )
+
 
 class CommentForm(forms.Form):
-    body = forms.CharField(
-        label="Comment", max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    body = text_field("Comment", rows=3)
 
 
 class ApproveForm(forms.Form):
-    comment = forms.CharField(
-        label="Comment (optional)",
-        required=False,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    comment = text_field("Comment (optional)", required=False)
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason", max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    reason = text_field("Reason")
 
 
 class RevokeForm(forms.Form):
-    reason = forms.CharField(
-        label="Why revoke this access?",
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    reason = text_field("Why revoke this access?")

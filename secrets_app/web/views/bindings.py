@@ -27,18 +27,17 @@ from secrets_app.web.tables import BindingTable
 
 
 def binding_queryset():
-    return Binding.objects.select_related("cluster", "request", "request__requester")
+    """Bindings with what their page and their CSV row show: cluster,
+    request, requester, and secrets by file name."""
+    return Binding.objects.select_related(
+        "cluster", "request", "request__requester"
+    ).prefetch_related(Prefetch("secrets", queryset=BindingSecret.objects.order_by("alias")))
 
 
 def binding_detail(
     request: HttpRequest, pk: int, *, status: int = 200, extra: dict | None = None
 ) -> HttpResponse:
-    binding = get_object_or_404(
-        binding_queryset()
-        .select_related("owner")
-        .prefetch_related(Prefetch("secrets", queryset=BindingSecret.objects.order_by("alias"))),
-        pk=pk,
-    )
+    binding = get_object_or_404(binding_queryset().select_related("owner"), pk=pk)
     revocations = list(binding.revocations.select_related("requester").order_by("-created_at"))
     pending = next((r for r in revocations if r.state in workflow.OPEN_STATES), None)
     context = {
@@ -107,9 +106,7 @@ def binding_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered inventory as CSV, streamed (it may be tens of thousands of rows)."""
     bindings = BindingFilter(
         request.GET,
-        queryset=binding_queryset()
-        .prefetch_related(Prefetch("secrets", queryset=BindingSecret.objects.order_by("alias")))
-        .order_by("cluster__name", "namespace", "service_account"),
+        queryset=binding_queryset().order_by("cluster__name", "namespace", "service_account"),
     ).qs
 
     def rows():

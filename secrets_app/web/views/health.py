@@ -4,10 +4,8 @@ break it. "Refresh now" only enqueues a sweep."""
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
 
@@ -16,6 +14,7 @@ from secrets_app.health.chart import trend_chart
 from secrets_app.models import Cluster
 from secrets_app.tasks.health import sweep_cluster_task
 from secrets_app.web.tables import BindingHealthTable
+from secrets_app.web.views.queued import queue_for_cluster
 
 PER_PAGE = 50
 
@@ -75,9 +74,10 @@ def health_refresh(request: HttpRequest, name: str) -> HttpResponse:
     # Any logged-in user may ask: the task's lock makes a second sweep of the
     # same cluster a no-op, so clicks cannot pile load on the API server.
     cluster = get_object_or_404(Cluster, name=name)
-    cluster_id = cluster.pk
-    transaction.on_commit(lambda: sweep_cluster_task.delay(cluster_id))
-    messages.success(
-        request, f"A sweep of {cluster.name} is queued; this page shows it once it finishes."
+    return queue_for_cluster(
+        request,
+        cluster,
+        sweep_cluster_task,
+        what=f"A sweep of {cluster.name}",
+        page="health-cluster",
     )
-    return redirect("health-cluster", name=cluster.name)

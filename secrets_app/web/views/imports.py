@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,6 +27,7 @@ from secrets_app.bindings.adoption import (
 )
 from secrets_app.models import Cluster, ImportCandidate, TaskRun
 from secrets_app.tasks.imports import KIND, discover_bindings
+from secrets_app.web.views.queued import queue_for_cluster
 
 Status = ImportCandidate.Status
 PER_PAGE = 100
@@ -115,12 +115,13 @@ def import_discover(request: HttpRequest, name: str) -> HttpResponse:
     if not can_review(request.user):
         raise PermissionDenied("Only the platform team and admins may discover bindings.")
     cluster = get_object_or_404(Cluster, name=name)
-    cluster_id = cluster.pk
-    transaction.on_commit(lambda: discover_bindings.delay(cluster_id))
-    messages.success(
-        request, f"Discovery in {cluster.name} is queued; this page shows it once it finishes."
+    return queue_for_cluster(
+        request,
+        cluster,
+        discover_bindings,
+        what=f"Discovery in {cluster.name}",
+        page="import-cluster",
     )
-    return redirect("import-cluster", name=cluster.name)
 
 
 @require_POST

@@ -18,7 +18,13 @@ from django.views.decorators.http import require_POST
 
 from secrets_app.accounts.roles import is_admin, is_approver
 from secrets_app.integrations.errors import IntegrationError
-from secrets_app.models import AccessRequest, PullRequest, PullRequestState, RequestKind
+from secrets_app.models import (
+    AccessRequest,
+    PullRequest,
+    PullRequestState,
+    RequestKind,
+    RequestState,
+)
 from secrets_app.requests import provisioning, workflow
 from secrets_app.requests.kinds import kind_of
 
@@ -85,10 +91,10 @@ def progress_context(request: HttpRequest, access_request: AccessRequest) -> dic
         "pulls": pulls,
         "runs": runs,
         "last_error": next((r.error for r in runs if r.error), ""),
-        "live": access_request.state in ("approved", "provisioning"),
+        "live": access_request.state in workflow.PROVISIONABLE,
         "can_merge": access_request.cluster.repo_backend == "local"
         and (is_approver(user) or is_admin(user)),
-        "can_retry": access_request.state in ("failed", "needs_attention")
+        "can_retry": access_request.state in workflow.RETRYABLE
         and (is_approver(user) or is_admin(user)),
         "branch": kind_of(access_request).branch(access_request),
         "binding": _binding_of(access_request),
@@ -99,7 +105,11 @@ def _binding_of(access_request: AccessRequest):
     """The binding a grant made, once active, or the one a revocation removes."""
     if access_request.kind == RequestKind.REVOKE:
         return access_request.revokes
-    return getattr(access_request, "binding", None) if access_request.state == "active" else None
+    return (
+        getattr(access_request, "binding", None)
+        if access_request.state == RequestState.ACTIVE
+        else None
+    )
 
 
 @require_POST

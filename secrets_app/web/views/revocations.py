@@ -26,8 +26,7 @@ def binding_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         if refused.code == "not_found":
             return binding_detail(request, pk)  # the 404 page
         form.add_error(None, refused.message)
-        status = 403 if refused.code == "forbidden" else 409
-        return binding_detail(request, pk, status=status, extra={"revoke_form": form})
+        return binding_detail(request, pk, status=refused.status, extra={"revoke_form": form})
     messages.success(
         request, f"Revocation request #{asked.pk} is waiting for the platform team's approval."
     )
