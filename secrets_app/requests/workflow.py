@@ -114,12 +114,22 @@ def request_create(
     return request
 
 
-@transaction.atomic
-def request_submit(*, request_id: int, actor) -> AccessRequest:
+def _lock_for_requester(
+    request_id: int, actor, *allowed: str, doing: str, done: str
+) -> AccessRequest:
+    """Lock a request that only its requester may act on, in one of ``allowed``."""
     request = lock_request(request_id)
     if request.requester_id != actor.pk:
-        raise WorkflowError("Only the requester can submit this request.", code="forbidden")
-    require_state(request, RequestState.DRAFT, doing="submitted")
+        raise WorkflowError(f"Only the requester can {doing} this request.", code="forbidden")
+    require_state(request, *allowed, doing=done)
+    return request
+
+
+@transaction.atomic
+def request_submit(*, request_id: int, actor) -> AccessRequest:
+    request = _lock_for_requester(
+        request_id, actor, RequestState.DRAFT, doing="submit", done="submitted"
+    )
     move_state(
         request,
         to=RequestState.PENDING,
@@ -203,10 +213,14 @@ def request_reject(*, request_id: int, approver, reason: str) -> AccessRequest:
 
 @transaction.atomic
 def request_cancel(*, request_id: int, actor) -> AccessRequest:
-    request = lock_request(request_id)
-    if request.requester_id != actor.pk:
-        raise WorkflowError("Only the requester can cancel this request.", code="forbidden")
-    require_state(request, RequestState.DRAFT, RequestState.PENDING, doing="cancelled")
+    request = _lock_for_requester(
+        request_id,
+        actor,
+        RequestState.DRAFT,
+        RequestState.PENDING,
+        doing="cancel",
+        done="cancelled",
+    )
     move_state(request, to=RequestState.CANCELLED, actor=actor, action="request.cancelled")
     return request
 

@@ -16,11 +16,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
-from secrets_app.models import AccessRequest
+from secrets_app.api.inputs import RequestCreateInput, SecretInput
+from secrets_app.models import AccessRequest, SecretGrant
 from secrets_app.requests.filing.draft import read_draft
 from secrets_app.requests.filing.paths import field_of, from_spec
 from secrets_app.requests.specs import spec_data
 from secrets_app.web.forms import RequestPage
+from secrets_app.web.forms.requests import AccessRequestForm, SecretGrantForm
 from tests.factories import GUIDE_ARN, AccessRequestFactory
 
 pytestmark = pytest.mark.django_db
@@ -266,3 +268,13 @@ def test_a_taken_service_account_is_refused_the_same_way(requester, cluster):
     assert list(api) == ["service_account"]
     assert f"request #{existing.pk}" in api["service_account"][0]
     assert page == api
+
+
+def test_every_filed_field_is_on_the_page_and_in_the_api():
+    # What the page and the API take beyond the filed fields: acknowledgements
+    # and the API's "draft or submit".
+    asked = {"cross_account"}
+    assert set(AccessRequestForm.base_fields) == set(AccessRequest.FILED_FIELDS)
+    assert set(RequestCreateInput().fields) == {*AccessRequest.FILED_FIELDS, "secrets", "submit"}
+    assert set(SecretGrantForm.base_fields) == {*SecretGrant.FILED_FIELDS, *asked}
+    assert set(SecretInput().fields) == {*SecretGrant.FILED_FIELDS, *asked}
