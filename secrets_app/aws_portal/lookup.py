@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
 
@@ -139,14 +138,3 @@ def search_secrets(
         return adapter_for(cluster, interactive=True).search_secrets(prefix, limit), ""
     except IntegrationError as error:
         return [], str(error)
-
-
-def picker_query(params: Any) -> str:
-    """The text typed: ``q``, or the secret field itself (htmx sends the
-    input's own name, e.g. ``secrets-0-secret``)."""
-    if params.get("q"):
-        return str(params["q"])
-    for key, value in params.items():
-        if key.endswith("-secret") and value:
-            return str(value)
-    return ""

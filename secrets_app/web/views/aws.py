@@ -3,6 +3,8 @@ binding. Thin: services look things up, tasks do the work."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -10,9 +12,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from secrets_app.aws_portal import search_secrets
-from secrets_app.aws_portal.lookup import picker_query
 from secrets_app.models import Binding, Cluster
 from secrets_app.tasks.verification import verify_binding_task
+
+
+def picker_query(params: Any) -> str:
+    """The text typed: ``q``, or the secret field itself (htmx sends the
+    input's own name, e.g. ``secrets-0-secret``)."""
+    if params.get("q"):
+        return str(params["q"])
+    for key, value in params.items():
+        if key.endswith("-secret") and value:
+            return str(value)
+    return ""
 
 
 @require_GET
