@@ -14,10 +14,10 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_fakes import RecordingProxy
-from aws_world import REGION
 
 from secrets_app.integrations.aws import AwsAdapter, RoleSessionCache
+from tests.aws.aws_fakes import RecordingProxy
+from tests.aws.aws_world import REGION
 
 
 @pytest.fixture(scope="session")

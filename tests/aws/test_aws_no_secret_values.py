@@ -14,11 +14,10 @@ import re
 import tokenize
 from pathlib import Path
 
-from aws_fakes import Recorded
-from aws_world import CLUSTER, NAMESPACE, ROLE, SECRET, SERVICE_ACCOUNT, build_guide_world
-
 from secrets_app.integrations.aws import ALLOWED_OPERATIONS, AwsAdapter
 from secrets_app.verification import verify_binding
+from tests.aws.aws_fakes import Recorded
+from tests.aws.aws_world import CLUSTER, NAMESPACE, ROLE, SECRET, SERVICE_ACCOUNT, build_guide_world
 
 ROOT = Path(__file__).resolve().parents[2]
 VALUE_READS = {"secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue"}

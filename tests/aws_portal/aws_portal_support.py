@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from aws_world import ACCOUNT, NAMESPACE, ROLE, SECRET, SERVICE_ACCOUNT
-
 from secrets_app.models import Binding
+from tests.aws.aws_world import ACCOUNT, NAMESPACE, ROLE, SECRET, SERVICE_ACCOUNT
 from tests.factories import AccessRequestFactory, SecretGrantFactory
 
 SERVICE = "data-access-service"

@@ -5,37 +5,20 @@ proxy (``portal_aws``), which checks after each test that no value was read."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-AWS_TESTS = Path(__file__).resolve().parent.parent / "aws"
-if str(AWS_TESTS) not in sys.path:
-    sys.path.insert(0, str(AWS_TESTS))  # aws_fakes, aws_world
+from tests.aws import conftest as _aws
+from tests.aws.aws_world import ACCOUNT, CLUSTER, REGION
+from tests.factories import ClusterFactory
 
-
-def _load_aws_conftest() -> Any:
-    # Loaded under its own name: "conftest" is taken by whichever ran first.
-    spec = importlib.util.spec_from_file_location("tests_aws_conftest", AWS_TESTS / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_aws = _load_aws_conftest()
 moto_endpoint = _aws.moto_endpoint
 aws_env = _aws.aws_env  # autouse here too: no real AWS, dummy keys
 moto = _aws.moto
 clients = _aws.clients
 proxy = _aws.proxy
-
-from aws_world import ACCOUNT, CLUSTER, REGION  # noqa: E402
-
-from tests.factories import ClusterFactory  # noqa: E402
 
 VALUE_READS = {"secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue"}
 

@@ -8,10 +8,10 @@ import json
 import socket
 
 import pytest
-from aws_world import ACCOUNT, REGION
 from django.urls import reverse
 
 from secrets_app.models import AccessRequest, SecretGrant
+from tests.aws.aws_world import ACCOUNT, REGION
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,6 @@ result (findings as JSON), the binding's verdict, and the binding page."""
 from __future__ import annotations
 
 import pytest
-from aws_fakes import json_error
-from aws_portal_support import guide_binding
-from aws_world import ACCOUNT, NAMESPACE, REGION, build_guide_world, irsa_trust
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -14,6 +11,9 @@ from secrets_app.aws_portal import expected_binding, verify_binding_now
 from secrets_app.integrations.errors import RetryableError
 from secrets_app.models import Binding, VerificationResult
 from secrets_app.verification import Finding
+from tests.aws.aws_fakes import json_error
+from tests.aws.aws_world import ACCOUNT, NAMESPACE, REGION, build_guide_world, irsa_trust
+from tests.aws_portal.aws_portal_support import guide_binding
 from tests.factories import AccessRequestFactory, ClusterFactory, SecretGrantFactory
 
 pytestmark = pytest.mark.django_db

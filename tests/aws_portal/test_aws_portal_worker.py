@@ -7,15 +7,15 @@ from __future__ import annotations
 import time
 
 import pytest
-from aws_fakes import json_error
-from aws_portal_support import guide_binding
-from aws_world import ROLE, build_guide_world
 from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
 
 from portal.celery import app as celery_app
 from secrets_app.models import Binding, PullRequest, TaskRun, VerificationResult
 from secrets_app.requests import workflow
+from tests.aws.aws_fakes import json_error
+from tests.aws.aws_world import ROLE, build_guide_world
+from tests.aws_portal.aws_portal_support import guide_binding
 from tests.factories import AccessRequestFactory, SecretGrantFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

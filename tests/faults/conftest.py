@@ -25,9 +25,6 @@ from django.test import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-# tests/aws's helpers (aws_fakes, aws_world) import each other by bare name.
-if str(ROOT / "tests" / "aws") not in sys.path:
-    sys.path.insert(0, str(ROOT / "tests" / "aws"))
 
 
 def free_port() -> int:

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-# Under `-p no:django` nothing puts the repository root on sys.path.
-ROOT = str(Path(__file__).resolve().parents[2])
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-from fakes.kube_api import FakeKubeApi  # noqa: E402
-from secrets_app.integrations.kube import KubeClient, Timeouts, connect_host  # noqa: E402
+from fakes.kube_api import FakeKubeApi
+from secrets_app.integrations.kube import KubeClient, Timeouts, connect_host
 
 
 @pytest.fixture

@@ -4,25 +4,17 @@ later passing verification clears it and keeps the cluster part."""
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
 
-TESTS = Path(__file__).resolve().parent.parent
-for folder in ("aws", "aws_portal"):  # aws_world, aws_portal_support
-    if str(TESTS / folder) not in sys.path:
-        sys.path.insert(0, str(TESTS / folder))
-
-from aws_portal_support import guide_binding  # noqa: E402
-from aws_world import NAMESPACE, build_guide_world, irsa_trust  # noqa: E402
-
-from portal.celery import app as celery_app  # noqa: E402
-from secrets_app.models import Binding, TaskRun  # noqa: E402
-from tests.aws_portal.conftest import (  # noqa: E402, F401 - fixtures
+from portal.celery import app as celery_app
+from secrets_app.models import Binding, TaskRun
+from tests.aws.aws_world import NAMESPACE, build_guide_world, irsa_trust
+from tests.aws_portal.aws_portal_support import guide_binding
+from tests.aws_portal.conftest import (  # noqa: F401 - fixtures
     aws_env,
     clients,
     moto,

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib.util
 import io
 import json
 import logging
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -34,23 +31,10 @@ from secrets_app.models import (
     VerificationResult,
 )
 from secrets_app.observability.logging import JsonFormatter, RedactionFilter, RequestIdFilter
+from tests.aws import conftest as _aws
 from tests.factories import AccessRequestFactory
 from tests.security.walk import get_pages
 
-AWS_TESTS = Path(__file__).resolve().parent.parent / "aws"
-if str(AWS_TESTS) not in sys.path:
-    sys.path.insert(0, str(AWS_TESTS))  # aws_fakes, aws_world
-
-
-def _load_aws_conftest():
-    # Under its own name: "conftest" is taken by whichever ran first.
-    spec = importlib.util.spec_from_file_location("tests_aws_conftest", AWS_TESTS / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_aws = _load_aws_conftest()
 moto_endpoint, aws_env, moto, clients, proxy = (
     _aws.moto_endpoint,
     _aws.aws_env,  # autouse in this module: dummy keys, nothing reaches AWS
