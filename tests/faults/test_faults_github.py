@@ -16,7 +16,8 @@ from django.test import Client
 from fakes.github_api import SECONDARY_RATE_LIMIT_MESSAGE
 from secrets_app.models import PullRequest, RequestState, TaskRun
 from tests.faults.conftest import pr_creations
-from tests.pulls.conftest import approve, make_pending, state_of, wait_for, worker
+from tests.pulls.conftest import approve, make_pending, state_of, worker
+from tests.support.waiting import wait_for
 
 __all__ = ["worker"]
 

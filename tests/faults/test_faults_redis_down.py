@@ -18,9 +18,9 @@ from tests.faults.conftest import (
     beat_sends,
     pr_creations,
     queued_tasks,
-    wait_for,
 )
 from tests.pulls.conftest import make_pending, state_of
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -22,9 +22,9 @@ from tests.faults.conftest import (
     pr_creations,
     queued_tasks,
     unacked_tasks,
-    wait_for,
 )
 from tests.pulls.conftest import make_pending, state_of
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -23,15 +22,7 @@ from secrets_app.tasks.health import (
 )
 from tests.factories import ClusterFactory
 from tests.health_portal.health_support import load_cluster
-
-
-def _wait_for(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+from tests.support.waiting import eventually
 
 
 @pytest.mark.django_db(transaction=True)
@@ -48,7 +39,7 @@ def test_a_second_concurrent_sweep_of_a_cluster_is_skipped(fake, kube_cluster, b
 
     thread = threading.Thread(target=first)
     thread.start()
-    assert _wait_for(lambda: sweep_lock(kube_cluster.pk).locked(), timeout=5)
+    assert eventually(lambda: sweep_lock(kube_cluster.pk).locked(), timeout=5)
     second = sweep_cluster_task(kube_cluster.pk)
     thread.join(timeout=30)
     assert (results["first"], second) == ("ok", "skipped")
@@ -130,8 +121,9 @@ def test_a_real_worker_runs_the_sweep(fake, kube_cluster, broker):
     broker.delete("celery")  # nothing left over from another test
     with start_worker(celery_app, pool="solo", perform_ping_check=False):
         sweep_cluster_task.delay(kube_cluster.pk)
-        done = _wait_for(
-            lambda: TaskRun.objects.filter(cluster=kube_cluster, outcome="succeeded").exists()
+        done = eventually(
+            lambda: TaskRun.objects.filter(cluster=kube_cluster, outcome="succeeded").exists(),
+            timeout=20,
         )
     assert done, list(TaskRun.objects.values("outcome", "error"))
     run = TaskRun.objects.get(cluster=kube_cluster)

@@ -4,8 +4,6 @@ later passing verification clears it and keeps the cluster part."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
@@ -23,6 +21,7 @@ from tests.aws_portal.conftest import (  # noqa: F401 - fixtures
     portal_aws,
     proxy,
 )
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,15 +49,6 @@ def runs_done(binding_id: int, n: int) -> bool:
         .count()
         >= n
     )
-
-
-def wait_for(predicate, *, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_verify_now_brings_aws_drift_to_the_binding(

@@ -5,7 +5,6 @@ page, adopt and dismiss, repeated discovery, permissions, hostile input."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 import redis
@@ -38,6 +37,7 @@ from secrets_app.models import (
 from secrets_app.tasks.imports import KIND, discover_bindings, lock_name
 from secrets_app.tasks.locks import exclusive
 from tests.factories import ClusterFactory, UserFactory
+from tests.support.waiting import eventually
 
 HOSTILE = '<script>alert("pwned")</script>'
 
@@ -113,15 +113,6 @@ def candidate(cluster, namespace, account) -> ImportCandidate:
     )
 
 
-def wait_for(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 # -- discovery ----------------------------------------------------------------------
 
 
@@ -134,9 +125,9 @@ def test_discover_now_runs_on_a_real_worker_and_the_page_lists_what_it_found(
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         response = client.post(reverse("import-discover", args=[kube_cluster.name]))
         assert response.status_code == 302
-        assert wait_for(lambda: TaskRun.objects.filter(kind=KIND, outcome="succeeded").exists()), (
-            list(TaskRun.objects.values("outcome", "error"))
-        )
+        assert eventually(
+            lambda: TaskRun.objects.filter(kind=KIND, outcome="succeeded").exists()
+        ), list(TaskRun.objects.values("outcome", "error"))
     run = TaskRun.objects.get(kind=KIND)
     assert run.cluster == kube_cluster and run.task_id
     # Three cluster-wide LISTs, whatever the number of candidates.

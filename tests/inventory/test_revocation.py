@@ -19,7 +19,8 @@ from secrets_app.requests import provisioning, revocation, workflow
 from tests.api.factories import BindingFactory, BindingSecretFactory
 from tests.factories import ClusterFactory
 from tests.pulls import conftest as pulls
-from tests.pulls.conftest import DEPLOY, INFRA, approve, make_pending, wait_for
+from tests.pulls.conftest import DEPLOY, INFRA, approve, make_pending
+from tests.support.waiting import wait_for
 
 # The loopback GitHub, the real worker and a GitHub-backed cluster of tests/pulls.
 github, worker, github_cluster = pulls.github, pulls.worker, pulls.github_cluster

@@ -3,7 +3,6 @@ when a test needs one, and helpers to send what was recorded."""
 
 from __future__ import annotations
 
-import time
 from contextlib import contextmanager
 
 import pytest
@@ -108,13 +107,3 @@ def make_binding(cluster, **fields) -> Binding:
 def in_transaction(func, **kwargs):
     with transaction.atomic():
         return func(**kwargs)
-
-
-def wait_for(predicate, *, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")

@@ -22,8 +22,8 @@ from tests.notifications.conftest import (
     make_request,
     rows,
     running_worker,
-    wait_for,
 )
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

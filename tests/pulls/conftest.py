@@ -1,7 +1,5 @@
 """A loopback GitHub, a real Celery worker on Redis, and approved requests."""
 
-import time
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.db import transaction
@@ -66,16 +64,6 @@ def make_pending(cluster, *, secrets=1, requester=None):
 def approve(request, approver):
     with transaction.atomic():
         workflow.request_approve(request_id=request.pk, approver=approver)
-
-
-def wait_for(predicate, *, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def state_of(request) -> str:

@@ -12,8 +12,8 @@ from tests.pulls.conftest import (
     approve,
     make_pending,
     state_of,
-    wait_for,
 )
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

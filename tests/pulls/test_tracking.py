@@ -13,7 +13,8 @@ from secrets_app.integrations.localgit import init_demo_repository
 from secrets_app.models import AuditEvent, Binding, PullRequest, RequestState, TaskRun
 from secrets_app.tasks.provisioning import poll_pull_requests
 from tests.factories import ClusterFactory
-from tests.pulls.conftest import WEBHOOK_SECRET, approve, make_pending, state_of, wait_for
+from tests.pulls.conftest import WEBHOOK_SECRET, approve, make_pending, state_of
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

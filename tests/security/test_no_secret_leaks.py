@@ -15,7 +15,6 @@ import hmac
 import io
 import json
 import logging
-import time
 
 import pytest
 from django.db import connection
@@ -34,6 +33,7 @@ from secrets_app.observability.logging import JsonFormatter, RedactionFilter, Re
 from tests.aws import conftest as _aws
 from tests.factories import AccessRequestFactory
 from tests.security.walk import get_pages
+from tests.support.waiting import wait_for
 
 moto_endpoint, aws_env, moto, clients, proxy = (
     _aws.moto_endpoint,
@@ -115,15 +115,6 @@ def worker():
         yield
 
 
-def wait_for(predicate, what: str, timeout: float = 90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def merged_webhook(pull: PullRequest):
     body = json.dumps(
         {
@@ -202,12 +193,16 @@ def test_no_secret_or_token_in_the_database_logs_pages_or_pull_requests(
         pulls = list(PullRequest.objects.filter(request=request))
         return pulls if len(pulls) == 2 else None
 
-    pulls = wait_for(both_pulls, "both pull requests")
+    pulls = wait_for(both_pulls, timeout=90, what="both pull requests")
     for pull in pulls:
         assert merged_webhook(pull).status_code == 200
-    binding = wait_for(lambda: Binding.objects.filter(request=request).first(), "the binding")
+    binding = wait_for(
+        lambda: Binding.objects.filter(request=request).first(), timeout=90, what="the binding"
+    )
     wait_for(
-        lambda: VerificationResult.objects.filter(binding=binding).exists(), "the verification"
+        lambda: VerificationResult.objects.filter(binding=binding).exists(),
+        timeout=90,
+        what="the verification",
     )
     # A second request, pending, so the approval queue and its pages hold one.
     AccessRequestFactory(requester=world.users["other"], cluster=cluster)
