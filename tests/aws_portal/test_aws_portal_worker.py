@@ -5,16 +5,15 @@ retries of an AWS outage recorded as task runs."""
 from __future__ import annotations
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
 
-from portal.celery import app as celery_app
 from secrets_app.models import Binding, PullRequest, TaskRun, VerificationResult
 from secrets_app.requests import workflow
 from tests.aws.aws_fakes import json_error
 from tests.aws.aws_world import ROLE, build_guide_world
 from tests.aws_portal.aws_portal_support import guide_binding
 from tests.factories import AccessRequestFactory, SecretGrantFactory
+from tests.support.celery_worker import running_worker
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,8 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def worker(settings):
     settings.PORTAL_TASK_RETRY_BASE = 0.05
     settings.PORTAL_TASK_RETRY_CAP = 0.2
-    celery_app.control.purge()
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    with running_worker():
         yield
 
 

@@ -7,11 +7,9 @@ import threading
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import connections
 from django.utils import timezone
 
-from portal.celery import app as celery_app
 from secrets_app.models import Binding, BindingState, ClusterSweep, HealthSnapshot, TaskRun
 from secrets_app.tasks.health import (
     KIND,
@@ -22,6 +20,7 @@ from secrets_app.tasks.health import (
 )
 from tests.factories import ClusterFactory
 from tests.health_portal.health_support import load_cluster
+from tests.support.celery_worker import running_worker
 from tests.support.waiting import eventually
 
 
@@ -119,7 +118,7 @@ def test_pruning_drops_old_history_but_keeps_each_bindings_latest(fake, kube_clu
 def test_a_real_worker_runs_the_sweep(fake, kube_cluster, broker):
     generated, bindings = load_cluster(fake, kube_cluster, pods=40, bindings=8, seed=10)
     broker.delete("celery")  # nothing left over from another test
-    with start_worker(celery_app, pool="solo", perform_ping_check=False):
+    with running_worker(purge=False):
         sweep_cluster_task.delay(kube_cluster.pk)
         done = eventually(
             lambda: TaskRun.objects.filter(cluster=kube_cluster, outcome="succeeded").exists(),

@@ -5,10 +5,8 @@ later passing verification clears it and keeps the cluster part."""
 from __future__ import annotations
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
 
-from portal.celery import app as celery_app
 from secrets_app.models import Binding, TaskRun
 from tests.aws.aws_world import NAMESPACE, build_guide_world, irsa_trust
 from tests.aws_portal.aws_portal_support import guide_binding
@@ -33,13 +31,6 @@ CLUSTER_DRIFT = {
     "message": "The ServiceAccount has no role annotation.",
     "unknown": False,
 }
-
-
-@pytest.fixture
-def worker():
-    celery_app.control.purge()
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-        yield
 
 
 def runs_done(binding_id: int, n: int) -> bool:

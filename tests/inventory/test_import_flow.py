@@ -8,7 +8,6 @@ import threading
 
 import pytest
 import redis
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import connection, connections
 from django.test import Client
@@ -18,7 +17,6 @@ from django.utils import timezone
 
 from fakes import legacy_objects as legacy
 from fakes.kube_api import FakeKubeApi
-from portal.celery import app as celery_app
 from secrets_app.bindings.adoption import (
     ImportRefused,
     candidates_adopt,
@@ -37,6 +35,7 @@ from secrets_app.models import (
 from secrets_app.tasks.imports import KIND, discover_bindings, lock_name
 from secrets_app.tasks.locks import exclusive
 from tests.factories import ClusterFactory, UserFactory
+from tests.support.celery_worker import running_worker
 from tests.support.waiting import eventually
 
 HOSTILE = '<script>alert("pwned")</script>'
@@ -122,7 +121,7 @@ def test_discover_now_runs_on_a_real_worker_and_the_page_lists_what_it_found(
 ):
     load_legacy(fake)
     client = web(approver)
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    with running_worker(purge=False):  # the broker fixture emptied the queue
         response = client.post(reverse("import-discover", args=[kube_cluster.name]))
         assert response.status_code == 302
         assert eventually(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import transaction
 
 from fakes.slack_webhook import FakeSlackWebhook
@@ -14,6 +13,7 @@ from portal.celery import app as celery_app
 from secrets_app.models import Binding, Notification
 from secrets_app.notifications import notification_send
 from tests.factories import AccessRequestFactory, SecretGrantFactory
+from tests.support.celery_worker import worker  # noqa: F401 - a fixture
 
 BASE_URL = "https://portal.example.com"
 
@@ -41,19 +41,6 @@ def slack(settings):
 def committed(django_capture_on_commit_callbacks):
     """Run the on-commit callbacks of the block, as its commit would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@contextmanager
-def running_worker():
-    celery_app.control.purge()
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-        yield
-
-
-@pytest.fixture
-def worker():
-    with running_worker():
-        yield
 
 
 @contextmanager

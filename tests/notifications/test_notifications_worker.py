@@ -21,8 +21,8 @@ from tests.notifications.conftest import (
     in_transaction,
     make_request,
     rows,
-    running_worker,
 )
+from tests.support.celery_worker import running_worker
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

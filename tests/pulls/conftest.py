@@ -1,14 +1,13 @@
 """A loopback GitHub, a real Celery worker on Redis, and approved requests."""
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import transaction
 
 from fakes.github_api import FakeGitHub
-from portal.celery import app as celery_app
 from secrets_app.models import AccessRequest
 from secrets_app.requests import workflow
 from tests.factories import AccessRequestFactory, ClusterFactory, SecretGrantFactory
+from tests.support.celery_worker import worker  # noqa: F401 - a fixture
 
 TOKEN = "ghp_" + "PortalTestToken" * 2 + "x1"
 WEBHOOK_SECRET = "webhook-secret-for-tests"
@@ -30,13 +29,6 @@ def github(settings):
         settings.PORTAL_TASK_RETRY_CAP = 0.2
         settings.PORTAL_TASK_MAX_ATTEMPTS = 4
         yield fake
-
-
-@pytest.fixture
-def worker():
-    celery_app.control.purge()
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-        yield
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from tests.pulls.conftest import (
     make_pending,
     state_of,
 )
+from tests.support.celery_worker import running_worker
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -87,15 +88,13 @@ def test_rerun_changes_nothing_and_costs_at_most_two_requests_per_repo(
 def test_enqueued_twice_gives_one_branch_and_one_pr_per_repository(
     github, github_cluster, approver
 ):
-    from celery.contrib.testing.worker import start_worker
-
     from portal.celery import app as celery_app
 
     celery_app.control.purge()
     request = make_pending(github_cluster)
     approve(request, approver)  # enqueues once (on commit)
     open_pull_requests.delay(request.pk)  # and once more
-    with start_worker(celery_app, pool="solo", perform_ping_check=False):
+    with running_worker(purge=False):
         wait_for(
             lambda: TaskRun.objects.filter(request=request).exclude(outcome="running").count() == 2,
             what="both runs",

@@ -2,6 +2,7 @@ import pytest
 
 from tests.security.sso_idp import idp  # noqa: F401 - a fixture
 from tests.security.world import build_world
+from tests.support.celery_worker import worker  # noqa: F401 - a fixture
 
 
 @pytest.fixture

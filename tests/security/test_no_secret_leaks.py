@@ -104,17 +104,6 @@ def log_output():
     root.removeHandler(handler)
 
 
-@pytest.fixture
-def worker():
-    from celery.contrib.testing.worker import start_worker
-
-    from portal.celery import app
-
-    app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-        yield
-
-
 def merged_webhook(pull: PullRequest):
     body = json.dumps(
         {
