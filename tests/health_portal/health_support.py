@@ -11,13 +11,14 @@ from fakes.kube_api import FakeKubeApi
 from secrets_app.health.collector import DEFAULT_EVENT_REASONS, MANAGED_SELECTOR
 from secrets_app.health.types import BindingTarget
 from secrets_app.models import Binding, BindingSecret, BindingSource, Cluster
+from tests.factories import BindingFactory, BindingSecretFactory
 
 
 def make_bindings(cluster: Cluster, targets: list[BindingTarget]) -> dict[int | str, Binding]:
     """Binding + BindingSecret rows for generated targets: target id -> Binding."""
     rows = Binding.objects.bulk_create(
         [
-            Binding(
+            BindingFactory.build(
                 cluster=cluster,
                 namespace=t.namespace,
                 service=t.workload_name,
@@ -34,7 +35,9 @@ def make_bindings(cluster: Cluster, targets: list[BindingTarget]) -> dict[int | 
     )
     BindingSecret.objects.bulk_create(
         [
-            BindingSecret(binding=b, arn=arn, name=arn.split(":secret:")[1], alias="db-password")
+            BindingSecretFactory.build(
+                binding=b, arn=arn, name=arn.split(":secret:")[1], alias="db-password"
+            )
             for t, b in zip(targets, rows, strict=True)
             for arn in t.secret_ids
         ]

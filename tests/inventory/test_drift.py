@@ -16,7 +16,7 @@ from secrets_app.bindings.drift_store import binding_refresh_aws_drift
 from secrets_app.health.collector import ClassInfo, ClusterSnapshot, PlainPods, PodInfo
 from secrets_app.health.service import sweep_cluster
 from secrets_app.models import Binding, BindingState, VerificationResult
-from tests.factories import ClusterFactory
+from tests.factories import BindingFactory, ClusterFactory
 from tests.health_portal.health_support import load_cluster
 
 ROLE = "arn:aws:iam::111122223333:role/app"
@@ -384,8 +384,6 @@ def test_the_binding_page_lists_differences_with_cluster_text_escaped(web, fake,
 
 
 def test_api_drift_filter(client, requester):
-    from tests.api.factories import BindingFactory
-
     drifting = BindingFactory(has_drift=True)
     BindingFactory(has_drift=False)
     unchecked = BindingFactory(has_drift=None)

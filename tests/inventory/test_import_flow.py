@@ -34,7 +34,7 @@ from secrets_app.models import (
 )
 from secrets_app.tasks.imports import KIND, discover_bindings, lock_name
 from secrets_app.tasks.locks import exclusive
-from tests.factories import ClusterFactory, UserFactory
+from tests.factories import BindingFactory, ClusterFactory, UserFactory
 from tests.support.celery_worker import running_worker
 from tests.support.waiting import eventually
 
@@ -211,13 +211,12 @@ def test_adopting_makes_imported_bindings_and_repeated_discovery_no_duplicates(
 @pytest.mark.django_db
 def test_places_with_a_live_binding_are_known_and_vanished_ones_gone(fake, kube_cluster, approver):
     load_legacy(fake)
-    portal_made = Binding.objects.create(
+    portal_made = BindingFactory(
         cluster=kube_cluster,
         namespace="search",
         service="indexer",
         service_account="indexer-secrets",
-        secret_provider_class="indexer-secrets",
-        workload_name="indexer",
+        role_arn="",
         source=BindingSource.PORTAL,
     )
     discover_cluster(kube_cluster.pk)
@@ -263,13 +262,12 @@ def test_a_binding_made_since_the_last_discovery_wins_over_an_adopt(fake, kube_c
     load_legacy(fake)
     discover_cluster(kube_cluster.pk)
     ledger = candidate(kube_cluster, "payments", "ledger-secrets")
-    made = Binding.objects.create(
+    made = BindingFactory(
         cluster=kube_cluster,
         namespace="payments",
         service="ledger",
         service_account="ledger-secrets",
-        secret_provider_class="ledger-secrets",
-        workload_name="ledger",
+        role_arn="",
     )
     decision = candidates_adopt(candidate_ids=[ledger.pk], actor=approver)
     assert decision.done == [] and "exists already" in decision.refused[0][1]

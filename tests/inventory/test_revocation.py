@@ -16,8 +16,7 @@ from secrets_app.models import (
     RequestState,
 )
 from secrets_app.requests import provisioning, revocation, workflow
-from tests.api.factories import BindingFactory, BindingSecretFactory
-from tests.factories import ClusterFactory
+from tests.factories import BindingFactory, BindingSecretFactory, ClusterFactory
 from tests.pulls import conftest as pulls
 from tests.pulls.conftest import DEPLOY, INFRA, approve, make_pending
 from tests.support.waiting import wait_for

@@ -11,7 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from secrets_app.models import Binding, BindingSecret, BindingSource, BindingState
-from tests.factories import AccessRequestFactory, ClusterFactory, SecretGrantFactory
+from tests.factories import (
+    AccessRequestFactory,
+    BindingFactory,
+    BindingSecretFactory,
+    ClusterFactory,
+    SecretGrantFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,17 +36,16 @@ def web(requester) -> Client:
 
 
 def bind(cluster, service, written_as, *, name="prod/db", **kw) -> Binding:
-    binding = Binding.objects.create(
+    binding = BindingFactory(
         cluster=cluster,
         namespace=kw.pop("namespace", "team-a"),
         service=service,
         service_account=f"{service}-sa",
         secret_provider_class=f"{service}-secrets",
         role_arn=f"arn:aws:iam::{cluster.aws_account_id}:role/{service}",
-        workload_name=service,
         **kw,
     )
-    BindingSecret.objects.create(binding=binding, arn=written_as, name=name, alias="db")
+    BindingSecretFactory(binding=binding, arn=written_as, name=name, alias="db")
     return binding
 
 

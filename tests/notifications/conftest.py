@@ -12,7 +12,7 @@ from fakes.slack_webhook import FakeSlackWebhook
 from portal.celery import app as celery_app
 from secrets_app.models import Binding, Notification
 from secrets_app.notifications import notification_send
-from tests.factories import AccessRequestFactory, SecretGrantFactory
+from tests.factories import AccessRequestFactory, BindingFactory, SecretGrantFactory
 from tests.support.celery_worker import worker  # noqa: F401 - a fixture
 
 BASE_URL = "https://portal.example.com"
@@ -81,14 +81,10 @@ def make_request(cluster, requester, **fields):
 
 
 def make_binding(cluster, **fields) -> Binding:
-    defaults = {
-        "namespace": "deploy",
-        "service": "data-access-service",
-        "service_account": "data-access-service-secrets",
-        "secret_provider_class": "data-access-service-secrets",
-        "workload_name": "data-access-service",
-    }
-    return Binding.objects.create(cluster=cluster, **{**defaults, **fields})
+    """The guide's data-access-service binding in ``cluster``, with no role."""
+    return BindingFactory(
+        cluster=cluster, **{"service": "data-access-service", "role_arn": "", **fields}
+    )
 
 
 def in_transaction(func, **kwargs):
