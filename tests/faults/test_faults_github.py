@@ -15,11 +15,9 @@ from django.test import Client
 
 from fakes.github_api import SECONDARY_RATE_LIMIT_MESSAGE
 from secrets_app.models import PullRequest, RequestState, TaskRun
-from tests.faults.conftest import pr_creations
-from tests.pulls.conftest import approve, make_pending, state_of, worker
+from tests.faults.harness import pr_creations
+from tests.support.access_requests import approve, make_pending, state_of
 from tests.support.waiting import wait_for
-
-__all__ = ["worker"]
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

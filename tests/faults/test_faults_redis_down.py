@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from secrets_app.models import AuditEvent, PullRequest, RequestState, TaskRun
-from tests.faults.conftest import (
+from tests.faults.harness import (
     OPEN_PRS,
     SWEEPER,
     Browser,
@@ -19,7 +19,7 @@ from tests.faults.conftest import (
     pr_creations,
     queued_tasks,
 )
-from tests.pulls.conftest import make_pending, state_of
+from tests.support.access_requests import make_pending, state_of
 from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

@@ -13,12 +13,9 @@ from django.urls import reverse
 
 from secrets_app.models import ClusterSweep, HealthSnapshot, TaskRun
 from secrets_app.tasks.health import KIND, sweep_cluster_task
-from tests.health_portal.conftest import broker, engineer, fake, kube_cluster, web
 from tests.health_portal.health_support import load_cluster
 from tests.support.celery_worker import running_worker
 from tests.support.waiting import wait_for
-
-__all__ = ["broker", "engineer", "fake", "kube_cluster", "web"]
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

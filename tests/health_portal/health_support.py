@@ -1,14 +1,10 @@
-"""Helpers of the mount-health portal tests: bindings from generated targets,
-the request budget of a sweep."""
+"""Helpers of the mount-health portal tests: bindings made from the targets
+of a generated cluster, and the cluster served by the fake API."""
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-
 from fakes.cluster_gen import GeneratedCluster, generate_cluster
 from fakes.kube_api import FakeKubeApi
-from secrets_app.health.collector import DEFAULT_EVENT_REASONS, MANAGED_SELECTOR
 from secrets_app.health.types import BindingTarget
 from secrets_app.models import Binding, BindingSecret, BindingSource, Cluster
 from tests.factories import BindingFactory, BindingSecretFactory
@@ -50,24 +46,3 @@ def load_cluster(fake: FakeKubeApi, cluster: Cluster, **gen) -> tuple[GeneratedC
     generated = generate_cluster(**gen)
     fake.add_many(generated.objects)
     return generated, make_bindings(cluster, generated.targets)
-
-
-def expected_requests(objects: list[dict], page_size: int = 500) -> int:
-    """sum over kinds of ceil(n / page_size), an empty kind costing one request."""
-    n = Counter(o["kind"] for o in objects)
-    events = Counter(o["reason"] for o in objects if o["kind"] == "Event")
-    label = MANAGED_SELECTOR.split("=")[0]
-    synced = sum(
-        1
-        for o in objects
-        if o["kind"] == "Secret" and (o["metadata"].get("labels") or {}).get(label) == "true"
-    )
-    sizes = [
-        n["Pod"],
-        n["SecretProviderClassPodStatus"],
-        n["SecretProviderClass"],
-        n["ServiceAccount"],
-        *(events[r] for r in DEFAULT_EVENT_REASONS),
-        synced,
-    ]
-    return sum(max(1, math.ceil(size / page_size)) for size in sizes)

@@ -183,13 +183,6 @@ def test_failed_error_findings_of_the_latest_verification_are_aws_drift():
 
 
 @pytest.fixture
-def fake():
-    server = FakeKubeApi().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def kube_cluster(db, fake):
     return ClusterFactory(name="kind-drift", kube_api_url=fake.url)
 

@@ -10,15 +10,6 @@ from django.urls import reverse
 from secrets_app.models import Binding, TaskRun
 from tests.aws.aws_world import NAMESPACE, build_guide_world, irsa_trust
 from tests.aws_portal.aws_portal_support import guide_binding
-from tests.aws_portal.conftest import (  # noqa: F401 - fixtures
-    aws_env,
-    clients,
-    moto,
-    moto_cluster,
-    moto_endpoint,
-    portal_aws,
-    proxy,
-)
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,12 +34,7 @@ def runs_done(binding_id: int, n: int) -> bool:
 
 
 def test_verify_now_brings_aws_drift_to_the_binding(
-    client,
-    requester,
-    moto_cluster,  # noqa: F811 - the fixture imported above
-    portal_aws,  # noqa: F811
-    clients,  # noqa: F811
-    worker,
+    client, requester, moto_cluster, portal_aws, clients, worker
 ):
     world = build_guide_world(clients)
     binding = guide_binding(moto_cluster, world)

@@ -19,7 +19,7 @@ from secrets_app.models import (
 from secrets_app.requests import workflow
 from secrets_app.tasks.expiry import expire_bindings
 from tests.factories import BindingFactory, BindingSecretFactory, ClusterFactory
-from tests.pulls.conftest import make_pending
+from tests.support.access_requests import make_pending
 
 TODAY = datetime.date(2026, 11, 26)
 

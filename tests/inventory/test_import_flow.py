@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fakes import legacy_objects as legacy
-from fakes.kube_api import FakeKubeApi
 from secrets_app.bindings.adoption import (
     ImportRefused,
     candidates_adopt,
@@ -39,13 +38,6 @@ from tests.support.celery_worker import running_worker
 from tests.support.waiting import eventually
 
 HOSTILE = '<script>alert("pwned")</script>'
-
-
-@pytest.fixture
-def fake():
-    server = FakeKubeApi().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -5,15 +5,9 @@ import pytest
 
 from secrets_app.models import AuditEvent, PullRequest, RequestState, TaskRun
 from secrets_app.tasks.provisioning import open_pull_requests
-from tests.pulls.conftest import (
-    DEPLOY,
-    INFRA,
-    TOKEN,
-    approve,
-    make_pending,
-    state_of,
-)
+from tests.support.access_requests import approve, make_pending, state_of
 from tests.support.celery_worker import running_worker
+from tests.support.github import DEPLOY, INFRA, TOKEN
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

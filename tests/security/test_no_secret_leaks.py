@@ -10,8 +10,6 @@ files are searched: none holds any of them."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
 import json
 import logging
@@ -21,7 +19,6 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from fakes.github_api import FakeGitHub
 from secrets_app.models import (
     AccessRequest,
     Binding,
@@ -30,18 +27,12 @@ from secrets_app.models import (
     VerificationResult,
 )
 from secrets_app.observability.logging import JsonFormatter, RedactionFilter, RequestIdFilter
-from tests.aws import conftest as _aws
+from tests.aws.aws_world import ACCOUNT
 from tests.factories import AccessRequestFactory
 from tests.security.walk import get_pages
+from tests.support.aws import VALUE_READS
+from tests.support.github import DEPLOY, INFRA, fake_github, send_webhook
 from tests.support.waiting import wait_for
-
-moto_endpoint, aws_env, moto, clients, proxy = (
-    _aws.moto_endpoint,
-    _aws.aws_env,  # autouse in this module: dummy keys, nothing reaches AWS
-    _aws.moto,
-    _aws.clients,
-    _aws.proxy,
-)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -59,19 +50,11 @@ NEEDLES = {
     "metrics token": METRICS_TOKEN,
     "SSO client secret": OIDC_SECRET,
 }
-ACCOUNT, REGION = "123456789012", "us-west-2"  # moto's
-INFRA, DEPLOY = "platform/kilonova", "platform/deploy"
-VALUE_READS = {"secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue"}
 
 
 @pytest.fixture
 def github(settings):
-    with FakeGitHub(token=GITHUB_TOKEN) as fake:
-        for full in (INFRA, DEPLOY):
-            owner, name = full.split("/")
-            fake.create_repo(owner, name, base="main", files={"README.md": f"# {name}\n"})
-        settings.GITHUB_API_URL = fake.base_url
-        settings.PORTAL_INFRA_REPO, settings.PORTAL_DEPLOY_REPO = INFRA, DEPLOY
+    with fake_github(settings, token=GITHUB_TOKEN) as fake:
         yield fake
 
 
@@ -102,24 +85,6 @@ def log_output():
     root.addHandler(handler)
     yield stream
     root.removeHandler(handler)
-
-
-def merged_webhook(pull: PullRequest):
-    body = json.dumps(
-        {
-            "action": "closed",
-            "repository": {"full_name": pull.repo_name},
-            "pull_request": {"number": pull.number, "merged": True, "state": "closed"},
-        }
-    ).encode()
-    signature = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return Client().post(
-        reverse("github-webhook"),
-        body,
-        content_type="application/json",
-        HTTP_X_GITHUB_EVENT="pull_request",
-        HTTP_X_HUB_SIGNATURE_256=signature,
-    )
 
 
 def database_text() -> str:
@@ -184,7 +149,7 @@ def test_no_secret_or_token_in_the_database_logs_pages_or_pull_requests(
 
     pulls = wait_for(both_pulls, timeout=90, what="both pull requests")
     for pull in pulls:
-        assert merged_webhook(pull).status_code == 200
+        assert send_webhook(pull, merged=True, secret=WEBHOOK_SECRET).status_code == 200
     binding = wait_for(
         lambda: Binding.objects.filter(request=request).first(), timeout=90, what="the binding"
     )
