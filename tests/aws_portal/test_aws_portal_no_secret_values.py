@@ -11,10 +11,9 @@ from secrets_app.aws_portal import verify_binding_now
 from secrets_app.models import SecretGrant
 from tests.aws.aws_world import build_guide_world
 from tests.aws_portal.aws_portal_support import guide_binding
+from tests.support.aws import VALUE_READS
 
 pytestmark = pytest.mark.django_db
-
-VALUE_READS = {"secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue"}
 
 
 def test_no_request_of_the_portal_reads_a_secret_value(

@@ -6,64 +6,23 @@ import datetime
 import pytest
 
 from secrets_app.web.forms import AccessRequestForm, SecretGrantFormSet
-from tests.factories import GUIDE_ARN, AccessRequestFactory
+from tests.factories import AccessRequestFactory
+from tests.support.access_requests import request_form_data, secrets_form_data
 
 pytestmark = pytest.mark.django_db
 
 KMS = "arn:aws:kms:us-west-2:287796791794:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
-def request_data(the_cluster, **overrides):
-    data = {
-        "cluster": str(the_cluster.pk),
-        "service": "data-access-service",
-        "namespace": "deploy",
-        "workload_kind": "Deployment",
-        "workload_name": "",
-        "containers": "app",
-        "service_account": "",
-        "role_name": "",
-        "mount_path": "/mnt/secrets-store",
-        "justification": "Reads the RDS password.",
-        "expires_on": "",
-    }
-    data.update(overrides)
-    return data
-
-
-def secrets_data(*secrets):
-    data = {
-        "secrets-TOTAL_FORMS": str(len(secrets)),
-        "secrets-INITIAL_FORMS": "0",
-        "secrets-MIN_NUM_FORMS": "1",
-        "secrets-MAX_NUM_FORMS": "20",
-    }
-    for i, secret in enumerate(secrets):
-        values = {
-            "secret": GUIDE_ARN,
-            "alias": "",
-            "kms_key_arn": "",
-            "jmes": "",
-            "sync_secret_name": "",
-            "sync_secret_type": "Opaque",
-            "sync_keys": "",
-        }
-        values.update(secret)
-        for key, value in values.items():
-            if value is not None:
-                data[f"secrets-{i}-{key}"] = value
-    return data
-
-
 def request_form(the_cluster, **overrides):
-    form = AccessRequestForm(request_data(the_cluster, **overrides))
+    form = AccessRequestForm(request_form_data(the_cluster, **overrides))
     form.is_valid()
     return form
 
 
 def secrets_formset(cluster, *secrets):
     formset = SecretGrantFormSet(
-        secrets_data(*secrets), prefix="secrets", form_kwargs={"cluster": cluster}
+        secrets_form_data(*secrets), prefix="secrets", form_kwargs={"cluster": cluster}
     )
     formset.is_valid()
     return formset
@@ -256,6 +215,8 @@ def test_a_key_may_read_another_secrets_file(cluster):
 
 
 def test_at_least_one_secret(cluster):
-    formset = SecretGrantFormSet(secrets_data(), prefix="secrets", form_kwargs={"cluster": cluster})
+    formset = SecretGrantFormSet(
+        secrets_form_data(), prefix="secrets", form_kwargs={"cluster": cluster}
+    )
     assert not formset.is_valid()
     assert "at least 1" in " ".join(formset.non_form_errors())

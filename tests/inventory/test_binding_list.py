@@ -5,11 +5,11 @@ import csv
 import io
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from secrets_app.models import Binding, BindingSecret
 from tests.factories import BindingFactory, BindingSecretFactory, ClusterFactory
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +39,7 @@ def make_bindings(cluster, count, *, prefix="svc", health="healthy"):
 
 @pytest.fixture
 def engineer(requester):
-    client = Client()
-    client.force_login(requester)
-    return client
+    return client_for(requester)
 
 
 def listed(response):

@@ -18,6 +18,7 @@ from secrets_app.health.service import sweep_cluster
 from secrets_app.models import Binding, BindingState, VerificationResult
 from tests.factories import BindingFactory, ClusterFactory
 from tests.health_portal.health_support import load_cluster
+from tests.support.clients import client_for
 
 ROLE = "arn:aws:iam::111122223333:role/app"
 ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf"
@@ -323,9 +324,7 @@ def test_aws_drift_alone_does_not_claim_the_cluster_was_checked(kube_cluster):
 
 @pytest.fixture
 def web(requester) -> Client:
-    client = Client()
-    client.force_login(requester)
-    return client
+    return client_for(requester)
 
 
 @pytest.mark.django_db

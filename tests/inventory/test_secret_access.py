@@ -18,6 +18,7 @@ from tests.factories import (
     ClusterFactory,
     SecretGrantFactory,
 )
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -30,9 +31,7 @@ HOSTILE = "<script>alert(1)</script>"
 
 @pytest.fixture
 def web(requester) -> Client:
-    client = Client()
-    client.force_login(requester)
-    return client
+    return client_for(requester)
 
 
 def bind(cluster, service, written_as, *, name="prod/db", **kw) -> Binding:

@@ -1,7 +1,8 @@
-"""A real Celery worker on the test Redis, running in this process.
+"""A real Celery worker on the test Redis, running in this process, and that
+Redis emptied around a test.
 
-Tests that use one need ``django_db(transaction=True)``: the worker's thread
-has its own database connection and sees only committed rows."""
+Tests that use a worker need ``django_db(transaction=True)``: the worker's
+thread has its own database connection and sees only committed rows."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+import redis
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 
 from portal.celery import app as celery_app
 
@@ -31,3 +34,17 @@ def worker() -> Iterator[None]:
     """A worker for the whole test, on a purged queue."""
     with running_worker():
         yield
+
+
+@contextmanager
+def emptied_broker(*lock_patterns: str) -> Iterator[redis.Redis]:
+    """The test Redis with Celery's queue emptied before and after the block
+    (other tests may leave messages no worker consumed), and after it the
+    keys matching ``lock_patterns`` deleted (the locks the tasks took)."""
+    conn = redis.Redis.from_url(settings.REDIS_URL)
+    conn.delete("celery")
+    yield conn
+    conn.delete("celery")
+    for pattern in lock_patterns:
+        for key in conn.scan_iter(pattern):
+            conn.delete(key)

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 import redis
-from django.conf import settings
 from django.test import Client
 
 from fakes.kube_api import FakeKubeApi
 from secrets_app.models import Cluster
 from tests.factories import ClusterFactory, UserFactory
+from tests.support.celery_worker import emptied_broker
 from tests.support.clients import client_for
 
 
@@ -36,11 +36,6 @@ def web(engineer: Any) -> Client:
 
 @pytest.fixture
 def broker() -> Iterator[redis.Redis]:
-    """The Redis database Celery uses in these tests, emptied before and after
-    each test (other tests may leave messages no worker consumed)."""
-    conn = redis.Redis.from_url(settings.REDIS_URL)
-    conn.delete("celery")
-    yield conn
-    conn.delete("celery")
-    for key in conn.scan_iter("portal:health-sweep:*"):
-        conn.delete(key)
+    """The Redis Celery uses, emptied, and the sweep's locks deleted after."""
+    with emptied_broker("portal:health-sweep:*") as conn:
+        yield conn
