@@ -1,6 +1,5 @@
-"""moto and the recording proxy (``tests.support.aws``), and the adapter
-under test talking to moto through the proxy. Every test here runs with
-dummy credentials and nothing that could reach the real AWS."""
+"""The adapter under test, talking to moto through the recording proxy
+(``tests.support.aws``, registered in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,14 +11,12 @@ import pytest
 from secrets_app.integrations.aws import AwsAdapter, RoleSessionCache
 from tests.aws.aws_fakes import RecordingProxy
 from tests.aws.aws_world import REGION
-from tests.support.aws import aws_env, clients, moto, moto_endpoint, proxy
-
-__all__ = ["aws_env", "clients", "moto", "moto_endpoint", "proxy"]
 
 
 @pytest.fixture(autouse=True)
 def _no_real_aws(aws_env: None) -> None:
-    """``aws_env`` for every test here, whether it uses moto or not."""
+    """Dummy credentials and nothing that could reach the real AWS, for every
+    test here, whether it uses moto or not."""
 
 
 @pytest.fixture

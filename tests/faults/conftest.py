@@ -2,8 +2,9 @@
 real portal processes (gunicorn, Celery workers) started against it and the
 test database, so a fault can hit them without touching the machine's shared
 Redis or monkey-patching the portal (``harness.py``); and the fixtures the
-faults share with other folders: the loopback GitHub, a real in-process
-worker, the fake Kubernetes API with its cluster, and moto."""
+faults share with other folders: the loopback GitHub, the fake Kubernetes
+API with its cluster (moto and the in-process worker come from
+tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -14,38 +15,12 @@ from pathlib import Path
 import pytest
 
 from tests.faults.harness import PortalProcesses, PrivateRedis, test_database_url
-from tests.support.aws import (
-    aws_env,
-    clients,
-    moto,
-    moto_cluster,
-    moto_endpoint,
-    portal_aws,
-    proxy,
-)
-from tests.support.celery_worker import worker
 from tests.support.github import DEPLOY, INFRA, TOKEN, github, github_cluster
 from tests.support.health import broker, engineer, kube_cluster, web
 from tests.support.kube import fake
 from tests.support.paths import ROOT
 
-__all__ = [
-    "aws_env",
-    "broker",
-    "clients",
-    "engineer",
-    "fake",
-    "github",
-    "github_cluster",
-    "kube_cluster",
-    "moto",
-    "moto_cluster",
-    "moto_endpoint",
-    "portal_aws",
-    "proxy",
-    "web",
-    "worker",
-]
+__all__ = ["broker", "engineer", "fake", "github", "github_cluster", "kube_cluster", "web"]
 
 
 @pytest.fixture

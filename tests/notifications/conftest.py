@@ -1,6 +1,6 @@
 """Notifications: the settings every test here runs with, a loopback Slack
-webhook, on-commit callbacks run on demand, and a real Celery worker on
-Redis (``tests.support``) when a test needs one."""
+webhook and on-commit callbacks run on demand (tests that need a real
+Celery worker ask for ``worker``, from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,6 @@ import pytest
 
 from fakes.slack_webhook import FakeSlackWebhook
 from tests.notifications.notifications_support import BASE_URL
-from tests.support.celery_worker import worker
-
-__all__ = ["worker"]
 
 
 @pytest.fixture(autouse=True)

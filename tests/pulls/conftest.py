@@ -1,7 +1,6 @@
-"""A loopback GitHub, a GitHub-backed cluster and a real Celery worker on
-Redis (``tests.support``)."""
+"""A loopback GitHub and a GitHub-backed cluster (``tests.support.github``);
+the real Celery worker comes from tests/conftest.py."""
 
-from tests.support.celery_worker import worker
 from tests.support.github import github, github_cluster
 
-__all__ = ["github", "github_cluster", "worker"]
+__all__ = ["github", "github_cluster"]

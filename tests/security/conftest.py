@@ -1,15 +1,12 @@
-"""The security tests' world (one of everything a URL can point at), the
-fake SSO provider, and for the leak check (``tests.support``) a real Celery
-worker and moto behind the recording proxy."""
+"""The security tests' world (one of everything a URL can point at) and the
+fake SSO provider."""
 
 import pytest
 
 from tests.security.sso_idp import idp
 from tests.security.world import build_world
-from tests.support.aws import aws_env, clients, moto, moto_endpoint, proxy
-from tests.support.celery_worker import worker
 
-__all__ = ["aws_env", "clients", "idp", "moto", "moto_endpoint", "proxy", "worker"]
+__all__ = ["idp"]
 
 
 @pytest.fixture
