@@ -5,6 +5,12 @@ from django.contrib.auth.models import Group
 
 from tests.factories import ClusterFactory, UserFactory
 
+# Fixtures any folder may use: moto and the portal's side of AWS
+# (moto_endpoint, aws_env, moto, clients, proxy, portal_aws, moto_cluster),
+# and a real Celery worker (worker). Other shared fixtures are imported by
+# the conftests of the folders that use them, from tests/support.
+pytest_plugins = ["tests.support.aws", "tests.support.celery_worker"]
+
 # boto3's default credential chain would ask the instance metadata service
 # (a link-local address) when no keys are set: keep every test on loopback.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")

@@ -1,7 +1,14 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from secrets_app.models import AccessRequest, Cluster, RequestState, SecretGrant
+from secrets_app.models import (
+    AccessRequest,
+    Binding,
+    BindingSecret,
+    Cluster,
+    RequestState,
+    SecretGrant,
+)
 
 GUIDE_ARN = "arn:aws:secretsmanager:us-west-2:287796791794:secret:dcp-db-password-QWYC1r"
 GUIDE_ISSUER = "oidc.eks.us-west-2.amazonaws.com/id/C0EB4AEEDFD18CBBCBD0686222057E0A"
@@ -57,3 +64,31 @@ class SecretGrantFactory(factory.django.DjangoModelFactory):
     sync_keys = factory.LazyFunction(
         lambda: [{"object": "dcp-db-password", "key": "rds_password", "env": "DB_PASSWORD"}]
     )
+
+
+class BindingFactory(factory.django.DjangoModelFactory):
+    """A live portal binding; the names follow the service as the portal
+    derives them. Unsaved rows for ``bulk_create``: ``BindingFactory.build()``."""
+
+    class Meta:
+        model = Binding
+
+    cluster = factory.SubFactory(ClusterFactory)
+    namespace = "deploy"
+    service = factory.Sequence(lambda n: f"service-{n}")
+    service_account = factory.LazyAttribute(lambda b: f"{b.service}-secrets")
+    secret_provider_class = factory.SelfAttribute("service_account")
+    role_arn = factory.LazyAttribute(
+        lambda b: f"arn:aws:iam::287796791794:role/{b.cluster.name}_{b.namespace}_{b.service}"
+    )
+    workload_name = factory.SelfAttribute("service")
+
+
+class BindingSecretFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BindingSecret
+
+    binding = factory.SubFactory(BindingFactory)
+    arn = GUIDE_ARN
+    name = "dcp-db-password"
+    alias = "dcp-db-password"

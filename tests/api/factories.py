@@ -1,4 +1,4 @@
-"""Bindings, their secrets and health snapshots for the API's read tests."""
+"""Health snapshots, and bindings with a history of them, for the API's read tests."""
 
 from __future__ import annotations
 
@@ -7,33 +7,8 @@ import datetime
 import factory
 from django.utils import timezone
 
-from secrets_app.models import Binding, BindingSecret, HealthSnapshot
-from tests.factories import GUIDE_ARN, ClusterFactory
-
-
-class BindingFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Binding
-
-    cluster = factory.SubFactory(ClusterFactory)
-    namespace = "deploy"
-    service = factory.Sequence(lambda n: f"service-{n}")
-    service_account = factory.LazyAttribute(lambda b: f"{b.service}-secrets")
-    secret_provider_class = factory.SelfAttribute("service_account")
-    role_arn = factory.LazyAttribute(
-        lambda b: f"arn:aws:iam::287796791794:role/{b.cluster.name}_{b.namespace}_{b.service}"
-    )
-    workload_name = factory.SelfAttribute("service")
-
-
-class BindingSecretFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = BindingSecret
-
-    binding = factory.SubFactory(BindingFactory)
-    arn = GUIDE_ARN
-    name = "dcp-db-password"
-    alias = "dcp-db-password"
+from secrets_app.models import Binding, HealthSnapshot
+from tests.factories import BindingFactory, BindingSecretFactory
 
 
 class HealthSnapshotFactory(factory.django.DjangoModelFactory):

@@ -7,6 +7,7 @@ import pytest
 
 from secrets_app.models import AuditEvent, Comment, Decision
 from tests.factories import AccessRequestFactory, SecretGrantFactory
+from tests.support.clients import api_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -74,8 +75,6 @@ def test_approving_ones_own_request_is_403_with_the_reason(approver, as_approver
 
 
 def test_production_needs_two_approvers(requester, as_approver, second_approver, prod_cluster):
-    from tests.api.conftest import client_for
-
     req = AccessRequestFactory(requester=requester, cluster=prod_cluster)
 
     first = as_approver.post(f"/api/requests/{req.pk}/approve/", {}, format="json")
@@ -87,7 +86,7 @@ def test_production_needs_two_approvers(requester, as_approver, second_approver,
     assert again.status_code == 409
     assert again.json()["code"] == "duplicate"
 
-    second = client_for(second_approver).post(
+    second = api_client_for(second_approver).post(
         f"/api/requests/{req.pk}/approve/", {"comment": "ok"}, format="json"
     )
     assert second.status_code == 200

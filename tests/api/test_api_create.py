@@ -8,7 +8,7 @@ import datetime
 import pytest
 
 from secrets_app.models import AccessRequest, AuditEvent, SecretGrant
-from tests.api.conftest import SECOND_ARN
+from tests.support.request_bodies import SECOND_ARN
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from secrets_app.requests import workflow
-from tests.api.factories import BindingFactory, BindingSecretFactory, binding_with_health
-from tests.factories import AccessRequestFactory, ClusterFactory, SecretGrantFactory
+from tests.api.factories import binding_with_health
+from tests.factories import (
+    AccessRequestFactory,
+    BindingFactory,
+    BindingSecretFactory,
+    ClusterFactory,
+    SecretGrantFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from aws_world import ACCOUNT, CLUSTER, REGION, ROLE, SECRET, build_guide_world
 
 from secrets_app.integrations.aws import AwsAdapter, AwsPermanentError, RoleSessionCache
 from secrets_app.integrations.errors import PermanentError
+from tests.aws.aws_world import ACCOUNT, CLUSTER, REGION, ROLE, SECRET, build_guide_world
 
 TRUST = {"Version": "2012-10-17", "Statement": []}
 

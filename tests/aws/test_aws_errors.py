@@ -7,11 +7,11 @@ from __future__ import annotations
 import socket
 
 import pytest
-from aws_fakes import json_error, query_error
-from aws_world import REGION, SECRET
 
 from secrets_app.integrations.aws import AwsAdapter, AwsPermanentError, AwsRetryableError
 from secrets_app.integrations.errors import PermanentError, RetryableError
+from tests.aws.aws_fakes import json_error, query_error
+from tests.aws.aws_world import REGION, SECRET
 
 JSON_HEADERS = {"Content-Type": "application/x-amz-json-1.1"}
 XML_HEADERS = {"Content-Type": "text/xml"}

@@ -12,16 +12,13 @@ import io
 import json
 import re
 import tokenize
-from pathlib import Path
-
-from aws_fakes import Recorded
-from aws_world import CLUSTER, NAMESPACE, ROLE, SECRET, SERVICE_ACCOUNT, build_guide_world
 
 from secrets_app.integrations.aws import ALLOWED_OPERATIONS, AwsAdapter
 from secrets_app.verification import verify_binding
-
-ROOT = Path(__file__).resolve().parents[2]
-VALUE_READS = {"secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue"}
+from tests.aws.aws_fakes import Recorded
+from tests.aws.aws_world import CLUSTER, NAMESPACE, ROLE, SECRET, SERVICE_ACCOUNT, build_guide_world
+from tests.support.aws import VALUE_READS
+from tests.support.paths import ROOT
 
 #: Every public adapter method, with how this test calls it. A new method
 #: fails ``test_every_adapter_method_is_exercised`` until it is added here.

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 from secrets_app.integrations.aws import ALLOWED_OPERATIONS
 from secrets_app.verification.policy_eval import as_list, evaluate, statements
+from tests.support.paths import ROOT
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "aws-permissions.md"
+DOC = ROOT / "docs" / "aws-permissions.md"
 SECRET = "arn:aws:secretsmanager:us-west-2:<ACCOUNT>:secret:dcp-db-password-QWYC1r"
 
 

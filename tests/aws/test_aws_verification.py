@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from aws_world import (
+
+from secrets_app.verification import ExpectedBinding, Finding, has_errors, verify_binding
+from tests.aws.aws_world import (
     ACCOUNT,
     NAMESPACE,
     REGION,
@@ -17,8 +19,6 @@ from aws_world import (
     pod_identity_trust,
     secrets_policy,
 )
-
-from secrets_app.verification import ExpectedBinding, Finding, has_errors, verify_binding
 
 SUB = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
 

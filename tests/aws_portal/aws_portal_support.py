@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from aws_world import ACCOUNT, NAMESPACE, ROLE, SECRET, SERVICE_ACCOUNT
-
 from secrets_app.models import Binding
-from tests.factories import AccessRequestFactory, SecretGrantFactory
+from tests.aws.aws_world import ACCOUNT, NAMESPACE, ROLE, SECRET, SERVICE_ACCOUNT
+from tests.factories import AccessRequestFactory, BindingFactory, SecretGrantFactory
 
 SERVICE = "data-access-service"
 
@@ -28,13 +27,11 @@ def guide_binding(cluster, world) -> Binding:
         alias=SECRET,
         kms_key_arn=world.kms_key_arn or "",
     )
-    return Binding.objects.create(
+    return BindingFactory(
         request=request,
         cluster=cluster,
         namespace=NAMESPACE,
         service=SERVICE,
         service_account=SERVICE_ACCOUNT,
-        secret_provider_class=SERVICE_ACCOUNT,
         role_arn=f"arn:aws:iam::{ACCOUNT}:role/{ROLE}",
-        workload_name=SERVICE,
     )

@@ -5,10 +5,10 @@ cluster with a blank issuer fills it; AWS failures are messages, not 500s."""
 from __future__ import annotations
 
 import pytest
-from aws_world import ACCOUNT, CLUSTER, REGION
 from django.urls import reverse
 
 from secrets_app.models import Cluster
+from tests.aws.aws_world import ACCOUNT, CLUSTER, REGION
 
 pytestmark = pytest.mark.django_db
 

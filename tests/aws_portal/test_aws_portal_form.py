@@ -8,38 +8,17 @@ import json
 import socket
 
 import pytest
-from aws_world import ACCOUNT, REGION
 from django.urls import reverse
 
 from secrets_app.models import AccessRequest, SecretGrant
+from tests.aws.aws_world import ACCOUNT, REGION
+from tests.support.access_requests import request_form_data, secrets_form_data
 
 pytestmark = pytest.mark.django_db
 
 
 def post_data(cluster, *secrets, action="submit"):
-    data = {
-        "cluster": str(cluster.pk),
-        "service": "data-access-service",
-        "namespace": "deploy",
-        "workload_kind": "Deployment",
-        "workload_name": "",
-        "containers": "app",
-        "service_account": "",
-        "role_name": "",
-        "mount_path": "/mnt/secrets-store",
-        "justification": "Reads the RDS password.",
-        "expires_on": "",
-        "action": action,
-        "secrets-TOTAL_FORMS": str(len(secrets)),
-        "secrets-INITIAL_FORMS": "0",
-        "secrets-MIN_NUM_FORMS": "1",
-        "secrets-MAX_NUM_FORMS": "20",
-    }
-    for i, secret in enumerate(secrets):
-        values = {"alias": "", "kms_key_arn": "", "jmes": "", "sync_secret_name": ""}
-        values.update({"sync_secret_type": "Opaque", "sync_keys": "", **secret})
-        data.update({f"secrets-{i}-{k}": v for k, v in values.items()})
-    return data
+    return {**request_form_data(cluster, action=action), **secrets_form_data(*secrets)}
 
 
 @pytest.fixture

@@ -5,16 +5,15 @@ wire: metadata calls only, never a secret's value."""
 from __future__ import annotations
 
 import pytest
-from aws_portal_support import guide_binding
-from aws_world import build_guide_world
 from django.urls import reverse
 
 from secrets_app.aws_portal import verify_binding_now
 from secrets_app.models import SecretGrant
+from tests.aws.aws_world import build_guide_world
+from tests.aws_portal.aws_portal_support import guide_binding
+from tests.support.aws import VALUE_READS
 
 pytestmark = pytest.mark.django_db
-
-VALUE_READS = {"secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue"}
 
 
 def test_no_request_of_the_portal_reads_a_secret_value(

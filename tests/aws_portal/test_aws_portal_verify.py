@@ -4,9 +4,6 @@ result (findings as JSON), the binding's verdict, and the binding page."""
 from __future__ import annotations
 
 import pytest
-from aws_fakes import json_error
-from aws_portal_support import guide_binding
-from aws_world import ACCOUNT, NAMESPACE, REGION, build_guide_world, irsa_trust
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -14,7 +11,15 @@ from secrets_app.aws_portal import expected_binding, verify_binding_now
 from secrets_app.integrations.errors import RetryableError
 from secrets_app.models import Binding, VerificationResult
 from secrets_app.verification import Finding
-from tests.factories import AccessRequestFactory, ClusterFactory, SecretGrantFactory
+from tests.aws.aws_fakes import json_error
+from tests.aws.aws_world import ACCOUNT, NAMESPACE, REGION, build_guide_world, irsa_trust
+from tests.aws_portal.aws_portal_support import guide_binding
+from tests.factories import (
+    AccessRequestFactory,
+    BindingFactory,
+    ClusterFactory,
+    SecretGrantFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -82,15 +87,13 @@ def test_the_expectation_follows_the_grants(db):
     SecretGrantFactory(
         request=request, position=2, secret=exact, alias="c", any_suffix=True, kms_key_arn=kms
     )
-    binding = Binding.objects.create(
+    binding = BindingFactory(
         request=request,
         cluster=cluster,
         namespace="ns",
         service="svc",
         service_account="svc-secrets",
-        secret_provider_class="svc-secrets",
         role_arn=f"arn:aws:iam::{ACCOUNT}:role/teams/svc-role",
-        workload_name="svc",
     )
     expected = expected_binding(binding)
     prefix = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:"

@@ -4,19 +4,17 @@ retries of an AWS outage recorded as task runs."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from aws_fakes import json_error
-from aws_portal_support import guide_binding
-from aws_world import ROLE, build_guide_world
-from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
 
-from portal.celery import app as celery_app
 from secrets_app.models import Binding, PullRequest, TaskRun, VerificationResult
 from secrets_app.requests import workflow
+from tests.aws.aws_fakes import json_error
+from tests.aws.aws_world import ROLE, build_guide_world
+from tests.aws_portal.aws_portal_support import guide_binding
 from tests.factories import AccessRequestFactory, SecretGrantFactory
+from tests.support.celery_worker import running_worker
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,19 +23,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def worker(settings):
     settings.PORTAL_TASK_RETRY_BASE = 0.05
     settings.PORTAL_TASK_RETRY_CAP = 0.2
-    celery_app.control.purge()
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    with running_worker():
         yield
-
-
-def wait_for(predicate, *, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def finished_runs(binding_id):
@@ -62,6 +49,7 @@ def test_verify_now_runs_on_the_worker_and_retries_an_outage(
 
     wait_for(
         lambda: any(r.outcome == "succeeded" for r in finished_runs(binding.pk)),
+        timeout=30,
         what="a successful run",
     )
     runs = finished_runs(binding.pk)
@@ -97,6 +85,8 @@ def test_a_binding_made_active_by_merges_is_verified(moto_cluster, portal_aws, c
         workflow.pull_request_update_state(pull_id=pull.pk, state="merged")
     binding = Binding.objects.get(request=request)  # the activation hook enqueued on commit
     result = wait_for(
-        lambda: VerificationResult.objects.filter(binding=binding).first(), what="a verification"
+        lambda: VerificationResult.objects.filter(binding=binding).first(),
+        timeout=30,
+        what="a verification",
     )
     assert result.ok is True, [f for f in result.findings if not f["ok"]]

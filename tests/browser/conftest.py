@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.paths import ROOT
+
 # Playwright's sync API leaves an event loop running in the main thread for
 # the rest of the session (its fixtures are session-scoped), and Django then
 # refuses every ORM call there, in these tests, their teardown and the tests
@@ -15,7 +17,7 @@ import pytest
 # test process. (Subprocesses that run Django's deploy checks drop it.)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
 
 def chromium_path() -> str | None:

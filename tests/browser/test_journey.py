@@ -7,13 +7,12 @@ of each step goes to test-artifacts/browser/."""
 import re
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from playwright.sync_api import expect
 
 from fakes.kube_api import FakeKubeApi
-from portal.celery import app as celery_app
 from secrets_app.integrations.localgit import init_demo_repository
 from tests.factories import ClusterFactory, UserFactory
+from tests.support.celery_worker import running_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,8 +32,7 @@ def world(settings, tmp_path, approver_group):
     UserFactory(username="pat").groups.add(approver_group)
     with FakeKubeApi() as cluster_api:
         ClusterFactory(name="janus-dev", repo_backend="local", kube_api_url=cluster_api.url)
-        celery_app.control.purge()
-        with start_worker(celery_app, pool="solo", perform_ping_check=False):
+        with running_worker():
             yield
 
 

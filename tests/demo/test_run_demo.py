@@ -3,13 +3,11 @@ separate process (as bin/demo does), without Redis: tasks then run inline."""
 
 import os
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+from tests.support.subprocesses import run_python
 
 
 @pytest.mark.slow
@@ -23,14 +21,7 @@ def test_demo_sets_up_every_part_and_stops_cleanly(tmp_path):
         "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens: eager mode
         "LOG_LEVEL": "WARNING",
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "run_demo", "--no-serve"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_python("manage.py", "run_demo", "--no-serve", env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "eager (no Redis)" in result.stdout
     assert "alice" in result.stdout and "pat-demo-pass" in result.stdout
@@ -51,12 +42,9 @@ def test_demo_sets_up_every_part_and_stops_cleanly(tmp_path):
 
     # Every main page answers on the demo's SQLite database (the suite runs
     # on PostgreSQL, so a PostgreSQL-only query would otherwise slip through).
-    pages = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "demo" / "demo_pages.py")],
-        cwd=ROOT,
+    pages = run_python(
+        str(ROOT / "tests" / "demo" / "demo_pages.py"),
         env={**env, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
         timeout=300,
     )
     assert pages.returncode == 0, pages.stderr[-3000:]

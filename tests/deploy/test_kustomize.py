@@ -10,7 +10,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 BASE = ROOT / "deploy" / "kustomize" / "base"
 RBAC = ROOT / "deploy" / "rbac"
 K8S_VERSION = "1.33"

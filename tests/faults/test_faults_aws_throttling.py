@@ -12,23 +12,12 @@ classified); this is the portal's side of it."""
 from __future__ import annotations
 
 import pytest
-from aws_fakes import json_error, query_error
-from aws_world import build_guide_world
 
 from secrets_app.models import Binding, TaskRun, VerificationResult
 from secrets_app.tasks.verification import verify_binding_task
+from tests.aws.aws_fakes import json_error, query_error
+from tests.aws.aws_world import build_guide_world
 from tests.aws_portal.aws_portal_support import guide_binding
-from tests.aws_portal.conftest import (
-    aws_env,
-    clients,
-    moto,
-    moto_cluster,
-    moto_endpoint,
-    portal_aws,
-    proxy,
-)
-
-__all__ = ["aws_env", "clients", "moto", "moto_cluster", "moto_endpoint", "portal_aws", "proxy"]
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,10 @@ from django.test import Client
 
 from fakes.github_api import SECONDARY_RATE_LIMIT_MESSAGE
 from secrets_app.models import PullRequest, RequestState, TaskRun
-from tests.faults.conftest import pr_creations
-from tests.pulls.conftest import approve, make_pending, state_of, wait_for, worker
-
-__all__ = ["worker"]
+from tests.faults.harness import pr_creations
+from tests.support.access_requests import approve, make_pending, state_of
+from tests.support.clients import client_for
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,9 +38,7 @@ def opened(request) -> bool:
 
 
 def page_of(request, user) -> str:
-    client = Client()
-    client.force_login(user)
-    response = client.get(request.get_absolute_url())
+    response = client_for(user).get(request.get_absolute_url())
     assert response.status_code == 200
     return response.content.decode()
 

@@ -11,10 +11,7 @@ from django.urls import reverse
 from secrets_app.health.service import sweep_cluster
 from secrets_app.models import Binding, ClusterSweep, HealthSnapshot, TaskRun
 from secrets_app.tasks.health import KIND, sweep_cluster_task
-from tests.health_portal.conftest import broker, engineer, fake, kube_cluster, web
 from tests.health_portal.health_support import load_cluster
-
-__all__ = ["broker", "engineer", "fake", "kube_cluster", "web"]
 
 pytestmark = pytest.mark.django_db
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import pytest
 
 from secrets_app.models import AuditEvent, PullRequest, RequestState, TaskRun
-from tests.faults.conftest import (
+from tests.faults.harness import (
     OPEN_PRS,
     SWEEPER,
     Browser,
     beat_sends,
     pr_creations,
     queued_tasks,
-    wait_for,
 )
-from tests.pulls.conftest import make_pending, state_of
+from tests.support.access_requests import make_pending, state_of
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

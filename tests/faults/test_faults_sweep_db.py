@@ -8,18 +8,14 @@ succeed on a fresh connection."""
 from __future__ import annotations
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import connection
 from django.urls import reverse
 
-from portal.celery import app as celery_app
 from secrets_app.models import ClusterSweep, HealthSnapshot, TaskRun
 from secrets_app.tasks.health import KIND, sweep_cluster_task
-from tests.faults.conftest import wait_for
-from tests.health_portal.conftest import broker, engineer, fake, kube_cluster, web
 from tests.health_portal.health_support import load_cluster
-
-__all__ = ["broker", "engineer", "fake", "kube_cluster", "web"]
+from tests.support.celery_worker import running_worker
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,7 +38,7 @@ def test_a_dropped_database_connection_fails_the_sweep_visibly_then_it_recovers(
     fake, kube_cluster, web, broker
 ):
     _, bindings = load_cluster(fake, kube_cluster, pods=20, bindings=4, mix=["healthy"], seed=5)
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    with running_worker(purge=False):  # the broker fixture emptied the queue
         sweep_cluster_task.delay(kube_cluster.pk)
         wait_for(lambda: len(finished_runs()) == 1, what="the first sweep")
         assert finished_runs()[0].outcome == "succeeded"

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 
 from secrets_app.models import PullRequest, RequestState, TaskRun
-from tests.faults.conftest import (
+from tests.faults.harness import (
     OPEN_PRS,
     SWEEPER,
     Browser,
@@ -22,9 +22,9 @@ from tests.faults.conftest import (
     pr_creations,
     queued_tasks,
     unacked_tasks,
-    wait_for,
 )
-from tests.pulls.conftest import make_pending, state_of
+from tests.support.access_requests import make_pending, state_of
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

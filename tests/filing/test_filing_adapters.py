@@ -23,32 +23,13 @@ from secrets_app.requests.filing.paths import field_of, from_spec
 from secrets_app.requests.specs import spec_data
 from secrets_app.web.forms import RequestPage
 from secrets_app.web.forms.requests import AccessRequestForm, SecretGrantForm
-from tests.factories import GUIDE_ARN, AccessRequestFactory
+from tests.factories import AccessRequestFactory
+from tests.support.request_bodies import SECOND_ARN, VALID_BODY
 
 pytestmark = pytest.mark.django_db
 
-SECOND_ARN = "arn:aws:secretsmanager:us-west-2:287796791794:secret:dcp-api-key-AbCd12"
 OTHER_ACCOUNT_ARN = SECOND_ARN.replace("287796791794", "111122223333")
-
-BODY = {
-    "cluster": "janus-dev",
-    "service": "data-access-service",
-    "namespace": "deploy",
-    "containers": ["app"],
-    "justification": "Reads the RDS password and the partner API key.",
-    "secrets": [
-        {
-            "secret": GUIDE_ARN,
-            "sync_secret_name": "dcp-db-password",
-            "sync_keys": [{"key": "rds_password", "env": "DB_PASSWORD"}],
-        },
-        {
-            "secret": SECOND_ARN,
-            "alias": "partner-api-key",
-            "jmes": [{"path": "username", "alias": "partner-username"}],
-        },
-    ],
-}
+BODY = VALID_BODY
 
 
 def change(**top: Any) -> Callable[[dict], None]:

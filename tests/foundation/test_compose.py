@@ -2,13 +2,13 @@
 engine here, so the file is checked, not run)."""
 
 import json
-from pathlib import Path
 
 import jsonschema
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = ROOT.parent / "shared" / "reference" / "compose-spec.json"
+from tests.support.paths import ROOT, VENDOR
+
+SCHEMA = VENDOR / "compose-spec.json"
 
 
 def load_compose() -> dict:

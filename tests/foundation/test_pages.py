@@ -5,7 +5,9 @@ from django.test import Client
 from django.urls import reverse
 
 from secrets_app.models import AccessRequest, RequestState
-from tests.factories import GUIDE_ARN, AccessRequestFactory, SecretGrantFactory
+from tests.factories import AccessRequestFactory, SecretGrantFactory
+from tests.support.access_requests import post_guide_request
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -21,13 +23,6 @@ def users(requester, other_user, approver, admin_user):
         "approver": approver,
         "admin": admin_user,
     }
-
-
-def client_for(user):
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -161,36 +156,11 @@ def test_csrf_is_enforced_on_actions(users, pending):
     assert pending.state == RequestState.PENDING
 
 
-def _post_request(client, the_cluster, **extra):
-    data = {
-        "cluster": the_cluster.pk,
-        "service": "data-access-service",
-        "namespace": "deploy",
-        "workload_kind": "Deployment",
-        "containers": "app",
-        "mount_path": "/mnt/secrets-store",
-        "justification": "Reads the RDS password and the API key.",
-        "secrets-TOTAL_FORMS": "2",
-        "secrets-INITIAL_FORMS": "0",
-        "secrets-MIN_NUM_FORMS": "1",
-        "secrets-MAX_NUM_FORMS": "20",
-        "secrets-0-secret": GUIDE_ARN,
-        "secrets-0-sync_secret_name": "dcp-db-password",
-        "secrets-0-sync_secret_type": "Opaque",
-        "secrets-0-sync_keys": "rds_password as DB_PASSWORD",
-        "secrets-1-secret": "arn:aws:secretsmanager:us-west-2:287796791794:secret:api-key-AbC123",
-        "secrets-1-sync_secret_type": "Opaque",
-        "action": "submit",
-    }
-    data.update(extra)
-    return client.post(reverse("request-create"), data)
-
-
 def test_newcomer_journey(requester, approver, cluster):
     """File a request with two secrets, have a second user approve it, see the
     timeline; approving one's own request is refused with a clear message."""
     alice = client_for(requester)
-    response = _post_request(alice, cluster)
+    response = post_guide_request(alice, cluster)
     assert response.status_code == 302, response.content.decode()[:2000]
     request = AccessRequest.objects.get()
     assert response["Location"] == request.get_absolute_url()
@@ -217,7 +187,7 @@ def test_newcomer_journey(requester, approver, cluster):
 
 def test_approving_ones_own_request_is_refused_with_a_clear_message(approver, cluster):
     client = client_for(approver)
-    _post_request(client, cluster)
+    post_guide_request(client, cluster)
     request = AccessRequest.objects.get()
     response = client.post(reverse("request-approve", args=[request.pk]))
     assert response.status_code == 403
@@ -227,7 +197,7 @@ def test_approving_ones_own_request_is_refused_with_a_clear_message(approver, cl
 
 
 def test_form_errors_show_on_their_fields_and_save_nothing(requester, cluster):
-    response = _post_request(
+    response = post_guide_request(
         client_for(requester),
         cluster,
         namespace="Bad_NS",
@@ -242,7 +212,7 @@ def test_form_errors_show_on_their_fields_and_save_nothing(requester, cluster):
 
 
 def test_hostile_input_never_500s(requester, cluster):
-    response = _post_request(
+    response = post_guide_request(
         client_for(requester),
         cluster,
         cluster="not-a-number",
@@ -256,7 +226,7 @@ def test_hostile_input_never_500s(requester, cluster):
 
 def test_draft_then_submit_from_the_page(requester, cluster):
     client = client_for(requester)
-    _post_request(client, cluster, action="draft")
+    post_guide_request(client, cluster, action="draft")
     request = AccessRequest.objects.get()
     assert request.state == RequestState.DRAFT
     client.post(reverse("request-submit", args=[request.pk]))

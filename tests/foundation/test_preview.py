@@ -7,7 +7,7 @@ from django.test import Client
 
 from secrets_app.models import AccessRequest
 from tests.factories import AccessRequestFactory, SecretGrantFactory
-from tests.foundation.test_pages import _post_request
+from tests.support.access_requests import post_guide_request
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def alice(requester):
 
 
 def test_preview_on_the_form_shows_both_repositories_and_saves_nothing(alice, cluster):
-    response = _post_request(alice, cluster, action="preview")
+    response = post_guide_request(alice, cluster, action="preview")
     assert response.status_code == 200
     preview = response.context["preview"]
     titles = [title for title, _files in preview.repositories]
@@ -58,7 +58,7 @@ def test_request_page_shows_the_preview_before_approval(requester, approver, clu
 def test_renderer_problems_land_on_the_field(alice, cluster):
     # JMES alias equal to the other secret's alias is caught by the formset;
     # an unparseable JMES path only by the renderer's check.
-    response = _post_request(
+    response = post_guide_request(
         alice, cluster, action="preview", **{"secrets-1-jmes": "a[?? as api-user"}
     )
     assert response.status_code == 200

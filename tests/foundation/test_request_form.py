@@ -7,53 +7,12 @@ import datetime
 import pytest
 
 from secrets_app.web.forms import RequestPage
-from tests.factories import GUIDE_ARN, AccessRequestFactory, UserFactory
+from tests.factories import AccessRequestFactory, UserFactory
+from tests.support.access_requests import request_form_data, secrets_form_data
 
 pytestmark = pytest.mark.django_db
 
 KMS = "arn:aws:kms:us-west-2:287796791794:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-
-
-def request_data(the_cluster, **overrides):
-    data = {
-        "cluster": str(the_cluster.pk),
-        "service": "data-access-service",
-        "namespace": "deploy",
-        "workload_kind": "Deployment",
-        "workload_name": "",
-        "containers": "app",
-        "service_account": "",
-        "role_name": "",
-        "mount_path": "/mnt/secrets-store",
-        "justification": "Reads the RDS password.",
-        "expires_on": "",
-    }
-    data.update(overrides)
-    return data
-
-
-def secrets_data(*secrets):
-    data = {
-        "secrets-TOTAL_FORMS": str(len(secrets)),
-        "secrets-INITIAL_FORMS": "0",
-        "secrets-MIN_NUM_FORMS": "1",
-        "secrets-MAX_NUM_FORMS": "20",
-    }
-    for i, secret in enumerate(secrets):
-        values = {
-            "secret": GUIDE_ARN,
-            "alias": "",
-            "kms_key_arn": "",
-            "jmes": "",
-            "sync_secret_name": "",
-            "sync_secret_type": "Opaque",
-            "sync_keys": "",
-        }
-        values.update(secret)
-        for key, value in values.items():
-            if value is not None:
-                data[f"secrets-{i}-{key}"] = value
-    return data
 
 
 def checked_page(data) -> RequestPage:
@@ -64,12 +23,12 @@ def checked_page(data) -> RequestPage:
 
 def request_form(the_cluster, **overrides) -> RequestPage:
     """The page with one valid secret and the request's fields changed."""
-    return checked_page({**request_data(the_cluster, **overrides), **secrets_data({})})
+    return checked_page({**request_form_data(the_cluster, **overrides), **secrets_form_data({})})
 
 
 def secrets_formset(cluster, *secrets) -> RequestPage:
     """The page with a valid request and these secrets."""
-    return checked_page({**request_data(cluster), **secrets_data(*secrets)})
+    return checked_page({**request_form_data(cluster), **secrets_form_data(*secrets)})
 
 
 def test_the_guides_request_is_valid_and_takes_its_defaults(cluster):

@@ -3,38 +3,23 @@ it; the OIDC groups claim maps to roles."""
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from secrets_app.accounts.roles import is_admin, is_approver
 from secrets_app.accounts.sso import apply_group_claims
-
-ROOT = Path(__file__).resolve().parents[2]
-GOOD = {
-    "SECRET_KEY": "k" * 20 + "0123456789abcdefghijklmnopqrstuvwxyz",
-    "ALLOWED_HOSTS": "portal.example.com",
-    "DATABASE_URL": "postgres://portal@db.example.com:5432/portal",
-    "REDIS_URL": "redis://redis.example.com:6379/0",
-}
+from tests.support.production import PRODUCTION_ENV
+from tests.support.subprocesses import run_python
 
 
 def run_check(env: dict, *args: str) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in GOOD and not k.startswith("OIDC") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+        if k not in PRODUCTION_ENV and not k.startswith("OIDC") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
     clean.update(env, DJANGO_SETTINGS_MODULE="portal.settings.production")
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", *args],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_python("manage.py", "check", *args, env=clean)
 
 
 @pytest.mark.parametrize(
@@ -52,7 +37,7 @@ def run_check(env: dict, *args: str) -> subprocess.CompletedProcess:
     ],
 )
 def test_production_refuses_unsafe_settings(change, message):
-    result = run_check({**GOOD, **change})
+    result = run_check({**PRODUCTION_ENV, **change})
     assert result.returncode != 0
     assert message in result.stderr
 
@@ -64,14 +49,14 @@ def test_production_names_every_problem_at_once():
 
 
 def test_production_deploy_check_is_clean():
-    result = run_check(GOOD, "--deploy", "--fail-level", "WARNING")
+    result = run_check(PRODUCTION_ENV, "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_secret_key_from_a_file(tmp_path):
     key_file = tmp_path / "key"
-    key_file.write_text(GOOD["SECRET_KEY"] + "\n")
-    env = {**GOOD, "SECRET_KEY": "", "SECRET_KEY_FILE": str(key_file)}
+    key_file.write_text(PRODUCTION_ENV["SECRET_KEY"] + "\n")
+    env = {**PRODUCTION_ENV, "SECRET_KEY": "", "SECRET_KEY_FILE": str(key_file)}
     assert run_check(env).returncode == 0
 
 

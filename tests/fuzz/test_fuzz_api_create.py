@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from secrets_app.models import AccessRequest
+from secrets_app.models import AccessRequest, SecretGrant
 from tests.fuzz.fuzz_support import (
     FUZZ,
     RequestInput,
@@ -31,32 +31,10 @@ from tests.fuzz.fuzz_support import (
 pytestmark = pytest.mark.django_db
 
 URL = "/api/requests/"
-TOP_FIELDS = (
-    "cluster",
-    "service",
-    "namespace",
-    "workload_kind",
-    "workload_name",
-    "containers",
-    "service_account",
-    "role_name",
-    "mount_path",
-    "justification",
-    "expires_on",
-    "submit",
-    "secrets",
-)
-SECRET_FIELDS = (
-    "secret",
-    "alias",
-    "any_suffix",
-    "cross_account",
-    "kms_key_arn",
-    "jmes",
-    "sync_secret_name",
-    "sync_secret_type",
-    "sync_keys",
-)
+# What the API takes: the filed fields, plus its own "submit" and the list of
+# secrets, each with the filed fields and the cross-account acknowledgement.
+TOP_FIELDS = (*AccessRequest.FILED_FIELDS, "submit", "secrets")
+SECRET_FIELDS = (*SecretGrant.FILED_FIELDS, "cross_account")
 
 
 def body_for(cluster_name: str, given: RequestInput) -> dict[str, Any]:

@@ -1,30 +1,21 @@
-"""Fixtures for the pure-Python mount-health tests: a fake API and a real client."""
+"""Fixtures for the mount-health tests without the portal: the fake
+Kubernetes API (``tests.support.kube``) and a real client of it."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
-# Under `-p no:django` nothing puts the repository root on sys.path.
-ROOT = str(Path(__file__).resolve().parents[2])
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+from fakes.kube_api import FakeKubeApi
+from secrets_app.integrations.kube import KubeClient, Timeouts, connect_host
+from tests.support.kube import fake
 
-from fakes.kube_api import FakeKubeApi  # noqa: E402
-from secrets_app.integrations.kube import KubeClient, Timeouts, connect_host  # noqa: E402
+__all__ = ["fake"]
 
 
 @pytest.fixture
-def fake():
-    server = FakeKubeApi().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def client(fake) -> KubeClient:
+def client(fake: FakeKubeApi) -> Iterator[KubeClient]:
     kube = connect_host(fake.url, timeouts=Timeouts(connect=0.5, read=1.0), backoff=0.01)
     yield kube
     kube.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter
 
 import pytest
 
@@ -13,6 +12,7 @@ from secrets_app.health.collector import DEFAULT_EVENT_REASONS, MANAGED_SELECTOR
 from secrets_app.health.join import evaluate
 from secrets_app.integrations.errors import PermanentError, RetryableError
 from secrets_app.integrations.kube import METADATA_ONLY_LIST, PODS, Timeouts, connect_host
+from tests.support.kube import expected_requests
 
 LIST_PATHS = {
     "/api/v1/pods",
@@ -24,33 +24,13 @@ LIST_PATHS = {
 }
 
 
-def _expected_requests(objects, page_size: int) -> int:
-    """sum over kinds of ceil(n / page_size), counted from the objects themselves."""
-    n = Counter(o["kind"] for o in objects)
-    events = Counter(o["reason"] for o in objects if o["kind"] == "Event")
-    synced = sum(
-        1
-        for o in objects
-        if o["kind"] == "Secret" and (o["metadata"].get("labels") or {}).get(MANAGED_SELECTOR[:-5])
-    )
-    sizes = [
-        n["Pod"],
-        n["SecretProviderClassPodStatus"],
-        n["SecretProviderClass"],
-        n["ServiceAccount"],
-        *(events[r] for r in DEFAULT_EVENT_REASONS),
-        synced,
-    ]
-    return sum(max(1, math.ceil(size / page_size)) for size in sizes)
-
-
 def test_request_count_is_the_sum_of_pages_per_kind(fake, client):
     cluster = generate_cluster(pods=1201, bindings=300, seed=3)
     fake.add_many(cluster.objects)
     snap = sweep(client)
     pod_requests = [r for r in fake.requests if r.path == "/api/v1/pods"]
     assert len(pod_requests) == 3  # 1201 pods at 500 a page
-    assert snap.requests == len(fake.requests) == _expected_requests(cluster.objects, 500)
+    assert snap.requests == len(fake.requests) == expected_requests(cluster.objects, 500)
     assert all(r.query["limit"] == "500" for r in fake.requests)
 
 
@@ -78,7 +58,7 @@ def test_small_pages_give_the_same_result_as_large_ones(fake, client):
     # Every page after the first carries the continue token of the one before.
     assert "continue" not in pod_pages[0].query
     assert all(r.query.get("continue") for r in pod_pages[1:])
-    assert small.requests == _expected_requests(cluster.objects, 7)
+    assert small.requests == expected_requests(cluster.objects, 7)
     large = sweep(client, page_size=500)
     assert evaluate(small, cluster.targets) == evaluate(large, cluster.targets)
     assert small.items_seen == large.items_seen

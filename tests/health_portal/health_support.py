@@ -1,23 +1,20 @@
-"""Helpers of the mount-health portal tests: bindings from generated targets,
-the request budget of a sweep."""
+"""Helpers of the mount-health portal tests: bindings made from the targets
+of a generated cluster, and the cluster served by the fake API."""
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-
 from fakes.cluster_gen import GeneratedCluster, generate_cluster
 from fakes.kube_api import FakeKubeApi
-from secrets_app.health.collector import DEFAULT_EVENT_REASONS, MANAGED_SELECTOR
 from secrets_app.health.types import BindingTarget
 from secrets_app.models import Binding, BindingSecret, BindingSource, Cluster
+from tests.factories import BindingFactory, BindingSecretFactory
 
 
 def make_bindings(cluster: Cluster, targets: list[BindingTarget]) -> dict[int | str, Binding]:
     """Binding + BindingSecret rows for generated targets: target id -> Binding."""
     rows = Binding.objects.bulk_create(
         [
-            Binding(
+            BindingFactory.build(
                 cluster=cluster,
                 namespace=t.namespace,
                 service=t.workload_name,
@@ -34,7 +31,9 @@ def make_bindings(cluster: Cluster, targets: list[BindingTarget]) -> dict[int | 
     )
     BindingSecret.objects.bulk_create(
         [
-            BindingSecret(binding=b, arn=arn, name=arn.split(":secret:")[1], alias="db-password")
+            BindingSecretFactory.build(
+                binding=b, arn=arn, name=arn.split(":secret:")[1], alias="db-password"
+            )
             for t, b in zip(targets, rows, strict=True)
             for arn in t.secret_ids
         ]
@@ -47,24 +46,3 @@ def load_cluster(fake: FakeKubeApi, cluster: Cluster, **gen) -> tuple[GeneratedC
     generated = generate_cluster(**gen)
     fake.add_many(generated.objects)
     return generated, make_bindings(cluster, generated.targets)
-
-
-def expected_requests(objects: list[dict], page_size: int = 500) -> int:
-    """sum over kinds of ceil(n / page_size), an empty kind costing one request."""
-    n = Counter(o["kind"] for o in objects)
-    events = Counter(o["reason"] for o in objects if o["kind"] == "Event")
-    label = MANAGED_SELECTOR.split("=")[0]
-    synced = sum(
-        1
-        for o in objects
-        if o["kind"] == "Secret" and (o["metadata"].get("labels") or {}).get(label) == "true"
-    )
-    sizes = [
-        n["Pod"],
-        n["SecretProviderClassPodStatus"],
-        n["SecretProviderClass"],
-        n["ServiceAccount"],
-        *(events[r] for r in DEFAULT_EVENT_REASONS),
-        synced,
-    ]
-    return sum(max(1, math.ceil(size / page_size)) for size in sizes)

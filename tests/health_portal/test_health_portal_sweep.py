@@ -15,7 +15,8 @@ from secrets_app.health.service import binding_targets, sweep_cluster
 from secrets_app.integrations.kube import METADATA_ONLY_LIST
 from secrets_app.models import Binding, BindingState, ClusterSweep, HealthSnapshot, HealthStatus
 from tests.factories import ClusterFactory
-from tests.health_portal.health_support import expected_requests, load_cluster
+from tests.health_portal.health_support import load_cluster
+from tests.support.kube import expected_requests
 
 pytestmark = pytest.mark.django_db
 

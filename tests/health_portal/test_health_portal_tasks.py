@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import connections
 from django.utils import timezone
 
-from portal.celery import app as celery_app
 from secrets_app.models import Binding, BindingState, ClusterSweep, HealthSnapshot, TaskRun
 from secrets_app.tasks.health import (
     KIND,
@@ -23,15 +20,8 @@ from secrets_app.tasks.health import (
 )
 from tests.factories import ClusterFactory
 from tests.health_portal.health_support import load_cluster
-
-
-def _wait_for(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+from tests.support.celery_worker import running_worker
+from tests.support.waiting import eventually
 
 
 @pytest.mark.django_db(transaction=True)
@@ -48,7 +38,7 @@ def test_a_second_concurrent_sweep_of_a_cluster_is_skipped(fake, kube_cluster, b
 
     thread = threading.Thread(target=first)
     thread.start()
-    assert _wait_for(lambda: sweep_lock(kube_cluster.pk).locked(), timeout=5)
+    assert eventually(lambda: sweep_lock(kube_cluster.pk).locked(), timeout=5)
     second = sweep_cluster_task(kube_cluster.pk)
     thread.join(timeout=30)
     assert (results["first"], second) == ("ok", "skipped")
@@ -128,10 +118,11 @@ def test_pruning_drops_old_history_but_keeps_each_bindings_latest(fake, kube_clu
 def test_a_real_worker_runs_the_sweep(fake, kube_cluster, broker):
     generated, bindings = load_cluster(fake, kube_cluster, pods=40, bindings=8, seed=10)
     broker.delete("celery")  # nothing left over from another test
-    with start_worker(celery_app, pool="solo", perform_ping_check=False):
+    with running_worker(purge=False):
         sweep_cluster_task.delay(kube_cluster.pk)
-        done = _wait_for(
-            lambda: TaskRun.objects.filter(cluster=kube_cluster, outcome="succeeded").exists()
+        done = eventually(
+            lambda: TaskRun.objects.filter(cluster=kube_cluster, outcome="succeeded").exists(),
+            timeout=20,
         )
     assert done, list(TaskRun.objects.values("outcome", "error"))
     run = TaskRun.objects.get(cluster=kube_cluster)

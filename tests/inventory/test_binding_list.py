@@ -5,31 +5,28 @@ import csv
 import io
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from secrets_app.models import Binding, BindingSecret
-from tests.factories import ClusterFactory
+from tests.factories import BindingFactory, BindingSecretFactory, ClusterFactory
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
 
 
 def make_bindings(cluster, count, *, prefix="svc", health="healthy"):
     bindings = Binding.objects.bulk_create(
-        Binding(
+        BindingFactory.build(
             cluster=cluster,
             namespace=f"team-{i % 7}",
             service=f"{prefix}-{i}",
-            service_account=f"{prefix}-{i}-secrets",
-            secret_provider_class=f"{prefix}-{i}-secrets",
             role_arn=f"arn:aws:iam::{cluster.aws_account_id}:role/{prefix}-{i}",
-            workload_name=f"{prefix}-{i}",
             health_status=health,
         )
         for i in range(count)
     )
     BindingSecret.objects.bulk_create(
-        BindingSecret(
+        BindingSecretFactory.build(
             binding=b,
             arn=f"arn:aws:secretsmanager:us-west-2:287796791794:secret:{b.service}/db-AbCdEf",
             name=f"{b.service}/db",
@@ -42,9 +39,7 @@ def make_bindings(cluster, count, *, prefix="svc", health="healthy"):
 
 @pytest.fixture
 def engineer(requester):
-    client = Client()
-    client.force_login(requester)
-    return client
+    return client_for(requester)
 
 
 def listed(response):

@@ -17,8 +17,9 @@ from secrets_app.health.collector import ClassInfo, ClusterSnapshot, PlainPods, 
 from secrets_app.health.service import sweep_cluster
 from secrets_app.health.types import BindingTarget
 from secrets_app.models import Binding, BindingState, VerificationResult
-from tests.factories import ClusterFactory
+from tests.factories import BindingFactory, ClusterFactory
 from tests.health_portal.health_support import load_cluster
+from tests.support.clients import client_for
 
 ROLE = "arn:aws:iam::111122223333:role/app"
 ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf"
@@ -184,13 +185,6 @@ def test_failed_error_findings_of_the_latest_verification_are_aws_drift():
 
 
 @pytest.fixture
-def fake():
-    server = FakeKubeApi().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def kube_cluster(db, fake):
     return ClusterFactory(name="kind-drift", kube_api_url=fake.url)
 
@@ -331,9 +325,7 @@ def test_aws_drift_alone_does_not_claim_the_cluster_was_checked(kube_cluster):
 
 @pytest.fixture
 def web(requester) -> Client:
-    client = Client()
-    client.force_login(requester)
-    return client
+    return client_for(requester)
 
 
 @pytest.mark.django_db
@@ -385,8 +377,6 @@ def test_the_binding_page_lists_differences_with_cluster_text_escaped(web, fake,
 
 
 def test_api_drift_filter(client, requester):
-    from tests.api.factories import BindingFactory
-
     drifting = BindingFactory(has_drift=True)
     BindingFactory(has_drift=False)
     unchecked = BindingFactory(has_drift=None)

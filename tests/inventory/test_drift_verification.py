@@ -4,33 +4,13 @@ later passing verification clears it and keeps the cluster part."""
 
 from __future__ import annotations
 
-import sys
-import time
-from pathlib import Path
-
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
 
-TESTS = Path(__file__).resolve().parent.parent
-for folder in ("aws", "aws_portal"):  # aws_world, aws_portal_support
-    if str(TESTS / folder) not in sys.path:
-        sys.path.insert(0, str(TESTS / folder))
-
-from aws_portal_support import guide_binding  # noqa: E402
-from aws_world import NAMESPACE, build_guide_world, irsa_trust  # noqa: E402
-
-from portal.celery import app as celery_app  # noqa: E402
-from secrets_app.models import Binding, TaskRun  # noqa: E402
-from tests.aws_portal.conftest import (  # noqa: E402, F401 - fixtures
-    aws_env,
-    clients,
-    moto,
-    moto_cluster,
-    moto_endpoint,
-    portal_aws,
-    proxy,
-)
+from secrets_app.models import Binding, TaskRun
+from tests.aws.aws_world import NAMESPACE, build_guide_world, irsa_trust
+from tests.aws_portal.aws_portal_support import guide_binding
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,13 +24,6 @@ CLUSTER_DRIFT = {
 }
 
 
-@pytest.fixture
-def worker():
-    celery_app.control.purge()
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-        yield
-
-
 def runs_done(binding_id: int, n: int) -> bool:
     return (
         TaskRun.objects.filter(kind="verify", detail__binding_id=binding_id, outcome="succeeded")
@@ -60,22 +33,8 @@ def runs_done(binding_id: int, n: int) -> bool:
     )
 
 
-def wait_for(predicate, *, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_verify_now_brings_aws_drift_to_the_binding(
-    client,
-    requester,
-    moto_cluster,  # noqa: F811 - the fixture imported above
-    portal_aws,  # noqa: F811
-    clients,  # noqa: F811
-    worker,
+    client, requester, moto_cluster, portal_aws, clients, worker
 ):
     world = build_guide_world(clients)
     binding = guide_binding(moto_cluster, world)

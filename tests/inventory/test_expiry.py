@@ -18,9 +18,8 @@ from secrets_app.models import (
 )
 from secrets_app.requests import workflow
 from secrets_app.tasks.expiry import expire_bindings
-from tests.api.factories import BindingFactory, BindingSecretFactory
-from tests.factories import ClusterFactory
-from tests.pulls.conftest import make_pending
+from tests.factories import BindingFactory, BindingSecretFactory, ClusterFactory
+from tests.support.access_requests import make_pending
 
 TODAY = datetime.date(2026, 11, 26)
 

@@ -5,12 +5,8 @@ page, adopt and dismiss, repeated discovery, permissions, hostile input."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
-import redis
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,8 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fakes import legacy_objects as legacy
-from fakes.kube_api import FakeKubeApi
-from portal.celery import app as celery_app
 from secrets_app.bindings.adoption import (
     ImportRefused,
     candidates_adopt,
@@ -37,16 +31,12 @@ from secrets_app.models import (
 )
 from secrets_app.tasks.imports import KIND, discover_bindings, lock_name
 from secrets_app.tasks.locks import exclusive
-from tests.factories import ClusterFactory, UserFactory
+from tests.factories import BindingFactory, ClusterFactory, UserFactory
+from tests.support.celery_worker import emptied_broker, running_worker
+from tests.support.clients import client_for
+from tests.support.waiting import eventually
 
 HOSTILE = '<script>alert("pwned")</script>'
-
-
-@pytest.fixture
-def fake():
-    server = FakeKubeApi().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -57,18 +47,8 @@ def kube_cluster(db, fake):
 @pytest.fixture
 def broker():
     """Celery's queue and the discovery locks, empty before and after."""
-    conn = redis.Redis.from_url(settings.REDIS_URL)
-    conn.delete("celery")
-    yield conn
-    conn.delete("celery")
-    for key in conn.scan_iter("portal:lock:import-discovery:*"):
-        conn.delete(key)
-
-
-def web(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    with emptied_broker("portal:lock:import-discovery:*") as conn:
+        yield conn
 
 
 def page_url(cluster) -> str:
@@ -113,15 +93,6 @@ def candidate(cluster, namespace, account) -> ImportCandidate:
     )
 
 
-def wait_for(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 # -- discovery ----------------------------------------------------------------------
 
 
@@ -130,13 +101,13 @@ def test_discover_now_runs_on_a_real_worker_and_the_page_lists_what_it_found(
     fake, kube_cluster, approver, broker
 ):
     load_legacy(fake)
-    client = web(approver)
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    client = client_for(approver)
+    with running_worker(purge=False):  # the broker fixture emptied the queue
         response = client.post(reverse("import-discover", args=[kube_cluster.name]))
         assert response.status_code == 302
-        assert wait_for(lambda: TaskRun.objects.filter(kind=KIND, outcome="succeeded").exists()), (
-            list(TaskRun.objects.values("outcome", "error"))
-        )
+        assert eventually(
+            lambda: TaskRun.objects.filter(kind=KIND, outcome="succeeded").exists()
+        ), list(TaskRun.objects.values("outcome", "error"))
     run = TaskRun.objects.get(kind=KIND)
     assert run.cluster == kube_cluster and run.task_id
     # Three cluster-wide LISTs, whatever the number of candidates.
@@ -177,7 +148,7 @@ def test_adopting_makes_imported_bindings_and_repeated_discovery_no_duplicates(
     discover_cluster(kube_cluster.pk)
     ledger = candidate(kube_cluster, "payments", "ledger-secrets")
     indexer = candidate(kube_cluster, "search", "indexer-secrets")
-    client = web(approver)
+    client = client_for(approver)
 
     response = decide(client, kube_cluster, "adopt", [ledger.pk, indexer.pk], owner="alice")
     assert response.status_code == 200
@@ -221,13 +192,12 @@ def test_adopting_makes_imported_bindings_and_repeated_discovery_no_duplicates(
 @pytest.mark.django_db
 def test_places_with_a_live_binding_are_known_and_vanished_ones_gone(fake, kube_cluster, approver):
     load_legacy(fake)
-    portal_made = Binding.objects.create(
+    portal_made = BindingFactory(
         cluster=kube_cluster,
         namespace="search",
         service="indexer",
         service_account="indexer-secrets",
-        secret_provider_class="indexer-secrets",
-        workload_name="indexer",
+        role_arn="",
         source=BindingSource.PORTAL,
     )
     discover_cluster(kube_cluster.pk)
@@ -236,7 +206,7 @@ def test_places_with_a_live_binding_are_known_and_vanished_ones_gone(fake, kube_
     crawler = candidate(kube_cluster, "search", "crawler-secrets")
     candidates_dismiss(candidate_ids=[crawler.pk], actor=approver)
 
-    page = web(approver).get(page_url(kube_cluster)).content.decode()
+    page = client_for(approver).get(page_url(kube_cluster)).content.decode()
     assert "Known" in page and f"binding #{portal_made.pk}" in page
     assert f'value="{indexer.pk}"' not in page  # nothing to decide about
 
@@ -252,7 +222,7 @@ def test_places_with_a_live_binding_are_known_and_vanished_ones_gone(fake, kube_
     }
     assert counts == {"gone": 2, "dismissed": 1}
     ledger = candidate(kube_cluster, "payments", "ledger-secrets")
-    refused = decide(web(approver), kube_cluster, "adopt", [ledger.pk]).content.decode()
+    refused = decide(client_for(approver), kube_cluster, "adopt", [ledger.pk]).content.decode()
     assert "no longer in the cluster; discover again." in refused
 
     # It comes back: proposed again; the revoked binding no longer counts.
@@ -273,13 +243,12 @@ def test_a_binding_made_since_the_last_discovery_wins_over_an_adopt(fake, kube_c
     load_legacy(fake)
     discover_cluster(kube_cluster.pk)
     ledger = candidate(kube_cluster, "payments", "ledger-secrets")
-    made = Binding.objects.create(
+    made = BindingFactory(
         cluster=kube_cluster,
         namespace="payments",
         service="ledger",
         service_account="ledger-secrets",
-        secret_provider_class="ledger-secrets",
-        workload_name="ledger",
+        role_arn="",
     )
     decision = candidates_adopt(candidate_ids=[ledger.pk], actor=approver)
     assert decision.done == [] and "exists already" in decision.refused[0][1]
@@ -326,7 +295,7 @@ def test_refusals_and_bad_input_are_messages_on_the_page_never_errors(fake, kube
     )
     crawler = candidate(kube_cluster, "search", "crawler-secrets")
     ledger = candidate(kube_cluster, "payments", "ledger-secrets")
-    client = web(approver)
+    client = client_for(approver)
     cases = [
         ("adopt", [crawler.pk], {}, "is not an IAM role ARN"),
         ("adopt", [], {}, "Select at least one candidate."),
@@ -353,7 +322,7 @@ def test_only_the_platform_team_and_admins_may_act_everyone_may_look(
     load_legacy(fake)
     discover_cluster(kube_cluster.pk)
     ledger = candidate(kube_cluster, "payments", "ledger-secrets")
-    engineer = web(requester)
+    engineer = client_for(requester)
     assert engineer.get(reverse("import-list")).status_code == 200
     page = engineer.get(page_url(kube_cluster))
     assert page.status_code == 200 and b"ledger-secrets" in page.content
@@ -368,8 +337,8 @@ def test_only_the_platform_team_and_admins_may_act_everyone_may_look(
     with pytest.raises(ImportRefused):
         candidates_adopt(candidate_ids=[ledger.pk], actor=requester)
     assert Client().get(page_url(kube_cluster)).status_code == 302  # login first
-    assert web(approver).get(page_url(kube_cluster)).content.count(b"Adopt selected") == 1
-    decide(web(admin_user), kube_cluster, "adopt", [ledger.pk])
+    assert client_for(approver).get(page_url(kube_cluster)).content.count(b"Adopt selected") == 1
+    decide(client_for(admin_user), kube_cluster, "adopt", [ledger.pk])
     assert Binding.objects.get().owner == admin_user
 
 
@@ -407,7 +376,7 @@ def test_hostile_strings_from_the_cluster_are_rendered_escaped(fake, kube_cluste
     )
     discovery, _ = discover_cluster(kube_cluster.pk)
     assert len(discovery.found) == 3
-    body = web(approver).get(page_url(kube_cluster)).content.decode()
+    body = client_for(approver).get(page_url(kube_cluster)).content.decode()
     for raw in (HOSTILE, "<img src=x", "<svg onload", "<b>bold</b>", "<i>Kind</i>"):
         assert raw not in body
     assert "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;" in body
@@ -429,7 +398,7 @@ def test_an_unreachable_cluster_leaves_failed_runs_the_page_shows(
         TaskRun.objects.filter(kind=KIND).order_by("id").values_list("outcome", flat=True)
     )
     assert outcomes == ["retrying", "retrying", "retrying", "failed"]
-    page = web(approver).get(page_url(kube_cluster)).content.decode()
+    page = client_for(approver).get(page_url(kube_cluster)).content.decode()
     assert "Connection refused" in page or "ConnectionRefused" in page or "MaxRetryError" in page
     assert ImportCandidate.objects.count() == 0
 
@@ -449,7 +418,7 @@ def test_a_discovery_while_another_runs_is_skipped(fake, kube_cluster, broker):
 def test_the_review_page_costs_the_same_queries_for_few_or_many_candidates(
     fake, kube_cluster, approver
 ):
-    client = web(approver)
+    client = client_for(approver)
 
     def queries_for_page() -> int:
         with CaptureQueriesContext(connection) as ctx:
@@ -471,6 +440,6 @@ def test_the_overview_lists_clusters_with_their_counts(fake, kube_cluster, appro
     load_legacy(fake)
     discover_bindings.apply(args=(kube_cluster.pk,))
     UserFactory(username="someone")
-    body = web(approver).get(reverse("import-list")).content.decode()
+    body = client_for(approver).get(reverse("import-list")).content.decode()
     assert page_url(kube_cluster) in body
     assert "<td>3</td>" in body and "(succeeded)" in body

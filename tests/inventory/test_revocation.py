@@ -16,13 +16,10 @@ from secrets_app.models import (
     RequestState,
 )
 from secrets_app.requests import provisioning, revocation, workflow
-from tests.api.factories import BindingFactory, BindingSecretFactory
-from tests.factories import ClusterFactory
-from tests.pulls import conftest as pulls
-from tests.pulls.conftest import DEPLOY, INFRA, approve, make_pending, wait_for
-
-# The loopback GitHub, the real worker and a GitHub-backed cluster of tests/pulls.
-github, worker, github_cluster = pulls.github, pulls.worker, pulls.github_cluster
+from tests.factories import BindingFactory, BindingSecretFactory, ClusterFactory
+from tests.support.access_requests import approve, make_pending
+from tests.support.github import DEPLOY, INFRA
+from tests.support.waiting import wait_for
 
 HOSTILE = '<script>alert("x")</script> ${file("/etc/passwd")} \n: - [x]'
 

@@ -11,7 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from secrets_app.models import Binding, BindingSecret, BindingSource, BindingState
-from tests.factories import AccessRequestFactory, ClusterFactory, SecretGrantFactory
+from tests.factories import (
+    AccessRequestFactory,
+    BindingFactory,
+    BindingSecretFactory,
+    ClusterFactory,
+    SecretGrantFactory,
+)
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -24,23 +31,20 @@ HOSTILE = "<script>alert(1)</script>"
 
 @pytest.fixture
 def web(requester) -> Client:
-    client = Client()
-    client.force_login(requester)
-    return client
+    return client_for(requester)
 
 
 def bind(cluster, service, written_as, *, name="prod/db", **kw) -> Binding:
-    binding = Binding.objects.create(
+    binding = BindingFactory(
         cluster=cluster,
         namespace=kw.pop("namespace", "team-a"),
         service=service,
         service_account=f"{service}-sa",
         secret_provider_class=f"{service}-secrets",
         role_arn=f"arn:aws:iam::{cluster.aws_account_id}:role/{service}",
-        workload_name=service,
         **kw,
     )
-    BindingSecret.objects.create(binding=binding, arn=written_as, name=name, alias="db")
+    BindingSecretFactory(binding=binding, arn=written_as, name=name, alias="db")
     return binding
 
 

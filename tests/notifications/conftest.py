@@ -1,22 +1,13 @@
-"""Notifications: a loopback Slack webhook, a real Celery worker on Redis
-when a test needs one, and helpers to send what was recorded."""
+"""Notifications: the settings every test here runs with, a loopback Slack
+webhook and on-commit callbacks run on demand (tests that need a real
+Celery worker ask for ``worker``, from tests/conftest.py)."""
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
-
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.db import transaction
 
 from fakes.slack_webhook import FakeSlackWebhook
-from portal.celery import app as celery_app
-from secrets_app.models import Binding, Notification
-from secrets_app.notifications import notification_send
-from tests.factories import AccessRequestFactory, SecretGrantFactory
-
-BASE_URL = "https://portal.example.com"
+from tests.notifications.notifications_support import BASE_URL
 
 
 @pytest.fixture(autouse=True)
@@ -42,79 +33,3 @@ def slack(settings):
 def committed(django_capture_on_commit_callbacks):
     """Run the on-commit callbacks of the block, as its commit would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@contextmanager
-def running_worker():
-    celery_app.control.purge()
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-        yield
-
-
-@pytest.fixture
-def worker():
-    with running_worker():
-        yield
-
-
-@contextmanager
-def broker_unreachable():
-    """Point Celery's producers at a closed port, as if Redis were down."""
-    conf = celery_app.conf
-    saved = conf.broker_url, conf.task_publish_retry_policy
-
-    def reset_pools():
-        # Celery caches its connection and producer pools per app.
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-
-    conf.broker_url = "redis://127.0.0.1:9/0"
-    conf.task_publish_retry_policy = {"max_retries": 1, "interval_start": 0}
-    reset_pools()
-    try:
-        yield
-    finally:
-        conf.broker_url, conf.task_publish_retry_policy = saved
-        reset_pools()
-
-
-def send_pending() -> list[str]:
-    """Send every pending notification once, as the task would (no worker)."""
-    pending = Notification.objects.filter(state=Notification.State.PENDING).order_by("pk")
-    return [notification_send(pk).state for pk in pending.values_list("pk", flat=True)]
-
-
-def rows(**filters) -> list[Notification]:
-    return list(Notification.objects.filter(**filters).order_by("pk"))
-
-
-def make_request(cluster, requester, **fields):
-    request = AccessRequestFactory(cluster=cluster, requester=requester, **fields)
-    SecretGrantFactory(request=request)
-    return request
-
-
-def make_binding(cluster, **fields) -> Binding:
-    defaults = {
-        "namespace": "deploy",
-        "service": "data-access-service",
-        "service_account": "data-access-service-secrets",
-        "secret_provider_class": "data-access-service-secrets",
-        "workload_name": "data-access-service",
-    }
-    return Binding.objects.create(cluster=cluster, **{**defaults, **fields})
-
-
-def in_transaction(func, **kwargs):
-    with transaction.atomic():
-        return func(**kwargs)
-
-
-def wait_for(predicate, *, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")

@@ -17,7 +17,7 @@ from secrets_app.notifications import (
 )
 from secrets_app.tasks.notifications import notify_failing_bindings as failing_task
 from tests.factories import UserFactory
-from tests.notifications.conftest import (
+from tests.notifications.notifications_support import (
     BASE_URL,
     make_binding,
     make_request,

@@ -11,7 +11,7 @@ from django.core import mail
 from secrets_app.models import Notification, RequestKind, RequestState
 from secrets_app.requests import workflow
 from tests.factories import UserFactory
-from tests.notifications.conftest import (
+from tests.notifications.notifications_support import (
     BASE_URL,
     make_binding,
     make_request,

@@ -14,7 +14,7 @@ from secrets_app.notifications import notification_send
 from secrets_app.notifications.messages import Message
 from secrets_app.notifications.store import record
 from secrets_app.observability.logging import redact
-from tests.notifications.conftest import send_pending
+from tests.notifications.notifications_support import send_pending
 
 pytestmark = pytest.mark.django_db
 

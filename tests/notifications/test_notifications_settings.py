@@ -6,16 +6,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-GOOD = {
-    "SECRET_KEY": "k" * 20 + "0123456789abcdefghijklmnopqrstuvwxyz",
-    "ALLOWED_HOSTS": "portal.example.com",
-    "DATABASE_URL": "postgres://portal@db.example.com:5432/portal",
-    "REDIS_URL": "redis://redis.example.com:6379/0",
-}
+from tests.support.production import PRODUCTION_ENV
+from tests.support.subprocesses import run_python
+
 SHOW = (
     "import json, django; from django.conf import settings; django.setup(); "
     "print(json.dumps({k: getattr(settings, k) for k in "
@@ -25,10 +19,8 @@ SHOW = (
 
 def settings_of(module: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("EMAIL", "SLACK"))}
-    clean.update(GOOD, **env, DJANGO_SETTINGS_MODULE=module)
-    return subprocess.run(
-        [sys.executable, "-c", SHOW], cwd=ROOT, env=clean, capture_output=True, text=True
-    )
+    clean.update(PRODUCTION_ENV, **env, DJANGO_SETTINGS_MODULE=module)
+    return run_python("-c", SHOW, env=clean)
 
 
 def test_production_takes_its_mail_server_from_email_url():

@@ -16,14 +16,14 @@ from secrets_app.models import Notification, RequestState
 from secrets_app.requests import workflow
 from secrets_app.tasks.notifications import resend_pending_notifications
 from tests.factories import ClusterFactory
-from tests.notifications.conftest import (
+from tests.notifications.notifications_support import (
     broker_unreachable,
     in_transaction,
     make_request,
     rows,
-    running_worker,
-    wait_for,
 )
+from tests.support.celery_worker import running_worker
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

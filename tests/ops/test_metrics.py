@@ -7,9 +7,9 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from portal.celery import app as celery_app
-from secrets_app.models import Binding, ClusterSweep, HealthStatus
+from secrets_app.models import ClusterSweep, HealthStatus
 from secrets_app.observability.metrics import BindingHealthCollector
-from tests.factories import ClusterFactory, UserFactory
+from tests.factories import BindingFactory, ClusterFactory, UserFactory
 
 TOKEN = "metrics-token-for-tests-0123456789"
 
@@ -114,15 +114,7 @@ def test_bindings_are_counted_by_health_in_one_query(client, settings, django_as
     settings.METRICS_PUBLIC = True
     cluster = ClusterFactory()
     for n, health in enumerate(["healthy", "healthy", "failing"]):
-        Binding.objects.create(
-            cluster=cluster,
-            namespace="deploy",
-            service=f"svc-{n}",
-            service_account=f"svc-{n}-secrets",
-            secret_provider_class=f"svc-{n}-secrets",
-            workload_name=f"svc-{n}",
-            health_status=health,
-        )
+        BindingFactory(cluster=cluster, service=f"svc-{n}", role_arn="", health_status=health)
     with django_assert_num_queries(1):
         families = list(BindingHealthCollector().collect())
     values = {s.labels["health"]: s.value for s in families[0].samples}

@@ -5,15 +5,10 @@ import pytest
 
 from secrets_app.models import AuditEvent, PullRequest, RequestState, TaskRun
 from secrets_app.tasks.provisioning import open_pull_requests
-from tests.pulls.conftest import (
-    DEPLOY,
-    INFRA,
-    TOKEN,
-    approve,
-    make_pending,
-    state_of,
-    wait_for,
-)
+from tests.support.access_requests import approve, make_pending, state_of
+from tests.support.celery_worker import running_worker
+from tests.support.github import DEPLOY, INFRA, TOKEN
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -87,15 +82,13 @@ def test_rerun_changes_nothing_and_costs_at_most_two_requests_per_repo(
 def test_enqueued_twice_gives_one_branch_and_one_pr_per_repository(
     github, github_cluster, approver
 ):
-    from celery.contrib.testing.worker import start_worker
-
     from portal.celery import app as celery_app
 
     celery_app.control.purge()
     request = make_pending(github_cluster)
     approve(request, approver)  # enqueues once (on commit)
     open_pull_requests.delay(request.pk)  # and once more
-    with start_worker(celery_app, pool="solo", perform_ping_check=False):
+    with running_worker(purge=False):
         wait_for(
             lambda: TaskRun.objects.filter(request=request).exclude(outcome="running").count() == 2,
             what="both runs",

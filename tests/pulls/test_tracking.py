@@ -1,8 +1,6 @@
 """Following the pull requests to merge: webhooks, the poll, closed PRs, the
 local backend's merge button, and the progress fragment."""
 
-import hashlib
-import hmac
 import json
 
 import pytest
@@ -13,30 +11,11 @@ from secrets_app.integrations.localgit import init_demo_repository
 from secrets_app.models import AuditEvent, Binding, PullRequest, RequestState, TaskRun
 from secrets_app.tasks.provisioning import poll_pull_requests
 from tests.factories import ClusterFactory
-from tests.pulls.conftest import WEBHOOK_SECRET, approve, make_pending, state_of, wait_for
+from tests.support.access_requests import approve, make_pending, state_of
+from tests.support.github import WEBHOOK_SECRET, send_webhook, signed
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def signed(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def send_webhook(pull: PullRequest, *, merged: bool, signature: str | None = "good"):
-    payload = {
-        "action": "closed",
-        "repository": {"full_name": pull.repo_name},
-        "pull_request": {"number": pull.number, "state": "closed", "merged": merged},
-    }
-    body = json.dumps(payload).encode()
-    headers = {"HTTP_X_GITHUB_EVENT": "pull_request"}
-    if signature == "good":
-        headers["HTTP_X_HUB_SIGNATURE_256"] = signed(body)
-    elif signature is not None:
-        headers["HTTP_X_HUB_SIGNATURE_256"] = signature
-    return Client(enforce_csrf_checks=True).post(
-        reverse("github-webhook"), body, content_type="application/json", **headers
-    )
 
 
 def opened(request):

@@ -12,6 +12,7 @@ import yaml
 from hcl2.utils import SerializationOptions
 
 from secrets_app.rendering.hcl import Block, Ref
+from tests.support.paths import VENDOR
 
 DATA = Path(__file__).parent / "data"
 GUIDE_SPEC = json.loads((Path(__file__).parent / "guide_example.json").read_text())
@@ -19,7 +20,7 @@ HCL_OPTIONS = SerializationOptions(
     strip_string_quotes=True, explicit_blocks=False, with_comments=False
 )
 SPC_CRD = yaml.safe_load(
-    (DATA / "secrets-store.csi.x-k8s.io_secretproviderclasses.yaml").read_text()
+    (VENDOR / "secrets-store.csi.x-k8s.io_secretproviderclasses.yaml").read_text()
 )
 SPC_SCHEMA = next(v for v in SPC_CRD["spec"]["versions"] if v["name"] == "v1")["schema"][
     "openAPIV3Schema"

@@ -7,9 +7,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from rendering_support import guide_data
 
 from secrets_app.rendering import BindingSpec, render_binding
+from tests.rendering.rendering_support import guide_data
 
 
 def _files_under(root):

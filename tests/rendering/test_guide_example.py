@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import yaml
-from rendering_support import DATA, guide_data, load_docs
 
 from secrets_app.rendering import (
     BindingSpec,
@@ -13,6 +12,7 @@ from secrets_app.rendering import (
     render_binding,
     trust_policy,
 )
+from tests.rendering.rendering_support import DATA, guide_data, load_docs
 
 GUIDE_SA, GUIDE_SPC, GUIDE_POD = yaml.safe_load_all((DATA / "guide_manifests.yaml").read_text())
 GUIDE_IAM = json.loads((DATA / "guide_iam.json").read_text())

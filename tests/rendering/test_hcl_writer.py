@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rendering_hostile import hostile_text
-from rendering_support import expected_hcl, parse_hcl
 
 from secrets_app.rendering.hcl import Block, Ref, quote, render
+from tests.rendering.rendering_hostile import hostile_text
+from tests.rendering.rendering_support import expected_hcl, parse_hcl
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -8,12 +8,12 @@ import posixpath
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rendering_support import guide_data
 
 from secrets_app.rendering import BindingNames, BindingSpec, SpecInvalid, render_binding
 from secrets_app.rendering.layout import UnsafePath, expand, safe_relative
 from secrets_app.rendering.names import default_role_name, terraform_label
 from secrets_app.rendering.spec import Layout
+from tests.rendering.rendering_support import guide_data
 
 
 def layout_problems(**layout: str) -> dict[str, str]:
@@ -159,7 +159,7 @@ def test_terraform_labels_are_identifiers_and_distinct():
 
 
 def test_pod_identity_service_account_has_no_role_annotation():
-    from rendering_support import load_docs, pod_identity_data
+    from tests.rendering.rendering_support import load_docs, pod_identity_data
 
     rendered = render_binding(BindingSpec.from_dict(pod_identity_data()))
     docs = load_docs(rendered.files["deploy"])

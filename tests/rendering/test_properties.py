@@ -8,13 +8,13 @@ import jmespath
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from rendering_hostile import hostile_text
-from rendering_support import expected_hcl, guide_data, load_docs, parse_hcl
 
 from secrets_app.rendering import BindingNames, BindingSpec, SpecInvalid, render_binding
 from secrets_app.rendering.jmes import normalize_path
 from secrets_app.rendering.spec import JmesEntry, RequestInfo
 from secrets_app.rendering.terraform import terraform_blocks
+from tests.rendering.rendering_hostile import hostile_text
+from tests.rendering.rendering_support import expected_hcl, guide_data, load_docs, parse_hcl
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 GUIDE = BindingSpec.from_dict(guide_data())

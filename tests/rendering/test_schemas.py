@@ -7,7 +7,10 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from rendering_support import (
+
+from secrets_app.rendering import BindingNames, BindingSpec, render_binding
+from secrets_app.rendering.terraform import terraform_blocks
+from tests.rendering.rendering_support import (
     SPC_SCHEMA,
     expected_hcl,
     guide_data,
@@ -17,9 +20,6 @@ from rendering_support import (
     pod_identity_data,
     strategic_merge,
 )
-
-from secrets_app.rendering import BindingNames, BindingSpec, render_binding
-from secrets_app.rendering.terraform import terraform_blocks
 
 
 def _rich_data() -> dict:

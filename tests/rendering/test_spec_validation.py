@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rendering_support import guide_data, pod_identity_data
 
 from secrets_app.rendering import BindingSpec, SpecInvalid
+from tests.rendering.rendering_support import guide_data, pod_identity_data
 
 OTHER_ACCOUNT_ARN = "arn:aws:secretsmanager:us-west-2:111122223333:secret:shared-token-AbC123"
 

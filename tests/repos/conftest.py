@@ -11,11 +11,7 @@ import pytest
 from fakes.github_api import FakeGitHub
 from secrets_app.integrations.github import GitHubAuth, GitHubBackend
 from secrets_app.integrations.localgit import LocalGitBackend, init_demo_repository
-
-# Token-shaped, so that a leak would also be caught by pattern.
-TOKEN = "ghp_" + "T0kenValue" * 3 + "abcdef"
-OWNER = "acme"
-BASE_FILES = {"README.md": "# infra\n", "modules/old.tf": "# to be deleted\n"}
+from tests.repos.repos_support import BASE_FILES, OWNER, TOKEN
 
 
 @pytest.fixture

@@ -15,11 +15,9 @@ from fakes.github_api import FakeGitHub
 from secrets_app.integrations.errors import IntegrationError, PermanentError, RetryableError
 from secrets_app.integrations.github import GitHubAuth, GitHubBackend
 from secrets_app.integrations.repos import PullRequestRef, RepoBackend, RetryPolicy
+from tests.repos.repos_support import BASE_FILES, OWNER, TOKEN
 
 Make = Callable[..., GitHubBackend]
-OWNER = "acme"  # as in conftest
-TOKEN = "ghp_" + "T0kenValue" * 3 + "abcdef"  # as in conftest
-BASE_FILES = {"README.md": "# infra\n", "modules/old.tf": "# to be deleted\n"}
 
 
 def rendered(n: int) -> dict[str, str]:

@@ -11,7 +11,6 @@ from secrets_app.integrations.errors import PermanentError
 from secrets_app.integrations.localgit import LocalGitBackend, init_demo_repository
 from secrets_app.integrations.repos import MergeableRepoBackend, PullRequestRef
 
-BASE_FILES = {"README.md": "# infra\n", "modules/old.tf": "# to be deleted\n"}  # as in conftest
 FILES = {"kilonova/iam.tf": 'resource "aws_iam_role" "x" {}\n', "kilonova/policy.json": "{}\n"}
 
 

@@ -1,7 +1,12 @@
+"""The security tests' world (one of everything a URL can point at) and the
+fake SSO provider."""
+
 import pytest
 
-from tests.security.sso_idp import idp  # noqa: F401 - a fixture
+from tests.security.sso_idp import idp
 from tests.security.world import build_world
+
+__all__ = ["idp"]
 
 
 @pytest.fixture

@@ -9,19 +9,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from tests.security.walk import get_pages
+from tests.support.subprocesses import run_python
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "portal.settings.production",
     "SECRET_KEY": "p" * 20 + "0123456789abcdefghijklmnopqrstuvwxyz-production",
@@ -59,14 +56,7 @@ DUMP = (
 def production() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OIDC", "SECURE_", "DEBUG"))}
     env.update(PRODUCTION_ENV)
-    result = subprocess.run(
-        [sys.executable, "-c", DUMP.format(names=SECURITY_SETTINGS)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_python("-c", DUMP.format(names=SECURITY_SETTINGS), env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
@@ -18,9 +15,10 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
+from tests.support.subprocesses import run_python
+
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
 
 
@@ -108,14 +106,7 @@ def test_with_sso_on_axes_checks_first_and_oidc_comes_before_passwords():
     env = {k: v for k, v in os.environ.items() if not k.startswith("OIDC")}
     env.update(OIDC_ENABLED="true", DJANGO_SETTINGS_MODULE="portal.settings.test")
     code = "from django.conf import settings; print(' '.join(settings.AUTHENTICATION_BACKENDS))"
-    result = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_python("-c", f"import django; django.setup(); {code}", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "axes.backends.AxesStandaloneBackend",

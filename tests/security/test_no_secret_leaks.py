@@ -10,22 +10,15 @@ files are searched: none holds any of them."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import importlib.util
 import io
 import json
 import logging
-import sys
-import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from fakes.github_api import FakeGitHub
 from secrets_app.models import (
     AccessRequest,
     Binding,
@@ -34,30 +27,12 @@ from secrets_app.models import (
     VerificationResult,
 )
 from secrets_app.observability.logging import JsonFormatter, RedactionFilter, RequestIdFilter
+from tests.aws.aws_world import ACCOUNT
 from tests.factories import AccessRequestFactory
 from tests.security.walk import get_pages
-
-AWS_TESTS = Path(__file__).resolve().parent.parent / "aws"
-if str(AWS_TESTS) not in sys.path:
-    sys.path.insert(0, str(AWS_TESTS))  # aws_fakes, aws_world
-
-
-def _load_aws_conftest():
-    # Under its own name: "conftest" is taken by whichever ran first.
-    spec = importlib.util.spec_from_file_location("tests_aws_conftest", AWS_TESTS / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_aws = _load_aws_conftest()
-moto_endpoint, aws_env, moto, clients, proxy = (
-    _aws.moto_endpoint,
-    _aws.aws_env,  # autouse in this module: dummy keys, nothing reaches AWS
-    _aws.moto,
-    _aws.clients,
-    _aws.proxy,
-)
+from tests.support.aws import VALUE_READS
+from tests.support.github import DEPLOY, INFRA, fake_github, send_webhook
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -75,19 +50,11 @@ NEEDLES = {
     "metrics token": METRICS_TOKEN,
     "SSO client secret": OIDC_SECRET,
 }
-ACCOUNT, REGION = "123456789012", "us-west-2"  # moto's
-INFRA, DEPLOY = "platform/kilonova", "platform/deploy"
-VALUE_READS = {"secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue"}
 
 
 @pytest.fixture
 def github(settings):
-    with FakeGitHub(token=GITHUB_TOKEN) as fake:
-        for full in (INFRA, DEPLOY):
-            owner, name = full.split("/")
-            fake.create_repo(owner, name, base="main", files={"README.md": f"# {name}\n"})
-        settings.GITHUB_API_URL = fake.base_url
-        settings.PORTAL_INFRA_REPO, settings.PORTAL_DEPLOY_REPO = INFRA, DEPLOY
+    with fake_github(settings, token=GITHUB_TOKEN) as fake:
         yield fake
 
 
@@ -118,44 +85,6 @@ def log_output():
     root.addHandler(handler)
     yield stream
     root.removeHandler(handler)
-
-
-@pytest.fixture
-def worker():
-    from celery.contrib.testing.worker import start_worker
-
-    from portal.celery import app
-
-    app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-        yield
-
-
-def wait_for(predicate, what: str, timeout: float = 90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def merged_webhook(pull: PullRequest):
-    body = json.dumps(
-        {
-            "action": "closed",
-            "repository": {"full_name": pull.repo_name},
-            "pull_request": {"number": pull.number, "merged": True, "state": "closed"},
-        }
-    ).encode()
-    signature = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return Client().post(
-        reverse("github-webhook"),
-        body,
-        content_type="application/json",
-        HTTP_X_GITHUB_EVENT="pull_request",
-        HTTP_X_HUB_SIGNATURE_256=signature,
-    )
 
 
 def database_text() -> str:
@@ -218,12 +147,16 @@ def test_no_secret_or_token_in_the_database_logs_pages_or_pull_requests(
         pulls = list(PullRequest.objects.filter(request=request))
         return pulls if len(pulls) == 2 else None
 
-    pulls = wait_for(both_pulls, "both pull requests")
+    pulls = wait_for(both_pulls, timeout=90, what="both pull requests")
     for pull in pulls:
-        assert merged_webhook(pull).status_code == 200
-    binding = wait_for(lambda: Binding.objects.filter(request=request).first(), "the binding")
+        assert send_webhook(pull, merged=True, secret=WEBHOOK_SECRET).status_code == 200
+    binding = wait_for(
+        lambda: Binding.objects.filter(request=request).first(), timeout=90, what="the binding"
+    )
     wait_for(
-        lambda: VerificationResult.objects.filter(binding=binding).exists(), "the verification"
+        lambda: VerificationResult.objects.filter(binding=binding).exists(),
+        timeout=90,
+        what="the verification",
     )
     # A second request, pending, so the approval queue and its pages hold one.
     AccessRequestFactory(requester=world.users["other"], cluster=cluster)

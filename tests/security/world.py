@@ -18,15 +18,19 @@ from rest_framework.authtoken.models import Token
 from secrets_app.models import (
     AccessRequest,
     AuditEvent,
-    Binding,
-    BindingSecret,
     HealthSnapshot,
     ImportCandidate,
     Notification,
     PullRequest,
 )
 from secrets_app.requests import workflow
-from tests.factories import GUIDE_ARN, AccessRequestFactory, SecretGrantFactory
+from tests.factories import (
+    GUIDE_ARN,
+    AccessRequestFactory,
+    BindingFactory,
+    BindingSecretFactory,
+    SecretGrantFactory,
+)
 
 ROLES = ("anonymous", "requester", "other", "approver", "admin")
 
@@ -52,19 +56,16 @@ def build_world(*, requester, other_user, approver, admin_user, cluster) -> Worl
         requester=requester, cluster=cluster, service="data-access-service", state="active"
     )
     SecretGrantFactory(request=active)
-    binding = Binding.objects.create(
+    binding = BindingFactory(
         request=active,
         cluster=cluster,
         namespace="deploy",
         service="data-access-service",
-        service_account="data-access-service-secrets",
-        secret_provider_class="data-access-service-secrets",
         role_arn="arn:aws:iam::287796791794:role/data-access-service-secrets",
-        workload_name="data-access-service",
         owner=requester,
         expires_on=timezone.localdate() + dt.timedelta(days=30),
     )
-    BindingSecret.objects.create(
+    BindingSecretFactory(
         binding=binding, arn=GUIDE_ARN, name="dcp-db-password", alias="dcp-db-password"
     )
     HealthSnapshot.objects.create(
