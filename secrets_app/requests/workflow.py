@@ -104,14 +104,18 @@ def request_create(
         after={"state": request.state, "secrets": [g.alias for g in grants]},
     )
     if submit:
-        move_state(
-            request,
-            to=RequestState.PENDING,
-            actor=requester,
-            action="request.submitted",
-            submitted_at=timezone.now(),
-        )
+        _submit(request, actor=requester)
     return request
+
+
+def _submit(request: AccessRequest, *, actor) -> None:
+    move_state(
+        request,
+        to=RequestState.PENDING,
+        actor=actor,
+        action="request.submitted",
+        submitted_at=timezone.now(),
+    )
 
 
 def _lock_for_requester(
@@ -130,13 +134,7 @@ def request_submit(*, request_id: int, actor) -> AccessRequest:
     request = _lock_for_requester(
         request_id, actor, RequestState.DRAFT, doing="submit", done="submitted"
     )
-    move_state(
-        request,
-        to=RequestState.PENDING,
-        actor=actor,
-        action="request.submitted",
-        submitted_at=timezone.now(),
-    )
+    _submit(request, actor=actor)
     return request
 
 
