@@ -7,8 +7,6 @@ clusters name folders of real git repositories (the demo's).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.conf import settings
 
 from secrets_app.integrations.errors import PermanentError
@@ -21,12 +19,7 @@ REPOSITORIES = ("infra", "deploy")
 
 
 def repository_name(cluster: Cluster, repository: str) -> str:
-    configured = cluster.infra_repo if repository == "infra" else cluster.deploy_repo
-    if configured:
-        return configured
-    if cluster.repo_backend == "local":
-        return str(Path(settings.LOCAL_REPOS_DIR) / f"{repository}.git")
-    return settings.PORTAL_INFRA_REPO if repository == "infra" else settings.PORTAL_DEPLOY_REPO
+    return cluster.repository(repository)
 
 
 def github_auth() -> GitHubAuth:
@@ -48,6 +41,12 @@ def github_auth() -> GitHubAuth:
 def backends_for(cluster: Cluster) -> dict[str, RepoBackend]:
     """One backend per repository; GitHub ones share one client."""
     names = {repo: repository_name(cluster, repo) for repo in REPOSITORIES}
+    if names["infra"] == names["deploy"]:
+        # Clusters are checked when saved; settings (the defaults) are not.
+        raise PermanentError(
+            f"cluster {cluster.name}: the infra and deploy repositories are both {names['infra']}",
+            system="portal",
+        )
     if cluster.repo_backend == "local":
         return {repo: LocalGitBackend(name) for repo, name in names.items()}
     auth = github_auth()

@@ -4,7 +4,7 @@ from .clusters import Cluster, Environment, IdentityMode
 from .health import ClusterSweep, HealthSnapshot, HealthStatus
 from .imports import ImportCandidate
 from .notifications import Notification
-from .pull_requests import PullRequest, PullRequestPurpose, PullRequestState
+from .pull_requests import PullRequest, PullRequestPurpose, PullRequestState, WebhookDelivery
 from .requests import (
     AccessRequest,
     Comment,
@@ -44,5 +44,6 @@ __all__ = [
     "TaskRun",
     "Verdict",
     "VerificationResult",
+    "WebhookDelivery",
     "WorkloadKind",
 ]

@@ -64,6 +64,15 @@ class Binding(models.Model):
     drift_checked_at = models.DateTimeField(null=True, blank=True)
     verification_ok = models.BooleanField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
+    # The paths its grant's pull requests wrote, per repository ({"infra":
+    # [...], "deploy": [...]}), recorded when it became active: a revocation
+    # deletes exactly these, whatever the cluster's layout is by then.
+    files = models.JSONField(default=dict, blank=True)
+    # When both removal pull requests merged. The binding stays "revoking"
+    # until a sweep and an AWS check find nothing of it left; ``leftovers``
+    # says what was still there at the last look.
+    removal_merged_at = models.DateTimeField(null=True, blank=True)
+    leftovers = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,3 +1,6 @@
+from pathlib import Path
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -103,7 +106,23 @@ class Cluster(models.Model):
     def partition(self) -> str:
         return partition_of(self.region)
 
+    def repository(self, repository: str) -> str:
+        """The infra or deploy repository's name: configured here, or the
+        portal's default (a folder of ``LOCAL_REPOS_DIR`` for local git)."""
+        configured = self.infra_repo if repository == "infra" else self.deploy_repo
+        if configured:
+            return configured
+        if self.repo_backend == "local":
+            return str(Path(settings.LOCAL_REPOS_DIR) / f"{repository}.git")
+        return settings.PORTAL_INFRA_REPO if repository == "infra" else settings.PORTAL_DEPLOY_REPO
+
     def clean(self) -> None:
+        # Both pull requests of a request use one branch name: in one
+        # repository the deploy run would overwrite the infra files.
+        if self.repository("infra") == self.repository("deploy"):
+            raise ValidationError(
+                {"deploy_repo": "The deploy repository must differ from the infra repository."}
+            )
         if self.identity_mode == IdentityMode.IRSA and not self.oidc_issuer:
             raise ValidationError({"oidc_issuer": "IRSA clusters need their OIDC issuer."})
         if self.oidc_issuer and f".{self.region}." not in self.oidc_issuer:

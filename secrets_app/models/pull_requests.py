@@ -34,8 +34,14 @@ class PullRequest(models.Model):
     url = models.URLField(max_length=1024)
     state = models.CharField(max_length=16, choices=PullRequestState, default=PullRequestState.OPEN)
     head_sha = models.CharField(max_length=64, blank=True)
+    # The paths the pull request writes (grant) or deletes (revocation): what
+    # the binding records as its files once every pull request merged.
+    paths = models.JSONField(default=list, blank=True)
     opened_at = models.DateTimeField(auto_now_add=True)
     merged_at = models.DateTimeField(null=True, blank=True)
+    # GitHub's ``updated_at`` of the newest event or read applied: an older
+    # webhook delivered late (or replayed) cannot move the state back.
+    remote_updated_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -48,3 +54,22 @@ class PullRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.repo_name}#{self.number}"
+
+
+class WebhookDelivery(models.Model):
+    """A webhook delivery already handled, by GitHub's ``X-GitHub-Delivery``
+    id: a redelivery or a replay is answered without being applied twice."""
+
+    delivery_id = models.CharField(max_length=64, unique=True)
+    event = models.CharField(max_length=64)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    #: Deliveries older than this are forgotten (GitHub redelivers for days,
+    #: not weeks).
+    KEPT_DAYS = 30
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.delivery_id}"

@@ -87,6 +87,16 @@ class AccessRequest(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # When the pull-request task last finished with every pull request
+    # recorded; cleared when a run claims the request. The requeue job enqueues
+    # only requests whose task has not finished: a request waiting hours for a
+    # person to merge is not stuck.
+    prs_opened_at = models.DateTimeField(null=True, blank=True)
+    # A revocation's files to delete, per repository ({"infra": [...],
+    # "deploy": [...]}): the paths its binding recorded when it became active,
+    # or, for an imported binding, those found in the repositories. Fixed when
+    # the revocation is filed, shown to the approvers, deleted exactly.
+    deletes = models.JSONField(default=dict, blank=True)
 
     #: What a requester files, by the page or the API: the one list the
     #: filing service, the form and the copies of a request read.
