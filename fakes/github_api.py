@@ -50,6 +50,7 @@ class _Fault:
     retry_after: int | None
     delay: float
     message: str
+    payload: dict[str, Any] | None = None
 
 
 class _HTTPError(Exception):
@@ -140,6 +141,8 @@ class FakeGitHub:
         with self._lock:
             r = self._repos[f"{owner}/{repo}"]
             pr = r["pulls"][number]
+            if pr["state"] != "open":
+                raise ValueError(f"pull request #{number} is {pr['state']}")
             head, base = r["refs"][pr["head"]], r["refs"][pr["base"]]
             old = self._trees[self._commits[self._commits[head]["parents"][0]]["tree"]]
             new = self._trees[self._commits[head]["tree"]]
@@ -151,11 +154,63 @@ class FakeGitHub:
             merge = self._commit(message, self._tree(merged), [base, head])
             r["refs"][pr["base"]] = merge
             pr.update(state="closed", merged=True, head_sha=head, merge_commit_sha=merge)
+            self._touch(pr)
 
     def close_pull(self, owner: str, repo: str, number: int) -> None:
         with self._lock:
             pr = self._repos[f"{owner}/{repo}"]["pulls"][number]
+            if pr["state"] != "open":
+                raise ValueError(f"pull request #{number} is {pr['state']}")
             pr.update(state="closed", head_sha=self._head_sha(f"{owner}/{repo}", pr))
+            self._touch(pr)
+
+    def reopen_pull(self, owner: str, repo: str, number: int) -> None:
+        """Reopen as GitHub allows: a closed, unmerged pull request whose
+        branch still exists."""
+        with self._lock:
+            r = self._repos[f"{owner}/{repo}"]
+            pr = r["pulls"][number]
+            if pr["state"] != "closed" or pr["merged"] or pr["head"] not in r["refs"]:
+                raise ValueError(f"pull request #{number} cannot be reopened")
+            pr["state"] = "open"
+            self._touch(pr)
+
+    def delete_branch(self, owner: str, repo: str, branch: str) -> None:
+        """What "Automatically delete head branches" does after a merge."""
+        with self._lock:
+            self._repos[f"{owner}/{repo}"]["refs"].pop(branch, None)
+
+    def pulls_of(self, owner: str, repo: str) -> list[dict[str, Any]]:
+        with self._lock:
+            r = self._repos[f"{owner}/{repo}"]
+            return [self._pull_json(f"{owner}/{repo}", p) for _, p in sorted(r["pulls"].items())]
+
+    def webhook_payload(self, owner: str, repo: str, number: int, action: str) -> dict[str, Any]:
+        """The body of GitHub's ``pull_request`` webhook for ``action``
+        ("opened", "closed", "reopened", ...) as the pull request is now."""
+        return {
+            "action": action,
+            "number": number,
+            "repository": {"full_name": f"{owner}/{repo}"},
+            "pull_request": self.pull(owner, repo, number),
+        }
+
+    def graphql_error_next(
+        self,
+        *,
+        type: str = "RATE_LIMITED",
+        message: str = "API rate limit exceeded",
+        times: int = 1,
+    ) -> None:
+        """The next GraphQL queries get HTTP 200 with an ``errors`` body, as
+        GitHub answers its GraphQL rate limit and timeouts."""
+        fault = _Fault("POST", re.compile(r"^/api/graphql$"), times, 200, None, 0.0, message,
+                       payload={"errors": [{"type": type, "message": message}]})  # fmt: skip
+        with self._lock:
+            self._faults.append(fault)
+
+    def _touch(self, pr: dict[str, Any]) -> None:
+        pr["updated_at"] = next(self._clock)
 
     def inject(
         self,
@@ -260,7 +315,9 @@ class FakeGitHub:
     def _pull_json(self, repo: str, pr: dict[str, Any]) -> dict[str, Any]:
         n, refs, owner = pr["number"], self._repos[repo]["refs"], repo.split("/")[0]
         closed_at = "2024-01-01T00:00:00Z" if pr["state"] == "closed" else None
+        updated_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(pr.get("updated_at", 0)))
         return {
+            "updated_at": updated_at,
             "id": n, "number": n, "state": pr["state"], "title": pr["title"], "body": pr["body"],
             "url": f"{self.base_url}/repos/{repo}/pulls/{n}",
             "html_url": f"{self.root}/{repo}/pull/{n}", "draft": False,
@@ -316,6 +373,10 @@ class FakeGitHub:
                 raise _HTTPError(422, "Update is not a fast forward")
             r["refs"][branch] = body["sha"]
             return 200, self._ref_json(repo, branch), {}
+        if (branch := at("DELETE", r"/git/refs/heads/(.+)")) is not None:
+            if r["refs"].pop(branch, None) is None:
+                raise _HTTPError(422, "Reference does not exist")
+            return 204, None, {}
         if at("GET", r"/pulls()") is not None:
             state, head = query.get("state", "open"), query.get("head")
             pulls = [p for p in r["pulls"].values() if state in ("all", p["state"])]
@@ -328,7 +389,11 @@ class FakeGitHub:
                 raise _HTTPError(404, "Not Found")
             if body.get("state") == "closed" and pr["state"] == "open":
                 pr["head_sha"] = self._head_sha(repo, pr)
-            pr.update({k: body[k] for k in ("title", "body", "state") if k in body})
+            if body.get("state") == "open" and pr["merged"]:
+                raise _HTTPError(422, "Validation Failed", "a merged pull request cannot reopen")
+            if method == "PATCH" and body:
+                pr.update({k: body[k] for k in ("title", "body", "state") if k in body})
+                self._touch(pr)
             return 200, self._pull_json(repo, pr), {}
         raise _HTTPError(404, "Not Found")
 
@@ -367,7 +432,7 @@ class FakeGitHub:
         r["pulls"][number] = pr = {
             "number": number, "head": head, "base": base, "state": "open", "merged": False,
             "title": body.get("title", ""), "body": body.get("body") or "",
-            "head_sha": r["refs"][head],
+            "head_sha": r["refs"][head], "updated_at": next(self._clock),
         }  # fmt: skip
         return pr
 
@@ -383,7 +448,12 @@ class FakeGitHub:
                 error = {"type": "NOT_FOUND", "path": ["repository"], "message": message}
                 return {"data": {"repository": None}, "errors": [error]}
             refs = {k: self._graphql_ref(repo, v.get(k, "")) for k in ("base", "head")}
-            return {"data": {"repository": refs}}
+            merged = [
+                {"number": n, "url": f"{self.root}/{repo}/pull/{n}", "headRefOid": p["head_sha"]}
+                for n, p in self._repos[repo]["pulls"].items()
+                if p["head"] == v.get("headName") and p["merged"]
+            ]
+            return {"data": {"repository": {**refs, "merged": {"nodes": merged[:1]}}}}
 
     def _graphql_ref(self, repo: str, qualified: str) -> dict[str, Any] | None:
         r, branch = self._repos[repo], qualified.removeprefix("refs/heads/")
@@ -450,7 +520,7 @@ class _Handler(BaseHTTPRequestHandler):
             if fault and fault.delay:
                 time.sleep(fault.delay)
             if fault and fault.status is not None:
-                status, payload = fault.status, {"message": fault.message}
+                status, payload = fault.status, fault.payload or {"message": fault.message}
                 if fault.retry_after is not None:
                     extra = {"Retry-After": str(fault.retry_after)}
             else:
