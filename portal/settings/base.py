@@ -212,6 +212,10 @@ CELERY_BEAT_SCHEDULE["poll-pull-requests"] = {
     "task": "secrets_app.tasks.provisioning.poll_pull_requests",
     "schedule": env.float("PORTAL_PR_POLL_SECONDS", default=300.0),
 }
+CELERY_BEAT_SCHEDULE["prune-webhook-deliveries"] = {
+    "task": "secrets_app.tasks.provisioning.prune_webhook_deliveries",
+    "schedule": crontab(hour=5, minute=30),
+}
 
 # --- Pull requests ------------------------------------------------------------
 # Each cluster picks its backend (GitHub or local git) and may name its own

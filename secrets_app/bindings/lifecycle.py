@@ -18,6 +18,7 @@ from secrets_app.models import (
     BindingSecret,
     BindingSource,
     BindingState,
+    PullRequestPurpose,
     RequestState,
 )
 from secrets_app.rendering import BindingNames
@@ -43,6 +44,11 @@ def binding_activate(request: AccessRequest, *, actor) -> Binding:
         source=BindingSource.PORTAL,
         owner=request.requester,
         expires_on=request.expires_on,
+        # What the merged pull requests wrote: a revocation deletes exactly this.
+        files={
+            p.repository: list(p.paths)
+            for p in request.pull_requests.filter(purpose=PullRequestPurpose.GRANT)
+        },
     )
     BindingSecret.objects.bulk_create(
         BindingSecret(binding=binding, arn=s.arn, name=s.ref.name, alias=s.alias)

@@ -7,6 +7,8 @@ Request budget per repository (see ``repos`` for the content trailer):
   with every file inline (deletions as ``sha: null``), create the commit,
   create the branch ref, create the PR;
 - re-run with branch and PR up to date: that 1 GraphQL read, nothing else;
+- re-run after the PR merged (even with its branch deleted): that 1 read,
+  which also finds the merged PR, and nothing is written;
 - files changed while the PR is open: read, tree, commit, force-move the ref.
 
 Why GraphQL for the read: with REST, knowing whether the head branch exists
@@ -50,7 +52,9 @@ SECONDARY_RATE_LIMIT_WAIT = 60.0
 DEFAULT_BASE_URL = Consts.DEFAULT_BASE_URL
 
 BRANCH_STATE_QUERY = """
-query PortalBranchState($owner: String!, $name: String!, $base: String!, $head: String!) {
+query PortalBranchState(
+  $owner: String!, $name: String!, $base: String!, $head: String!, $headName: String!
+) {
   repository(owner: $owner, name: $name) {
     base: ref(qualifiedName: $base) { target { oid ... on Commit { tree { oid } } } }
     head: ref(qualifiedName: $head) {
@@ -59,6 +63,9 @@ query PortalBranchState($owner: String!, $name: String!, $base: String!, $head: 
         ... on Commit { message tree { oid } parents(first: 2) { totalCount nodes { oid } } }
       }
       associatedPullRequests(states: [OPEN], first: 1) { nodes { number url state headRefOid } }
+    }
+    merged: pullRequests(headRefName: $headName, states: [MERGED], first: 1) {
+      nodes { number url headRefOid }
     }
   }
 }
@@ -159,7 +166,15 @@ class GitHubBackend(RepoBackend):
     # --- the interface -------------------------------------------------------
 
     def _ensure(self, change: BranchChange, *, title: str, body: str) -> PullRequestRef:
-        base_oid, base_tree, head = self._branch_state(base=change.base, branch=change.branch)
+        base_oid, base_tree, head, merged = self._branch_state(
+            base=change.base, branch=change.branch
+        )
+        if merged is not None:
+            # The branch's work is done: writing it again would open an empty
+            # pull request (or be refused, 422 "No commits between").
+            return PullRequestRef(
+                int(merged["number"]), merged["url"], "merged", merged.get("headRefOid") or ""
+            )
 
         if head is not None and change.is_held_by(head.message, head.parent_count):
             head_sha = head.oid
@@ -188,12 +203,15 @@ class GitHubBackend(RepoBackend):
 
     # --- steps ---------------------------------------------------------------
 
-    def _branch_state(self, *, base: str, branch: str) -> tuple[str, str, _Head | None]:
+    def _branch_state(
+        self, *, base: str, branch: str
+    ) -> tuple[str, str, _Head | None, dict[str, Any] | None]:
         variables = {
             "owner": self.owner,
             "name": self.name,
             "base": f"refs/heads/{base}",
             "head": f"refs/heads/{branch}",
+            "headName": branch,
         }
         with self._translated("read branch state"):
             _, data = self._gh.requester.graphql_query(BRANCH_STATE_QUERY, variables)
@@ -215,7 +233,8 @@ class GitHubBackend(RepoBackend):
                 parent_count=int((h["target"].get("parents") or {}).get("totalCount", 0)),
                 open_pr=prs[0] if prs else None,
             )
-        return target["oid"], target["tree"]["oid"], head
+        merged = ((repo.get("merged") or {}).get("nodes") or [None])[0]
+        return target["oid"], target["tree"]["oid"], head, merged
 
     def _write_branch(
         self, change: BranchChange, *, exists: bool, base_oid: str, base_tree: str
@@ -298,6 +317,21 @@ class GitHubBackend(RepoBackend):
         message = self._scrub(f"GitHub {self.owner}/{self.name}: {what}: {status} {remote}".strip())
         headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
         retry_after = _retry_after(headers)
+        graphql = _graphql_errors(data)
+        if graphql:
+            # PyGithub raises 400 for any GraphQL error body; GitHub answers
+            # its rate limits and timeouts that way, with HTTP 200.
+            message = self._scrub(
+                f"GitHub {self.owner}/{self.name}: {what}: GraphQL: {'; '.join(graphql)}"
+            )
+            if _graphql_transient(data):
+                return RetryableError(
+                    message,
+                    system=SYSTEM,
+                    status=status,
+                    retry_after=retry_after or SECONDARY_RATE_LIMIT_WAIT,
+                )
+            return PermanentError(message, system=SYSTEM, status=status)
         rate_limited = status == 429 or (
             status == 403
             and (
@@ -318,6 +352,29 @@ class GitHubBackend(RepoBackend):
         for secret in self._secrets:
             text = text.replace(secret, "[secret]")
         return _TOKEN_PATTERNS.sub("[secret]", text)
+
+
+#: GraphQL error types (and words) that say "later", not "never".
+_GRAPHQL_TRANSIENT_TYPES = {"RATE_LIMITED", "SERVICE_UNAVAILABLE", "TIMEOUT"}
+_GRAPHQL_TRANSIENT_WORDS = ("rate limit", "timeout", "timed out", "something went wrong")
+
+
+def _graphql_errors(data: Mapping[str, Any]) -> list[str]:
+    errors = data.get("errors")
+    if not isinstance(errors, list) or ("data" not in data and "message" in data):
+        return []
+    return [str(e.get("message") or e.get("type") or e) for e in errors if isinstance(e, dict)]
+
+
+def _graphql_transient(data: Mapping[str, Any]) -> bool:
+    for error in data.get("errors") or []:
+        if not isinstance(error, dict):
+            continue
+        if str(error.get("type") or "").upper() in _GRAPHQL_TRANSIENT_TYPES:
+            return True
+        if any(w in str(error.get("message") or "").lower() for w in _GRAPHQL_TRANSIENT_WORDS):
+            return True
+    return False
 
 
 def _retry_after(headers: Mapping[str, Any]) -> float | None:

@@ -169,6 +169,11 @@ class LocalGitBackend(RepoBackend):
             base_oid = self._rev(base)
             if base_oid is None:
                 raise PermanentError(f"base branch {base!r} not found", system=SYSTEM, status=404)
+            for record in pulls["pulls"].values():
+                if record["head"] == branch and record["state"] == "merged":
+                    # The branch's work is done; as on GitHub, nothing is
+                    # written again, even if the branch was deleted since.
+                    return self._ref(record, record["head_sha"], created=False)
             head = self._rev(branch)
             if head is not None and self._holds(head, change):
                 head_sha = head

@@ -41,11 +41,24 @@ class Kind:
     def branch(self, request: AccessRequest) -> str:
         return f"portal/{self.branch_prefix}-{request.pk}"
 
-    def change(self, files: dict[str, str]) -> dict[str, Any]:
-        """What a backend's ``ensure_pull_request`` writes for these files."""
-        if self.removes_files:
-            return {"files": {}, "delete": sorted(files)}
-        return {"files": files}
+    def change(
+        self, request: AccessRequest, repository: str, rendered: dict[str, str]
+    ) -> dict[str, Any]:
+        """What a backend's ``ensure_pull_request`` writes in ``repository``:
+        a grant's rendered files; for a removal, exactly the paths the
+        revocation fixed when it was filed (``AccessRequest.deletes``), never
+        paths derived again from the cluster's layout of today."""
+        if not self.removes_files:
+            return {"files": rendered}
+        if not request.deletes:
+            # Filed before revocations fixed their paths (migration 0006).
+            return {"files": {}, "delete": sorted(rendered)}
+        return {"files": {}, "delete": sorted(request.deletes.get(repository) or [])}
+
+    @staticmethod
+    def paths(change: dict[str, Any]) -> list[str]:
+        """The paths a change writes or deletes."""
+        return sorted([*change["files"], *change.get("delete", [])])
 
 
 GRANT = Kind(

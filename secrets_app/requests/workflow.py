@@ -19,11 +19,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from secrets_app.accounts.roles import is_approver
 from secrets_app.events.audit import audit_record
+from secrets_app.integrations.backends import REPOSITORIES
 from secrets_app.models import (
     AccessRequest,
     Binding,
@@ -57,6 +58,7 @@ __all__ = [
     "WorkflowError",
     "pull_request_record",
     "pull_request_update_state",
+    "pull_requests_opened",
     "request_approve",
     "request_cancel",
     "request_comment",
@@ -252,8 +254,30 @@ def request_start_provisioning(*, request_id: int) -> AccessRequest | None:
     state means there is nothing to do, and None is returned."""
     request = lock_request(request_id)
     if request.state == RequestState.APPROVED:
-        move_state(request, to=RequestState.PROVISIONING, actor=None, action="request.provisioning")
+        move_state(
+            request,
+            to=RequestState.PROVISIONING,
+            actor=None,
+            action="request.provisioning",
+            prs_opened_at=None,
+        )
     return request if request.state == RequestState.PROVISIONING else None
+
+
+@transaction.atomic
+def pull_requests_opened(*, request_id: int, purpose: str) -> None:
+    """The pull-request task finished: every pull request is recorded. From
+    now on the request waits for people, and the requeue job leaves it be.
+    When every one had merged already (merged while a retry waited), the
+    request is carried out now: no webhook will come for them again."""
+    request = lock_request(request_id)
+    if request.state != RequestState.PROVISIONING:
+        return
+    request.prs_opened_at = timezone.now()
+    request.save(update_fields=["prs_opened_at", "updated_at"])
+    pulls = list(request.pull_requests.filter(purpose=purpose))
+    if len(pulls) == len(REPOSITORIES) and all(p.state == PullRequestState.MERGED for p in pulls):
+        _carry_out(request, actor=None)
 
 
 @transaction.atomic
@@ -265,37 +289,40 @@ def pull_request_record(
     branch: str,
     ref,
     purpose: str = PullRequestPurpose.GRANT,
+    paths: Iterable[str] = (),
 ) -> PullRequest:
-    """Store the pull request a backend opened (or found), once per repository."""
+    """Store the pull request a backend opened (or found), once per repository.
+
+    A recorded pull request that merged is final: nothing replaces it. One
+    closed unmerged is replaced by the one a re-run opened. A ref that is no
+    longer open (found merged) moves the record as a webhook would."""
     request = lock_request(request_id)
     url = _web_url(ref.url)
-    pull, created = PullRequest.objects.get_or_create(
-        request=request,
-        repository=repository,
-        purpose=purpose,
-        defaults={
-            "repo_name": repo_name,
-            "branch": branch,
-            "number": ref.number,
-            "url": url,
-            "state": ref.state,
-            "head_sha": ref.head_sha or "",
-        },
+    pull = (
+        PullRequest.objects.select_for_update()
+        .filter(request=request, repository=repository, purpose=purpose)
+        .first()
     )
-    if not created and (pull.number, pull.head_sha) != (ref.number, ref.head_sha or ""):
-        # A PR closed unmerged was replaced by a new one on a re-run.
-        pull.number, pull.url, pull.state = ref.number, url, ref.state
-        pull.head_sha = ref.head_sha or ""
-        pull.save(update_fields=["number", "url", "state", "head_sha", "updated_at"])
-        created = True
-    if created:
-        audit_record(
-            actor=None,
-            action="pull_request.opened",
-            obj=pull,
-            request=request,
-            after={"repository": repository, "url": url, "number": ref.number},
-        )
+    if pull is not None and pull.state == PullRequestState.MERGED:
+        return pull
+    if pull is None or pull.number != ref.number:
+        opened = pull is None or pull.number != ref.number
+        if pull is None:
+            pull = PullRequest(request=request, repository=repository, purpose=purpose)
+        pull.repo_name, pull.branch, pull.number, pull.url = repo_name, branch, ref.number, url
+        pull.state, pull.head_sha = PullRequestState.OPEN, ref.head_sha or ""
+        pull.paths, pull.merged_at, pull.remote_updated_at = sorted(paths), None, None
+        pull.save()
+        if opened:
+            audit_record(
+                actor=None,
+                action="pull_request.opened",
+                obj=pull,
+                request=request,
+                after={"repository": repository, "url": url, "number": ref.number},
+            )
+    if ref.state != pull.state:
+        _move_pull(request, pull, ref.state, actor=None, reopen=False)
     return pull
 
 
@@ -306,14 +333,47 @@ def _web_url(url: str) -> str:
 
 
 @transaction.atomic
-def pull_request_update_state(*, pull_id: int, state: str, actor=None) -> PullRequest:
-    """A pull request was merged or closed (webhook, poll or the demo's merge
-    button). When every pull request of the request is merged, the request
-    becomes active; one closed unmerged needs a person to look."""
+def pull_request_update_state(
+    *,
+    pull_id: int,
+    state: str,
+    actor=None,
+    reopen: bool = False,
+    remote_updated_at=None,
+) -> PullRequest:
+    """A pull request was merged, closed or reopened (webhook, poll, a re-run
+    or the demo's merge button).
+
+    Monotonic: merged is final; closed goes back to open only when ``reopen``
+    says the source saw a real reopen (a "reopened" webhook, or the poll
+    reading it open); an event older than the last one applied
+    (``remote_updated_at``) is ignored. Locks the request, then the pull
+    request, as every writer does."""
+    request_id = PullRequest.objects.values_list("request_id", flat=True).get(pk=pull_id)
+    request = lock_request(request_id)
     pull = PullRequest.objects.select_for_update().get(pk=pull_id)
-    request = lock_request(pull.request_id)
-    if pull.state == state:
-        return pull
+    if remote_updated_at is not None:
+        if pull.remote_updated_at is not None and remote_updated_at < pull.remote_updated_at:
+            return pull
+        pull.remote_updated_at = remote_updated_at
+        pull.save(update_fields=["remote_updated_at", "updated_at"])
+    _move_pull(request, pull, state, actor=actor, reopen=reopen)
+    return pull
+
+
+#: The moves a pull request's state may make, and whether it needs a reopen.
+_PULL_MOVES = {
+    (PullRequestState.OPEN, PullRequestState.MERGED): False,
+    (PullRequestState.OPEN, PullRequestState.CLOSED): False,
+    (PullRequestState.CLOSED, PullRequestState.MERGED): False,
+    (PullRequestState.CLOSED, PullRequestState.OPEN): True,
+}
+
+
+def _move_pull(request: AccessRequest, pull: PullRequest, state: str, *, actor, reopen: bool):
+    needs_reopen = _PULL_MOVES.get((pull.state, state))
+    if needs_reopen is None or (needs_reopen and not reopen):
+        return
     before = pull.state
     pull.state = state
     if state == PullRequestState.MERGED:
@@ -321,14 +381,29 @@ def pull_request_update_state(*, pull_id: int, state: str, actor=None) -> PullRe
     pull.save(update_fields=["state", "merged_at", "updated_at"])
     audit_record(
         actor=actor,
-        action=f"pull_request.{state}",
+        action="pull_request.reopened"
+        if state == PullRequestState.OPEN
+        else f"pull_request.{state}",
         obj=pull,
         request=request,
         before={"state": before},
         after={"state": state, "url": pull.url},
     )
+    _settle(request, pull, actor=actor)
+
+
+def _settle(request: AccessRequest, pull: PullRequest, *, actor) -> None:
+    """What the request does now that ``pull`` changed: needs a person when
+    one closed unmerged, goes on when it was reopened, and is carried out
+    (the kind's ``merged`` step) when every pull request merged.
+
+    The step runs in a savepoint: when it fails (a spec newer rules refuse,
+    a ServiceAccount taken since), the merge stays recorded and the request
+    needs a person, with the reason, instead of failing the webhook or the
+    poll for everyone."""
     pulls = list(request.pull_requests.filter(purpose=pull.purpose))
-    if state == PullRequestState.CLOSED and request.state == RequestState.PROVISIONING:
+    states = {p.state for p in pulls}
+    if pull.state == PullRequestState.CLOSED and request.state == RequestState.PROVISIONING:
         move_state(
             request,
             to=RequestState.NEEDS_ATTENTION,
@@ -337,12 +412,43 @@ def pull_request_update_state(*, pull_id: int, state: str, actor=None) -> PullRe
             message=f"{pull.repo_name}#{pull.number} was closed without merging.",
         )
     elif (
-        len(pulls) == 2
-        and all(p.state == PullRequestState.MERGED for p in pulls)
+        pull.state == PullRequestState.OPEN
+        and request.state == RequestState.NEEDS_ATTENTION
+        and PullRequestState.CLOSED not in states
+    ):
+        move_state(
+            request,
+            to=RequestState.PROVISIONING,
+            actor=actor,
+            action="request.provisioning",
+            message=f"{pull.repo_name}#{pull.number} was reopened.",
+        )
+    elif (
+        len(pulls) == len(REPOSITORIES)
+        and states == {PullRequestState.MERGED}
         and request.state in (RequestState.PROVISIONING, RequestState.NEEDS_ATTENTION)
     ):
-        kind_of(request).merged(request, actor=actor)
-    return pull
+        _carry_out(request, actor=actor)
+
+
+def _carry_out(request: AccessRequest, *, actor) -> None:
+    """Every pull request merged: the kind's ``merged`` step, in a savepoint."""
+    try:
+        with transaction.atomic():
+            kind_of(request).merged(request, actor=actor)
+    except (OperationalError, InterfaceError):
+        raise  # the database itself: the caller retries the whole change
+    except Exception as error:
+        request.refresh_from_db(fields=["state"])
+        if request.state != RequestState.NEEDS_ATTENTION:
+            move_state(
+                request,
+                to=RequestState.NEEDS_ATTENTION,
+                actor=actor,
+                action="request.needs_attention",
+                message="Every pull request merged, but the portal could not record "
+                f"the result: {error}",
+            )
 
 
 @transaction.atomic

@@ -8,11 +8,13 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from secrets_app.integrations.backends import retry_policy
 from secrets_app.integrations.errors import IntegrationError, RetryableError
-from secrets_app.models import AccessRequest, RequestState, TaskRun
+from secrets_app.models import AccessRequest, RequestState, TaskRun, WebhookDelivery
 from secrets_app.requests import provisioning, workflow
 from secrets_app.tasks.locks import exclusive
 
@@ -27,6 +29,7 @@ def open_pull_requests(self, request_id: int) -> str:
         task_id=self.request.id or "",
         attempt=self.request.retries + 1,
     )
+    retry: RetryableError | None = None
     with exclusive(f"open-prs:{request_id}", timeout=600) as mine:
         if not mine:
             run.finish(TaskRun.Outcome.SUCCEEDED, skipped="another run holds the request")
@@ -34,19 +37,26 @@ def open_pull_requests(self, request_id: int) -> str:
         try:
             refs = provisioning.open_pull_requests(request_id)
         except RetryableError as error:
-            policy = retry_policy()
-            attempt = self.request.retries + 1
-            if policy.should_retry(attempt, error):
-                countdown = policy.delay(attempt, error)
-                run.finish(TaskRun.Outcome.RETRYING, error=str(error), retry_in=countdown)
-                raise self.retry(exc=error, countdown=countdown) from None
-            run.finish(TaskRun.Outcome.FAILED, error=str(error))
-            workflow.request_fail(request_id=request_id, reason=f"Gave up after retries: {error}")
-            return "failed"
+            retry = error
+        except (OperationalError, InterfaceError) as error:
+            # The database went away: as transient as a GitHub 502.
+            retry = RetryableError(f"database: {error}", system="portal")
         except IntegrationError as error:
-            run.finish(TaskRun.Outcome.FAILED, error=str(error))
-            workflow.request_fail(request_id=request_id, reason=str(error))
-            return "failed"
+            return _fail(run, request_id, str(error))
+        except Exception as error:
+            # A bug, not an outage: the run must not stay "running" (and the
+            # request be re-queued forever); a person retries after a fix.
+            log.exception("open_pull_requests(%s) failed", request_id)
+            return _fail(run, request_id, f"unexpected error: {type(error).__name__}: {error}")
+    if retry is not None:
+        # Outside the lock: an eager retry runs inside ``self.retry()``.
+        policy = retry_policy()
+        attempt = self.request.retries + 1
+        if not policy.should_retry(attempt, retry):
+            return _fail(run, request_id, f"Gave up after retries: {retry}")
+        countdown = policy.delay(attempt, retry)
+        run.finish(TaskRun.Outcome.RETRYING, error=str(retry), retry_in=countdown)
+        raise self.retry(exc=retry, countdown=countdown)
     if refs is None:
         run.finish(TaskRun.Outcome.SUCCEEDED, skipped="request not waiting for pull requests")
         return "nothing to do"
@@ -55,6 +65,12 @@ def open_pull_requests(self, request_id: int) -> str:
         pulls={repo: {"number": r.number, "url": r.url} for repo, r in refs.items()},
     )
     return "opened"
+
+
+def _fail(run: TaskRun, request_id: int, reason: str) -> str:
+    run.finish(TaskRun.Outcome.FAILED, error=reason)
+    workflow.request_fail(request_id=request_id, reason=reason)
+    return "failed"
 
 
 def enqueue_open_pull_requests(request_id: int) -> None:
@@ -68,31 +84,67 @@ def enqueue_open_pull_requests(request_id: int) -> None:
 
 @shared_task
 def requeue_stuck_requests() -> int:
-    """Approved (or provisioning) requests whose task never ran or died
-    without a trace (Redis down at approval time, a lost message) are enqueued
-    again. Re-running is harmless: the task is idempotent."""
+    """Requests whose pull-request task never ran or died without finishing
+    (Redis down at approval time, a lost message, a killed worker) are
+    enqueued again. A request whose task finished (``prs_opened_at``) waits
+    for people, however long: it is never re-run from here."""
     cutoff = timezone.now() - datetime.timedelta(minutes=settings.PORTAL_STUCK_MINUTES)
-    candidates = AccessRequest.objects.filter(
-        state__in=[RequestState.APPROVED, RequestState.PROVISIONING], updated_at__lt=cutoff
-    ).exclude(task_runs__kind="open_prs", task_runs__started_at__gte=cutoff)
-    ids = list(candidates.values_list("pk", flat=True).distinct())
+    unfinished = Q(state=RequestState.APPROVED) | Q(
+        state=RequestState.PROVISIONING, prs_opened_at__isnull=True
+    )
+    runs = TaskRun.objects.filter(request=OuterRef("pk"), kind="open_prs")
+    recent = runs.filter(started_at__gte=cutoff)
+    # A run still going (or waiting to retry) that has not been lost.
+    going = runs.filter(
+        outcome__in=[TaskRun.Outcome.RUNNING, TaskRun.Outcome.RETRYING],
+        started_at__gte=timezone.now() - TaskRun.LOST_AFTER,
+    )
+    candidates = AccessRequest.objects.filter(unfinished, updated_at__lt=cutoff).exclude(
+        Exists(recent) | Exists(going)
+    )
+    ids = list(candidates.values_list("pk", flat=True))
     for request_id in ids:
-        open_pull_requests.delay(request_id)
+        enqueue_open_pull_requests(request_id)
     return len(ids)
 
 
 @shared_task(bind=True, max_retries=3)
 def poll_pull_requests(self) -> int:
-    """The fallback for missed webhooks: read the state of every open pull
-    request of requests waiting for merges."""
+    """The fallback for missed webhooks: read the state of every pull request
+    that can still change, of requests waiting for merges. One request that
+    fails (its repository unreachable, or a bug) is recorded on its page and
+    skipped: it must not stop the poll for everyone."""
     changed = 0
-    waiting = AccessRequest.objects.filter(
-        state__in=[RequestState.PROVISIONING, RequestState.NEEDS_ATTENTION]
-    ).select_related("cluster")
+    waiting = (
+        AccessRequest.objects.filter(
+            state__in=[RequestState.PROVISIONING, RequestState.NEEDS_ATTENTION],
+            pull_requests__isnull=False,
+        )
+        .select_related("cluster")
+        .distinct()
+    )
     for request in waiting:
         try:
             changed += len(provisioning.refresh_pull_requests(request))
-        except IntegrationError as error:
-            # One unreachable repository must not stop the others.
-            log.warning("poll of request %s failed: %s", request.pk, error)
+        except Exception as error:
+            if not isinstance(error, IntegrationError):
+                log.exception("poll of request %s failed", request.pk)
+            else:
+                log.warning("poll of request %s failed: %s", request.pk, error)
+            TaskRun.objects.create(
+                kind="poll_prs",
+                request=request,
+                task_id=self.request.id or "",
+                outcome=TaskRun.Outcome.FAILED,
+                error=f"{type(error).__name__}: {error}"[:4000],
+                finished_at=timezone.now(),
+            )
     return changed
+
+
+@shared_task
+def prune_webhook_deliveries() -> int:
+    """Forget delivery ids older than GitHub redelivers for."""
+    cutoff = timezone.now() - datetime.timedelta(days=WebhookDelivery.KEPT_DAYS)
+    deleted, _ = WebhookDelivery.objects.filter(received_at__lt=cutoff).delete()
+    return deleted

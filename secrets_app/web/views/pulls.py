@@ -3,8 +3,6 @@ and the demo's merge button for the local git backend."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 
@@ -21,24 +19,15 @@ from secrets_app.integrations.errors import IntegrationError
 from secrets_app.models import (
     AccessRequest,
     PullRequest,
-    PullRequestState,
     RequestKind,
     RequestState,
 )
-from secrets_app.requests import provisioning, workflow
+from secrets_app.requests import provisioning, webhooks, workflow
 from secrets_app.requests.kinds import kind_of
 
 log = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BODY = 5 * 1024 * 1024
-
-
-def signature_valid(secret: str, body: bytes, header: str) -> bool:
-    """GitHub's X-Hub-Signature-256, compared in constant time."""
-    if not secret or not header.startswith("sha256="):
-        return False
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header)
 
 
 @csrf_exempt
@@ -49,30 +38,19 @@ def github_webhook(request: HttpRequest) -> HttpResponse:
     if len(body) > MAX_WEBHOOK_BODY:
         return JsonResponse({"error": "payload too large"}, status=413)
     header = request.headers.get("X-Hub-Signature-256", "")
-    if not signature_valid(settings.GITHUB_WEBHOOK_SECRET, body, header):
+    if not webhooks.signature_valid(settings.GITHUB_WEBHOOK_SECRET, body, header):
         return JsonResponse({"error": "bad or missing signature"}, status=401)
-    if request.headers.get("X-GitHub-Event") != "pull_request":
+    event = request.headers.get("X-GitHub-Event", "")
+    if event != "pull_request":
         return JsonResponse({"ignored": "not a pull_request event"})
     try:
-        payload = json.loads(body)
-        repo_name = payload["repository"]["full_name"]
-        number = int(payload["pull_request"]["number"])
-        merged = bool(payload["pull_request"].get("merged"))
-        closed = payload["pull_request"].get("state") == "closed"
-    except (ValueError, KeyError, TypeError):
+        change = webhooks.webhook_change(json.loads(body))
+    except (ValueError, KeyError, TypeError, AttributeError):
         return JsonResponse({"error": "not a pull_request payload"}, status=400)
-    pull = PullRequest.objects.filter(repo_name=repo_name, number=number).first()
-    if pull is None:
-        return JsonResponse({"ignored": "not a portal pull request"})
-    state = (
-        PullRequestState.MERGED
-        if merged
-        else PullRequestState.CLOSED
-        if closed
-        else PullRequestState.OPEN
-    )
-    workflow.pull_request_update_state(pull_id=pull.pk, state=state)
-    return JsonResponse({"ok": True, "state": state})
+    delivery = request.headers.get("X-GitHub-Delivery", "")
+    if len(delivery) > 64 or not delivery.isascii():
+        return JsonResponse({"error": "bad X-GitHub-Delivery"}, status=400)
+    return JsonResponse(webhooks.apply_webhook(change, delivery=delivery, event=event))
 
 
 def request_progress(request: HttpRequest, pk: int) -> HttpResponse:
