@@ -201,13 +201,13 @@ class FakeGitHub:
         type: str = "RATE_LIMITED",
         message: str = "API rate limit exceeded",
         times: int = 1,
+        retry_after: int | None = None,
     ) -> None:
         """The next GraphQL queries get HTTP 200 with an ``errors`` body, as
         GitHub answers its GraphQL rate limit and timeouts."""
-        fault = _Fault("POST", re.compile(r"^/api/graphql$"), times, 200, None, 0.0, message,
-                       payload={"errors": [{"type": type, "message": message}]})  # fmt: skip
-        with self._lock:
-            self._faults.append(fault)
+        errors = {"errors": [{"type": type, "message": message}]}
+        self.inject("POST", r"^/api/graphql$", status=200, times=times, retry_after=retry_after,
+                    message=message, payload=errors)  # fmt: skip
 
     def _touch(self, pr: dict[str, Any]) -> None:
         pr["updated_at"] = next(self._clock)
@@ -222,11 +222,15 @@ class FakeGitHub:
         retry_after: int | None = None,
         delay: float = 0.0,
         message: str = "Server Error",
+        payload: dict[str, Any] | None = None,
     ) -> None:
         """The next ``times`` requests with this method and a path matching
         the regex ``path`` wait ``delay`` seconds, then (unless ``status`` is
-        None) get ``status`` instead of being served."""
-        fault = _Fault(method.upper(), re.compile(path), times, status, retry_after, delay, message)
+        None) get ``status`` and ``payload`` (default: ``message``) instead of
+        being served."""
+        fault = _Fault(
+            method.upper(), re.compile(path), times, status, retry_after, delay, message, payload
+        )
         with self._lock:
             self._faults.append(fault)
 

@@ -329,7 +329,7 @@ class GitHubBackend(RepoBackend):
                     message,
                     system=SYSTEM,
                     status=status,
-                    retry_after=retry_after or SECONDARY_RATE_LIMIT_WAIT,
+                    retry_after=SECONDARY_RATE_LIMIT_WAIT if retry_after is None else retry_after,
                 )
             return PermanentError(message, system=SYSTEM, status=status)
         rate_limited = status == 429 or (

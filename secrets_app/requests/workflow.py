@@ -299,7 +299,7 @@ def pull_request_record(
     request = lock_request(request_id)
     url = _web_url(ref.url)
     pull = (
-        PullRequest.objects.select_for_update()
+        PullRequest.objects.select_for_update(of=("self",))
         .filter(request=request, repository=repository, purpose=purpose)
         .first()
     )
@@ -351,7 +351,7 @@ def pull_request_update_state(
     request, as every writer does."""
     request_id = PullRequest.objects.values_list("request_id", flat=True).get(pk=pull_id)
     request = lock_request(request_id)
-    pull = PullRequest.objects.select_for_update().get(pk=pull_id)
+    pull = PullRequest.objects.select_for_update(of=("self",)).get(pk=pull_id)
     if remote_updated_at is not None:
         if pull.remote_updated_at is not None and remote_updated_at < pull.remote_updated_at:
             return pull

@@ -274,3 +274,47 @@ def test_bad_paths_are_refused_before_any_request(fake: FakeGitHub, github: Make
 
 def test_the_backend_satisfies_the_interface(github: Make):
     assert isinstance(github(), RepoBackend)
+
+
+@pytest.mark.parametrize("delete_branch", [False, True])
+def test_a_rerun_after_the_merge_writes_nothing_in_one_request(
+    fake: FakeGitHub, github: Make, delete_branch: bool
+):
+    """The branch's pull request merged (and GitHub may have deleted the
+    branch): the one branch query finds it; no tree, commit or new PR."""
+    backend = github()
+    first = ensure(backend, rendered(2))
+    fake.merge_pull(OWNER, "infra", first.number)
+    if delete_branch:
+        fake.delete_branch(OWNER, "infra", "portal/req-7")
+    fake.clear_log()
+
+    again = ensure(backend, rendered(2))
+
+    assert (again.number, again.state, again.created) == (first.number, "merged", False)
+    assert [(e.method, e.path) for e in fake.requests_for(OWNER, "infra")] == [
+        ("POST", "/api/graphql")
+    ]
+    assert len(fake.pulls_of(OWNER, "infra")) == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "message", "retryable"),
+    [
+        ("RATE_LIMITED", "API rate limit exceeded for user ID 1.", True),
+        ("", "Something went wrong while executing your query. This may be a timeout.", True),
+        ("FORBIDDEN", "Resource not accessible by integration", False),
+    ],
+)
+def test_graphql_error_bodies_are_classified(
+    fake: FakeGitHub, github: Make, kind: str, message: str, retryable: bool
+):
+    """PyGithub raises 400 for any GraphQL error body; rate limits and
+    timeouts are retried (a minute, unless GitHub says when), others are not."""
+    fake.graphql_error_next(type=kind, message=message)
+    with pytest.raises(IntegrationError) as failed:
+        ensure(github(), rendered(1))
+    assert isinstance(failed.value, RetryableError) is retryable
+    assert message in str(failed.value)
+    if retryable:
+        assert failed.value.retry_after == 60.0
