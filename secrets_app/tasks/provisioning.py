@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from secrets_app.integrations.backends import retry_policy
@@ -53,7 +53,11 @@ def open_pull_requests(self, request_id: int) -> str:
         policy = retry_policy()
         attempt = self.request.retries + 1
         if not policy.should_retry(attempt, retry):
-            return _fail(run, request_id, f"Gave up after retries: {retry}")
+            # An outage longer than the retries is still an outage: the
+            # request stays provisioning and the requeue job runs it again
+            # (PORTAL_STUCK_MINUTES), instead of failing it for a person.
+            run.finish(TaskRun.Outcome.FAILED, error=f"{retry} (the requeue job tries again later)")
+            return "retry later"
         countdown = policy.delay(attempt, retry)
         run.finish(TaskRun.Outcome.RETRYING, error=str(retry), retry_in=countdown)
         raise self.retry(exc=retry, countdown=countdown)
@@ -92,15 +96,24 @@ def requeue_stuck_requests() -> int:
     unfinished = Q(state=RequestState.APPROVED) | Q(
         state=RequestState.PROVISIONING, prs_opened_at__isnull=True
     )
-    runs = TaskRun.objects.filter(request=OuterRef("pk"), kind="open_prs")
-    recent = runs.filter(started_at__gte=cutoff)
-    # A run still going (or waiting to retry) that has not been lost.
-    going = runs.filter(
-        outcome__in=[TaskRun.Outcome.RUNNING, TaskRun.Outcome.RETRYING],
-        started_at__gte=timezone.now() - TaskRun.LOST_AFTER,
+    latest = TaskRun.objects.filter(request=OuterRef("pk"), kind="open_prs").order_by(
+        "-started_at", "-id"
     )
-    candidates = AccessRequest.objects.filter(unfinished, updated_at__lt=cutoff).exclude(
-        Exists(recent) | Exists(going)
+    lost = timezone.now() - TaskRun.LOST_AFTER
+    candidates = (
+        AccessRequest.objects.filter(unfinished, updated_at__lt=cutoff)
+        .annotate(
+            last_started=Subquery(latest.values("started_at")[:1]),
+            last_outcome=Subquery(latest.values("outcome")[:1]),
+        )
+        # No run lately, and the last one is not still going (or waiting to
+        # retry) unless it has been at it so long that its worker was lost.
+        .filter(Q(last_started__isnull=True) | Q(last_started__lt=cutoff))
+        .filter(
+            Q(last_outcome__isnull=True)
+            | ~Q(last_outcome__in=[TaskRun.Outcome.RUNNING, TaskRun.Outcome.RETRYING])
+            | Q(last_started__lt=lost)
+        )
     )
     ids = list(candidates.values_list("pk", flat=True))
     for request_id in ids:

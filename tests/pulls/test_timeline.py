@@ -188,6 +188,25 @@ def test_requeue_takes_a_task_that_died_without_finishing(
     assert requeue_stuck_requests() == 1
 
 
+def test_an_outage_longer_than_the_retries_does_not_fail_the_request(
+    github, github_cluster, approver, settings, clock
+):
+    """GitHub answers 502 through every retry: the request stays
+    provisioning, and the requeue job runs it again once GitHub is back."""
+    request = make_pending(github_cluster)
+    approve(request, approver)
+    github.inject(
+        "POST", r"^/api/graphql$", status=502, times=settings.PORTAL_TASK_MAX_ATTEMPTS + 1
+    )
+    assert run_task(request) == "retry later"
+    assert state_of(request) == RequestState.PROVISIONING
+    assert TaskRun.objects.filter(request=request).latest("id").outcome == "failed"
+    clock.shift(datetime.timedelta(minutes=settings.PORTAL_STUCK_MINUTES + 1))
+    assert requeue_stuck_requests() == 1
+    assert run_task(request) == "opened"
+    assert len(open_remote(github, "kilonova")) == len(open_remote(github, "deploy")) == 1
+
+
 # --- one bad request does not stop the others ----------------------------------
 
 
