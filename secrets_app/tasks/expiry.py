@@ -7,6 +7,7 @@ from celery import shared_task
 from secrets_app.bindings import expiry
 from secrets_app.models import TaskRun
 from secrets_app.tasks.locks import exclusive
+from secrets_app.tasks.runs import ending
 
 
 @shared_task(acks_late=True)
@@ -14,8 +15,8 @@ def expire_bindings() -> dict[str, int]:
     with exclusive("expire-bindings", timeout=3600) as mine:
         if not mine:
             return {"skipped": 1}
-        run = TaskRun.objects.create(kind="expiry")
-        report = expiry.run_expiry()
+        with ending(TaskRun.objects.create(kind="expiry")) as run:
+            report = expiry.run_expiry()
         run.finish(
             TaskRun.Outcome.SUCCEEDED,
             reminded=len(report.reminded),

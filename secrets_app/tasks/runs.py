@@ -34,6 +34,21 @@ def record_skipped(task, *, kind: str, why: str, **owner) -> None:
 
 
 @contextmanager
+def ending(run: TaskRun) -> Iterator[TaskRun]:
+    """Whatever escapes the block ends ``run`` as failed, then propagates: a
+    bug must not leave a run "running" (and its work re-queued forever)."""
+    try:
+        yield run
+    except BaseException as error:
+        if run.outcome == TaskRun.Outcome.RUNNING:
+            run.finish(
+                TaskRun.Outcome.FAILED,
+                error=f"unexpected error: {type(error).__name__}: {error}",
+            )
+        raise
+
+
+@contextmanager
 def cluster_run(
     task, *, kind: str, cluster_id: int, lock: str, timeout: float, busy: str
 ) -> Iterator[TaskRun | None]:
@@ -45,12 +60,14 @@ def cluster_run(
             record_skipped(task, kind=kind, cluster_id=cluster_id, why=busy)
             yield None
             return
-        yield TaskRun.objects.create(
+        run = TaskRun.objects.create(
             kind=kind,
             cluster_id=cluster_id,
             task_id=task.request.id or "",
             attempt=task.request.retries + 1,
         )
+        with ending(run):
+            yield run
 
 
 def retry_cluster_task(task, run: TaskRun, failure: Exception) -> str:

@@ -36,6 +36,7 @@ from secrets_app.tasks.provisioning import (
     poll_pull_requests,
     requeue_stuck_requests,
 )
+from secrets_app.tasks.runs import ending
 from tests.factories import BindingFactory, ClusterFactory
 from tests.support.access_requests import approve, make_pending, state_of
 from tests.support.celery_worker import emptied_broker
@@ -289,6 +290,14 @@ def test_an_unexpected_error_ends_the_run_and_fails_the_request(github, github_c
     run = TaskRun.objects.get(request=request, kind="open_prs")
     assert run.outcome == "failed" and "unexpected error" in run.error
     assert state_of(request) == RequestState.FAILED
+
+
+def test_every_task_run_ends_when_an_exception_escapes():
+    run = TaskRun.objects.create(kind="expiry")
+    with pytest.raises(KeyError), ending(run):
+        raise KeyError("a bug")
+    run.refresh_from_db()
+    assert run.outcome == "failed" and "KeyError" in run.error and run.finished_at
 
 
 # --- GitHub's GraphQL limits ---------------------------------------------------
