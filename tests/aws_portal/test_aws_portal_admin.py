@@ -114,3 +114,22 @@ def test_a_cluster_eks_does_not_know_is_an_error_on_the_form_not_a_500(admin_cli
     errors = response.context["adminform"].form.errors["oidc_issuer"]
     assert any("EKS cluster nope could not be described" in e for e in errors)
     assert not Cluster.objects.filter(name=CLUSTER).exists()
+
+
+@pytest.mark.parametrize(
+    "repos",
+    [
+        {"infra_repo": "platform/kilonova", "deploy_repo": "platform/kilonova"},
+        # Blank takes the default: naming the other's default is the same repository.
+        {"infra_repo": "", "deploy_repo": "platform/kilonova"},
+    ],
+)
+def test_one_repository_for_infra_and_deploy_is_an_error_on_the_form(
+    admin_client, portal_aws, eks_issuer, settings, repos
+):
+    settings.PORTAL_INFRA_REPO = "platform/kilonova"
+    response = admin_client.post(reverse("admin:secrets_app_cluster_add"), cluster_form(**repos))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["deploy_repo"]
+    assert errors == ["The deploy repository must differ from the infra repository."]
+    assert not Cluster.objects.filter(name=CLUSTER).exists()
