@@ -11,10 +11,10 @@ the page, and the faults it does not cover."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from fakes.github_api import SECONDARY_RATE_LIMIT_MESSAGE
 from secrets_app.models import PullRequest, RequestState, TaskRun
+from secrets_app.tasks.provisioning import requeue_stuck_requests
 from tests.faults.harness import pr_creations
 from tests.support.access_requests import approve, make_pending, state_of
 from tests.support.clients import client_for
@@ -97,28 +97,30 @@ def test_a_secondary_rate_limit_without_retry_after_waits_at_least_a_minute(
     assert run.detail["retry_in"] >= 60
 
 
-def test_a_502_outlasting_the_retries_fails_visibly_and_a_retry_opens_each_pr_once(
-    github, worker, github_cluster, approver
+def test_a_502_outlasting_the_retries_shows_and_the_requeue_job_opens_each_pr_once(
+    github, worker, github_cluster, approver, settings
 ):
+    """An outage is not the request's fault: it stays provisioning, the page
+    says so with GitHub's words, and the requeue job runs it again."""
     # Every attempt meets the 502: the first and PORTAL_TASK_MAX_ATTEMPTS (4) retries.
     github.inject("POST", r"/pulls$", status=502, times=5, message="Bad Gateway")
     request = make_pending(github_cluster)
     approve(request, approver)
-    wait_for(lambda: state_of(request) == RequestState.FAILED, what="the failure")
+    wait_for(
+        lambda: [o for o, _ in outcomes(request)][4:] == ["failed"], what="the retries to run out"
+    )
 
     runs = outcomes(request)
     assert [o for o, _ in runs] == ["retrying"] * 4 + ["failed"]
+    assert state_of(request) == RequestState.PROVISIONING
     assert pr_creations(github) == {"platform/kilonova": 0, "platform/deploy": 0}
     page = page_of(request, approver)
-    assert "Opening the pull requests failed." in page
+    assert "Opening the pull requests failed" in page and "tries again" in page
     assert "502" in page and "Bad Gateway" in page
-    assert f'action="/requests/{request.pk}/retry/"' in page
 
-    # GitHub is back (the five 502s are spent); an approver retries.
-    client = Client()
-    client.force_login(approver)
-    response = client.post(f"/requests/{request.pk}/retry/")
-    assert response.status_code == 302
-    wait_for(lambda: opened(request), what="both PRs after the retry")
+    # GitHub is back (the five 502s are spent); the requeue job's next run.
+    settings.PORTAL_STUCK_MINUTES = 0
+    assert requeue_stuck_requests() == 1
+    wait_for(lambda: opened(request), what="both PRs after the requeue")
     assert pr_creations(github) == ONCE_EACH
     assert state_of(request) == RequestState.PROVISIONING

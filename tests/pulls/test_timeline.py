@@ -236,6 +236,10 @@ def test_one_request_that_cannot_be_recorded_does_not_stop_the_poll(
     assert state_of(b) == RequestState.ACTIVE
     event = AuditEvent.objects.filter(request=a, action="request.needs_attention").get()
     assert "could not record" in event.message
+    client = Client()
+    client.force_login(approver)
+    page = client.get(a.get_absolute_url()).content.decode()
+    assert "could not record the result" in page and "one_live_binding" in page
     assert set(PullRequest.objects.filter(request=a).values_list("state", flat=True)) == {"merged"}
 
 

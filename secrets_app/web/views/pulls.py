@@ -21,6 +21,7 @@ from secrets_app.models import (
     PullRequest,
     RequestKind,
     RequestState,
+    TaskRun,
 )
 from secrets_app.requests import provisioning, webhooks, workflow
 from secrets_app.requests.kinds import kind_of
@@ -76,7 +77,26 @@ def progress_context(request: HttpRequest, access_request: AccessRequest) -> dic
         and (is_approver(user) or is_admin(user)),
         "branch": kind_of(access_request).branch(access_request),
         "binding": _binding_of(access_request),
+        "attention": _attention(access_request),
+        # The task gave up on an outage; the requeue job runs it again.
+        "retry_later": access_request.state == RequestState.PROVISIONING
+        and access_request.prs_opened_at is None
+        and bool(runs)
+        and (runs[0].kind, runs[0].outcome) == ("open_prs", TaskRun.Outcome.FAILED),
+        "stuck_minutes": settings.PORTAL_STUCK_MINUTES,
     }
+
+
+def _attention(access_request: AccessRequest) -> str:
+    """Why the request needs a person, in the words recorded when it did."""
+    if access_request.state != RequestState.NEEDS_ATTENTION:
+        return ""
+    event = (
+        access_request.audit_events.filter(action="request.needs_attention")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return event.message if event else ""
 
 
 def _binding_of(access_request: AccessRequest):
