@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from secrets_app.models import AuditEvent, PullRequest, RequestState, TaskRun
+from secrets_app.models import AccessRequest, AuditEvent, PullRequest, RequestState, TaskRun
 from tests.faults.harness import (
     OPEN_PRS,
     SWEEPER,
@@ -23,6 +23,12 @@ from tests.support.access_requests import make_pending, state_of
 from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def sweeps(portal) -> list[str]:
+    """The worker's log lines of the sweeper's finished runs (with its result)."""
+    lines = portal.log("worker1").splitlines()
+    return [line for line in lines if f"{SWEEPER}[" in line and "] succeeded in " in line]
 
 
 def opened(request) -> bool:
@@ -66,16 +72,17 @@ def test_an_approval_with_redis_stopped_succeeds_and_its_prs_open_once_redis_is_
     wait_for(lambda: opened(queued) and opened(during), timeout=120, what="both requests' PRs")
     assert pr_creations(github) == {"platform/kilonova": 2, "platform/deploy": 2}
 
-    # The sweeper comes round again: re-runs are idempotent, nothing opened twice.
+    # The sweeper comes round again: both tasks finished, so it re-runs
+    # neither (they wait for people now), and nothing is opened twice.
+    wait_for(
+        lambda: not AccessRequest.objects.filter(prs_opened_at__isnull=True).exists(),
+        what="both tasks to finish",
+    )
     runs = TaskRun.objects.filter(kind="open_prs").count()
     beat_sends(private_redis.url, SWEEPER)
-    wait_for(
-        lambda: (
-            TaskRun.objects.filter(kind="open_prs").exclude(outcome="running").count() >= runs + 2
-        ),
-        timeout=120,
-        what="the second round",
-    )
+    wait_for(lambda: len(sweeps(portal)) == 2, timeout=120, what="the second round")
+    assert sweeps(portal)[-1].endswith(": 0")  # requests enqueued
+    assert TaskRun.objects.filter(kind="open_prs").count() == runs
     assert pr_creations(github) == {"platform/kilonova": 2, "platform/deploy": 2}
     assert PullRequest.objects.count() == 4
     assert state_of(queued) == state_of(during) == RequestState.PROVISIONING
