@@ -97,7 +97,7 @@ def _blocks(parsed: Mapping) -> Iterator[Block]:
             elif kind == "locals":
                 for name, body in entry.items():
                     yield Block("locals", f"local.{name}", f"local {name}", repr(body))
-            elif kind in ("output", "variable", "module"):
+            elif kind in ("output", "variable", "module", "provider"):
                 for name, body in entry.items():
                     address = {"variable": f"var.{name}", "module": f"module.{name}"}.get(kind, "")
                     yield Block(kind, address, f'{kind} "{name}"', repr(body))
