@@ -231,7 +231,9 @@ def test_timeline_words_revocation_events(client, requester, approver, live_bind
     assert "binding.revocation_requested" not in page
 
 
-def test_imported_binding_revocation_pr_says_files_may_live_elsewhere(settings, tmp_path, approver):
+def test_imported_binding_revocation_pr_says_where_its_files_came_from(
+    settings, tmp_path, approver
+):
     from secrets_app.requests import pr_text
 
     binding = imported_binding(local_cluster(settings, tmp_path, repository_files()))
