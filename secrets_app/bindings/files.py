@@ -116,8 +116,10 @@ def locate(trees: Mapping[str, Mapping[str, str]], wanted: Wanted, where: Where)
     chosen: list[tuple[str, str]] = []  # (repository, path)
     if not wanted.role_name:
         found.problems.append("the binding names no IAM role")
+    if not wanted.secret_provider_class:
+        found.problems.append("the binding names no SecretProviderClass")
 
-    objects = wanted.objects()
+    objects = {key: label for key, label in wanted.objects().items() if key[2]}
     defined = _yaml_definitions(trees, set(objects))
     for key, label in objects.items():
         places = [place for place, docs in defined.items() if key in docs]

@@ -3,6 +3,8 @@ on files already read: found, refused, and the files it must not touch."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from secrets_app.bindings.files import Wanted, Where, locate
@@ -174,3 +176,12 @@ def test_every_reason_is_given_at_once():
     found = locate({"infra": {}, "deploy": {}}, WANTED, WHERE)
     assert len(found.problems) == 3
     assert all("acme/infra and acme/deploy on main" in p for p in found.problems)
+
+
+def test_a_binding_without_a_class_or_role_name_is_refused_for_it():
+    unnamed = replace(WANTED, secret_provider_class="", role_name="")
+    found = locate(repository_files(), unnamed, WHERE)
+    assert found.problems == [
+        "the binding names no IAM role",
+        "the binding names no SecretProviderClass",
+    ]
