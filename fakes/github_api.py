@@ -2,7 +2,8 @@
 
 Stateful (repositories, branches, trees, commits, pull requests), serving
 REST under ``/api/v3`` and the backend's one GraphQL read under
-``/api/graphql``, as GitHub Enterprise lays them out. It exists because
+``/api/graphql``, as GitHub Enterprise lays them out, and a branch's tarball
+through a redirect to ``/_codeload`` (GitHub's codeload host). It exists because
 github.com cannot be reached from tests: PyGithub runs unchanged against it.
 
 Trees are flat (path -> blob) and their SHAs are this fake's own hashes: the
@@ -16,10 +17,14 @@ backend treats SHAs as opaque, which is what this checks.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
+import io
 import itertools
 import json
 import re
+import secrets
+import tarfile
 import threading
 import time
 from dataclasses import dataclass
@@ -77,6 +82,7 @@ class FakeGitHub:
         self._trees: dict[str, dict[str, str]] = {}
         self._commits: dict[str, dict[str, Any]] = {}
         self._faults: list[_Fault] = []
+        self._archive_tokens: set[str] = set()
         self._clock = itertools.count(1_700_000_000)
         self.log: list[LoggedRequest] = []
         self._server: ThreadingHTTPServer | None = None
@@ -338,6 +344,8 @@ class FakeGitHub:
     def handle(self, method: str, path: str, query: dict[str, str], body: Any, auth: str) -> Reply:
         if path.startswith("/api/v3/app/installations/"):
             return self._installation_token(path, auth)
+        if path.startswith("/_codeload/"):
+            return self._codeload(path, query)
         if auth.partition(" ")[2] not in self._tokens:
             raise _HTTPError(401, "Bad credentials")
         if path == "/api/graphql":
@@ -381,6 +389,8 @@ class FakeGitHub:
             if r["refs"].pop(branch, None) is None:
                 raise _HTTPError(422, "Reference does not exist")
             return 204, None, {}
+        if (ref := at("GET", r"/tarball/(.+)")) is not None:
+            return self._tarball_redirect(repo, ref)
         if at("GET", r"/pulls()") is not None:
             state, head = query.get("state", "open"), query.get("head")
             pulls = [p for p in r["pulls"].values() if state in ("all", p["state"])]
@@ -477,6 +487,37 @@ class FakeGitHub:
             "associatedPullRequests": {"nodes": pulls[:1]},
         }
 
+    # --- archives: GET /tarball/<ref>, then the codeload URL it redirects to ---
+
+    def _tarball_redirect(self, repo: str, ref: str) -> Reply:
+        """As GitHub does: 302 to a codeload URL for the ref's commit that
+        carries its own short-lived token (no Authorization needed there)."""
+        if ref not in self._repos[repo]["refs"]:
+            raise _HTTPError(404, "Not Found")
+        sha = self._repos[repo]["refs"][ref]
+        token = secrets.token_hex(8)
+        self._archive_tokens.add(token)
+        location = f"{self.root}/_codeload/{repo}/legacy.tar.gz/{sha}?token={token}"
+        return 302, {}, {"Location": location}
+
+    def _codeload(self, path: str, query: dict[str, str]) -> Reply:
+        m = re.fullmatch(r"/_codeload/([^/]+)/([^/]+)/legacy\.tar\.gz/([0-9a-f]+)", path)
+        with self._lock:
+            if not m or query.get("token") not in self._archive_tokens:
+                raise _HTTPError(404, "Not Found")
+            owner, name, sha = m.groups()
+            tree = self._trees[self._commits[sha]["tree"]]
+            files = {p: self._blobs[b] for p, b in tree.items()}
+        buffer = io.BytesIO()
+        top = f"{owner}-{name}-{sha[:7]}"
+        with tarfile.open(fileobj=buffer, mode="w") as archive:
+            for file_path, content in sorted(files.items()):
+                data = content.encode()
+                info = tarfile.TarInfo(f"{top}/{file_path}")
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+        return 200, gzip.compress(buffer.getvalue()), {"Content-Type": "application/x-gzip"}
+
     def _installation_token(self, path: str, auth: str) -> Reply:
         # A JWT's payload names the app. Checking its signature is GitHub's
         # business; the fake checks that the backend sent an app JWT at all.
@@ -513,7 +554,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length)) if length else None
-        m = re.match(r"/api/v3/repos/([^/]+/[^/]+)", url.path)
+        m = re.match(r"/(?:api/v3/repos|_codeload)/([^/]+/[^/]+)", url.path)
         repo = m.group(1) if m else ""
         if url.path == "/api/graphql" and isinstance(body, dict):
             v = body.get("variables") or {}
@@ -535,10 +576,10 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             with fake._lock:
                 fake.log.append(LoggedRequest(self.command, url.path, status, repo))
-        data = json.dumps(payload).encode()
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        extra = {"Content-Type": "application/json; charset=utf-8", **extra}
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
             for name, value in extra.items():
                 self.send_header(name, value)

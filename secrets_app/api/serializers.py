@@ -123,6 +123,12 @@ class RequestDetailSerializer(serializers.ModelSerializer):
     timeline = TimelineEventSerializer(many=True, source="audit_events")
     approvals = serializers.SerializerMethodField()
     binding = serializers.SerializerMethodField()
+    deletes = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        read_only=True,
+        help_text="A revocation's paths to delete, per repository (infra, deploy), fixed "
+        "when it was filed; empty for a grant.",
+    )
 
     class Meta:
         model = AccessRequest
@@ -132,6 +138,7 @@ class RequestDetailSerializer(serializers.ModelSerializer):
             *AccessRequest.FILED_FIELDS,
             "kind",
             "revokes",
+            "deletes",
             "state",
             "created_at",
             "updated_at",

@@ -9,7 +9,10 @@ Request budget per repository (see ``repos`` for the content trailer):
 - re-run with branch and PR up to date: that 1 GraphQL read, nothing else;
 - re-run after the PR merged (even with its branch deleted): that 1 read,
   which also finds the merged PR, and nothing is written;
-- files changed while the PR is open: read, tree, commit, force-move the ref.
+- files changed while the PR is open: read, tree, commit, force-move the ref;
+- reading a branch's definitions (``read_text_files``): its tarball, one API
+  request and the redirect it answers with, whatever the repository's size
+  (why not the trees API: ``archives``).
 
 Why GraphQL for the read: with REST, knowing whether the head branch exists
 costs one request and the base's commit and tree another, so opening would
@@ -32,7 +35,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 from github import Auth, Consts, Github, GithubException, InputGitTreeElement
@@ -41,8 +44,15 @@ from github.GitRef import GitRef
 from github.GitTree import GitTree
 from github.Repository import Repository
 
+from .archives import text_files_of_tarball
 from .errors import IntegrationError, PermanentError, RetryableError
-from .repos import BranchChange, PullRequestRef, RepoBackend
+from .repos import (
+    DEFINITION_SUFFIXES,
+    MAX_TEXT_FILE_BYTES,
+    BranchChange,
+    PullRequestRef,
+    RepoBackend,
+)
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +165,7 @@ class GitHubBackend(RepoBackend):
             )
         self.owner, self.name = owner, name
         self._secrets = auth.secrets()
+        self._timeout = timeout
         # One client may serve both repositories (shared connection pool and
         # App installation token); build one if the caller did not.
         self._gh = client or build_client(auth, base_url=base_url, timeout=timeout)
@@ -200,6 +211,35 @@ class GitHubBackend(RepoBackend):
         with self._translated(f"read pull request #{number}"):
             # The lazy object completes on raw_data: one GET.
             return _ref_of(self._repo.get_pull(number).raw_data, created=False)
+
+    def read_text_files(
+        self,
+        ref: str,
+        *,
+        suffixes: tuple[str, ...] = DEFINITION_SUFFIXES,
+        max_bytes: int = MAX_TEXT_FILE_BYTES,
+    ) -> dict[str, str]:
+        what = f"GitHub {self.owner}/{self.name}: read {ref}"
+        with self._translated(f"read {ref}"):
+            try:
+                # One API request, answered with a redirect (not followed here).
+                location = self._repo.get_archive_link("tarball", ref)
+            except KeyError:
+                raise PermanentError(f"{what}: no archive URL", system=SYSTEM) from None
+        if urlsplit(location).scheme not in ("https", "http"):
+            raise PermanentError(f"{what}: odd archive URL", system=SYSTEM)
+        try:
+            # The codeload URL carries its own short-lived token: no
+            # Authorization header goes to it, wherever it points.
+            with requests.get(location, stream=True, timeout=self._timeout) as answer:
+                if answer.status_code >= 400:
+                    error = RetryableError if answer.status_code >= 500 else PermanentError
+                    raise error(f"{what}: archive {answer.status_code}", system=SYSTEM)
+                chunks = answer.iter_content(chunk_size=64 * 1024)
+                return text_files_of_tarball(chunks, suffixes=suffixes, max_bytes=max_bytes)
+        except requests.exceptions.RequestException as exc:
+            # Only the type: the exception's text may quote the URL and its token.
+            raise RetryableError(f"{what}: {type(exc).__name__}", system=SYSTEM) from None
 
     # --- steps ---------------------------------------------------------------
 

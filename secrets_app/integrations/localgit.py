@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PermanentError, RetryableError
-from .repos import BranchChange, PullRequestRef, PullRequestState, RepoBackend
+from .repos import (
+    DEFINITION_SUFFIXES,
+    MAX_TEXT_FILE_BYTES,
+    BranchChange,
+    PullRequestRef,
+    PullRequestState,
+    RepoBackend,
+)
 
 SYSTEM = "git"
 IDENTITY = ("Secrets Access Portal", "portal@localhost")
@@ -243,6 +250,38 @@ class LocalGitBackend(RepoBackend):
             head = self._current_head(record)
             record.update(state="closed", head_sha=head)
             return self._ref(record, head, created=False)
+
+    def read_text_files(
+        self,
+        ref: str,
+        *,
+        suffixes: tuple[str, ...] = DEFINITION_SUFFIXES,
+        max_bytes: int = MAX_TEXT_FILE_BYTES,
+    ) -> dict[str, str]:
+        """Two git processes whatever the repository's size: ``ls-tree`` with
+        sizes picks the files, one ``cat-file --batch`` reads them."""
+        if self._rev(ref) is None:
+            raise PermanentError(f"branch {ref!r} not found", system=SYSTEM, status=404)
+        listing = _git(self.path, "ls-tree", "-r", "-z", "-l", f"refs/heads/{ref}")
+        wanted: list[tuple[str, str]] = []  # (sha, path)
+        for line in filter(None, listing.split("\0")):
+            meta, path = line.split("\t", 1)
+            _mode, kind, sha, size = meta.split()
+            if kind == "blob" and path.lower().endswith(suffixes) and int(size) <= max_bytes:
+                wanted.append((sha, path))
+        if not wanted:
+            return {}
+        batch = "\n".join(sha for sha, _ in wanted).encode() + b"\n"
+        out = _run(self.path, ("cat-file", "--batch"), batch).stdout
+        found, at = {}, 0
+        for _, path in wanted:  # "<sha> blob <size>\n<content>\n" per object
+            header_end = out.index(b"\n", at)
+            size = int(out[at:header_end].split()[2])
+            content = out[header_end + 1 : header_end + 1 + size]
+            at = header_end + 1 + size + 1
+            with contextlib.suppress(UnicodeDecodeError):
+                found[path] = content.decode("utf-8")
+        return found
 
     # --- reading helpers for the demo and tests ------------------------------
 

@@ -38,6 +38,12 @@ CONTENT_TRAILER = "Portal-Content"
 _TRAILER_RE = re.compile(rf"^{CONTENT_TRAILER}: (sha256:[0-9a-f]{{64}})\s*$", re.MULTILINE)
 
 
+#: The files that can define a Kubernetes object or a Terraform resource.
+DEFINITION_SUFFIXES = (".yaml", ".yml", ".tf")
+#: Larger files are not read as text (``read_text_files``).
+MAX_TEXT_FILE_BYTES = 1_000_000
+
+
 @dataclass(frozen=True)
 class PullRequestRef:
     """What the portal stores about one pull request."""
@@ -114,6 +120,20 @@ class RepoBackend(ABC):
 
     @abstractmethod
     def get_pull_request(self, number: int) -> PullRequestRef: ...
+
+    @abstractmethod
+    def read_text_files(
+        self,
+        ref: str,
+        *,
+        suffixes: tuple[str, ...] = DEFINITION_SUFFIXES,
+        max_bytes: int = MAX_TEXT_FILE_BYTES,
+    ) -> dict[str, str]:
+        """The files on branch ``ref`` whose names end with one of
+        ``suffixes`` (case-insensitive), as text. Files larger than
+        ``max_bytes`` or not UTF-8 are left out: what is read here is searched
+        for definitions, and a definition is small text. The number of
+        requests does not grow with the repository."""
 
 
 @runtime_checkable

@@ -72,8 +72,9 @@ def _revoke_order(request: AccessRequest, repository: str, other: PullRequestRef
     binding = f" (binding #{request.revokes_id})" if request.revokes_id else ""
     imported = (
         [
-            "This binding was imported from the cluster: its files may live elsewhere "
-            "than these paths; remove them there too."
+            "This binding was imported from the cluster: these files are those found to "
+            "declare its ServiceAccount, SecretProviderClass and IAM role when the "
+            "revocation was asked for. Check that nothing else still creates them."
         ]
         if request.revokes_id and request.revokes.source == BindingSource.IMPORTED
         else []

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from secrets_app.models import AccessRequest, RequestKind
 from secrets_app.rendering import BindingNames, BindingSpec, SpecInvalid, render_binding
@@ -36,12 +37,26 @@ def build_preview(spec: BindingSpec, *, removal: bool = False) -> Preview:
     )
 
 
+def deletion_listing(deletes: Mapping[str, list[str]]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """A revocation's paths to delete as ``Preview.repositories`` (infra first)."""
+    return [
+        (REPOSITORY_TITLES.get(repo, repo), [(path, "") for path in sorted(paths)])
+        for repo, paths in sorted(deletes.items(), key=lambda item: item[0] != "infra")
+    ]
+
+
 def preview_for_request(request: AccessRequest) -> Preview:
     """A saved request's preview; a request the renderer refuses (rules may
-    have tightened since it was filed) shows its problems instead."""
+    have tightened since it was filed) shows its problems instead. A
+    revocation lists the paths fixed when it was filed (``deletes``): those
+    its pull requests delete, not the cluster's layout of today."""
+    removal = request.kind == RequestKind.REVOKE
     try:
-        return build_preview(spec_for_request(request), removal=request.kind == RequestKind.REVOKE)
+        preview = build_preview(spec_for_request(request), removal=removal)
     except SpecInvalid as invalid:
-        return Preview(
+        preview = Preview(
             names=None, repositories=[], warnings=[], problems=[str(p) for p in invalid.problems]
         )
+    if removal and request.deletes:
+        preview = replace(preview, repositories=deletion_listing(request.deletes))
+    return preview

@@ -2,11 +2,20 @@
 carried out by pull requests that remove what the grant added.
 
 A revocation is an ``AccessRequest`` of kind ``revoke`` that points at the
-binding (``revokes``) and carries a copy of the grant's fields and secrets,
-so that rendering it gives exactly the files the grant wrote: those are the
-paths its pull requests delete (the deploy manifests and the IAM role's
-Terraform file). Approval, rejection, comments, the pull-request task,
-retries and the audit trail are the grant's own, in ``workflow``.
+binding (``revokes``) and carries a copy of the grant's fields and secrets
+(the names its pages and pull requests show). The paths its pull requests
+delete are fixed when it is filed (``AccessRequest.deletes``), shown to the
+approvers, and deleted exactly:
+
+- a portal binding: the paths its grant's pull requests wrote, recorded when
+  it became active (``Binding.files``), whatever the cluster's layout is now;
+- an imported binding: the files that define its ServiceAccount,
+  SecretProviderClass and IAM role in the repositories (``bindings.files``);
+  when they cannot be found, or a file holds more than the binding, the
+  revocation is refused with the reason.
+
+Approval, rejection, comments, the pull-request task, retries and the audit
+trail are the grant's own, in ``workflow``.
 
 Binding and request states move together (``bindings.lifecycle``, called
 through the revocation's kind, ``kinds.REVOKE``):
@@ -22,14 +31,18 @@ from typing import Any
 
 from django.db import transaction
 
+from secrets_app.bindings.files import find_binding_files
 from secrets_app.events.audit import audit_record
+from secrets_app.integrations.backends import REPOSITORIES
+from secrets_app.integrations.errors import IntegrationError
 from secrets_app.models import (
     AccessRequest,
     Binding,
+    BindingSource,
     BindingState,
     RequestKind,
 )
-from secrets_app.rendering import BindingSpec, SpecInvalid
+from secrets_app.rendering import BindingSpec, SpecInvalid, render_binding
 from secrets_app.rendering.name_rules import DEFAULT_MOUNT_PATH
 from secrets_app.requests import workflow
 from secrets_app.requests.permissions import can_request_revocation
@@ -72,10 +85,10 @@ def _grant_fields(binding: Binding) -> tuple[dict[str, Any], list[dict[str, Any]
     return fields, secrets
 
 
-def _check_renders(binding: Binding, fields: dict[str, Any], secrets: list[dict]) -> None:
+def _check_renders(binding: Binding, fields: dict[str, Any], secrets: list[dict]) -> BindingSpec:
     """Refuse, with the reasons, a revocation whose files cannot be named."""
     try:
-        BindingSpec.from_dict(spec_data(fields, secrets, cluster=binding.cluster))
+        return BindingSpec.from_dict(spec_data(fields, secrets, cluster=binding.cluster))
     except SpecInvalid as invalid:
         problems = "; ".join(str(p) for p in invalid.problems)
         raise WorkflowError(
@@ -85,24 +98,47 @@ def _check_renders(binding: Binding, fields: dict[str, Any], secrets: list[dict]
         ) from None
 
 
-@transaction.atomic
-def request_revocation(
-    *, binding_id: int, requester, reason: str, by_portal: bool = False
-) -> AccessRequest:
-    """Ask for a binding's access to be removed; the revocation waits for approval.
-
-    The binding's owner, the grant's requester, approvers and admins may ask.
-    ``by_portal`` is for the portal's own jobs (expiry), which ask as the
-    portal's system user; no view passes it."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise WorkflowError("Say why the access should be revoked.", code="no_reason")
+def revocation_deletes(binding: Binding) -> dict[str, list[str]]:
+    """The paths a revocation of ``binding`` would delete, per repository
+    ({"infra": [...], "deploy": [...]}); a WorkflowError says why there are
+    none. Reads the repositories for an imported binding (two requests per
+    repository on GitHub), nothing otherwise."""
+    fields, secrets = _grant_fields(binding)
+    spec = _check_renders(binding, fields, secrets)
+    if binding.source != BindingSource.IMPORTED:
+        recorded = binding.files or {}
+        if all(recorded.get(repo) for repo in REPOSITORIES):
+            return {repo: sorted(recorded[repo]) for repo in REPOSITORIES}
+        # Activated before bindings recorded their files (migration 0006):
+        # the grant's paths rendered with the cluster's layout of today, as
+        # revocations always did until then.
+        rendered = render_binding(spec).files
+        return {repo: sorted(recorded.get(repo) or rendered[repo]) for repo in REPOSITORIES}
     try:
-        binding = (
-            Binding.objects.select_for_update(of=("self",))
-            .select_related("cluster", "request")
-            .get(pk=binding_id)
+        found = find_binding_files(binding)
+    except IntegrationError as exc:
+        raise WorkflowError(
+            f"The portal could not read the repositories to find this binding's files ({exc}). "
+            "Try again later.",
+            code="repositories_unreadable",
+        ) from None
+    if found.problems:
+        raise WorkflowError(
+            "The portal cannot delete this imported binding's files: "
+            f"{'; '.join(found.problems)}. "
+            "Remove it by hand and ask an admin to mark it revoked.",
+            code="files_not_deletable",
         )
+    return found.deletes
+
+
+def _revocable(binding_id: int, requester, *, by_portal: bool, lock: bool) -> Binding:
+    """The binding, if the requester may ask to revoke it now; else a WorkflowError."""
+    rows = Binding.objects.select_related("cluster", "request")
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    try:
+        binding = rows.get(pk=binding_id)
     except Binding.DoesNotExist:
         raise WorkflowError("This binding does not exist.", code="not_found") from None
     if not by_portal and not can_request_revocation(requester, binding):
@@ -122,22 +158,45 @@ def request_revocation(
             f"Revocation request #{pending.pk} for this binding is already open.",
             code="duplicate",
         )
-    fields, secrets = _grant_fields(binding)
-    _check_renders(binding, fields, secrets)
-    revocation = workflow.request_create(
-        requester=requester,
-        cluster=binding.cluster,
-        justification=reason,
-        secrets=secrets,
-        kind=RequestKind.REVOKE,
-        revokes=binding,
-        **fields,
-    )
-    audit_record(
-        actor=requester,
-        action="binding.revocation_requested",
-        obj=binding,
-        request=revocation,
-        message=reason,
-    )
+    return binding
+
+
+def request_revocation(
+    *, binding_id: int, requester, reason: str, by_portal: bool = False
+) -> AccessRequest:
+    """Ask for a binding's access to be removed; the revocation waits for approval.
+
+    The binding's owner, the grant's requester, approvers and admins may ask.
+    ``by_portal`` is for the portal's own jobs (expiry), which ask as the
+    portal's system user; no view passes it.
+
+    The files to delete are found first, without holding the binding's row
+    lock (an imported binding's are read from the repositories); the checks
+    are made again under the lock, where the revocation is filed."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError("Say why the access should be revoked.", code="no_reason")
+    deletes = revocation_deletes(_revocable(binding_id, requester, by_portal=by_portal, lock=False))
+    with transaction.atomic():
+        binding = _revocable(binding_id, requester, by_portal=by_portal, lock=True)
+        fields, secrets = _grant_fields(binding)
+        revocation = workflow.request_create(
+            requester=requester,
+            cluster=binding.cluster,
+            justification=reason,
+            secrets=secrets,
+            kind=RequestKind.REVOKE,
+            revokes=binding,
+            **fields,
+        )
+        revocation.deletes = deletes
+        revocation.save(update_fields=["deletes"])
+        audit_record(
+            actor=requester,
+            action="binding.revocation_requested",
+            obj=binding,
+            request=revocation,
+            message=reason,
+            after={"deletes": deletes},
+        )
     return revocation

@@ -22,6 +22,7 @@ binding_pages = [
     path("", bindings.binding_detail, name="binding-detail"),
     path("verify/", aws.binding_verify, name="binding-verify"),
     path("revoke/", revocations.binding_revoke, name="binding-revoke"),
+    path("revoke/files/", revocations.binding_revoke_files, name="binding-revoke-files"),
 ]
 import_pages = [
     path("", import_views.import_cluster, name="import-cluster"),

@@ -17,6 +17,7 @@ from secrets_app.models import (
 )
 from secrets_app.requests import provisioning, revocation, workflow
 from tests.factories import BindingFactory, BindingSecretFactory, ClusterFactory
+from tests.inventory.revocation_support import imported_binding, local_cluster, repository_files
 from tests.support.access_requests import approve, make_pending
 from tests.support.github import DEPLOY, INFRA
 from tests.support.waiting import wait_for
@@ -162,9 +163,8 @@ def test_revoked_binding_cannot_be_revoked_again(requester, live_binding):
         revocation.request_revocation(binding_id=live_binding.pk, requester=requester, reason="x")
 
 
-def test_imported_binding_revocation_names_its_files(approver):
-    binding = BindingFactory(request=None, source="imported", owner=None)
-    BindingSecretFactory(binding=binding)
+def test_imported_binding_revocation_names_its_files(settings, tmp_path, approver):
+    binding = imported_binding(local_cluster(settings, tmp_path, repository_files()))
     with transaction.atomic():
         revoke = revocation.request_revocation(
             binding_id=binding.pk, requester=approver, reason="adopted then retired"
@@ -189,6 +189,8 @@ def test_api_revoke(client, requester, other_user, live_binding):
     made = api.post(url, {"reason": "done with it"}, format="json")
     assert made.status_code == 201, made.content
     assert made.json()["kind"] == "revoke" and made.json()["revokes"] == live_binding.pk
+    # Activated before bindings recorded their files: the grant's rendered paths.
+    assert set(made.json()["deletes"]) == {"infra", "deploy"}
     again = api.post(url, {"reason": "again"}, format="json")
     assert again.status_code == 409 and again.json()["code"] == "duplicate"
     assert (
@@ -229,11 +231,12 @@ def test_timeline_words_revocation_events(client, requester, approver, live_bind
     assert "binding.revocation_requested" not in page
 
 
-def test_imported_binding_revocation_pr_says_files_may_live_elsewhere(approver):
+def test_imported_binding_revocation_pr_says_where_its_files_came_from(
+    settings, tmp_path, approver
+):
     from secrets_app.requests import pr_text
 
-    binding = BindingFactory(request=None, source="imported", owner=None)
-    BindingSecretFactory(binding=binding)
+    binding = imported_binding(local_cluster(settings, tmp_path, repository_files()))
     with transaction.atomic():
         revoke = revocation.request_revocation(
             binding_id=binding.pk, requester=approver, reason="retired"

@@ -110,6 +110,8 @@ PORTAL: dict[str, Entry] = {
         kwargs=PK_BINDING,
         data={"reason": "No longer needed."},
     ),
+    # What a revocation would delete: shown to those who may ask for one.
+    "binding-revoke-files": Entry(get=(LOGIN, 200, 403, 200, 200), kwargs=PK_BINDING),
     "aws-secret-picker": Entry(get=PAGE),
     # Who can read a secret: metadata every engineer may browse.
     "secret-index": Entry(get=PAGE),

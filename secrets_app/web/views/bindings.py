@@ -9,18 +9,21 @@ from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from secrets_app.models import (
     Binding,
     BindingSecret,
+    BindingSource,
     BindingState,
     HealthSnapshot,
     VerificationResult,
 )
-from secrets_app.requests import workflow
+from secrets_app.requests import revocation, workflow
 from secrets_app.requests.permissions import can_request_revocation
+from secrets_app.requests.preview import deletion_listing
 from secrets_app.web.filters import BindingFilter
 from secrets_app.web.forms.decisions import RevokeForm
 from secrets_app.web.tables import BindingTable
@@ -40,6 +43,11 @@ def binding_detail(
     binding = get_object_or_404(binding_queryset().select_related("owner"), pk=pk)
     revocations = list(binding.revocations.select_related("requester").order_by("-created_at"))
     pending = next((r for r in revocations if r.state in workflow.OPEN_STATES), None)
+    can_revoke = (
+        binding.state == BindingState.ACTIVE
+        and pending is None
+        and can_request_revocation(request.user, binding)
+    )
     context = {
         "binding": binding,
         "secrets": binding.secrets.all(),
@@ -47,13 +55,29 @@ def binding_detail(
         "verification": VerificationResult.objects.filter(binding=binding).first(),
         "revocations": revocations,
         "pending_revocation": pending,
-        "can_revoke": binding.state == BindingState.ACTIVE
-        and pending is None
-        and can_request_revocation(request.user, binding),
+        "can_revoke": can_revoke,
         "revoke_form": RevokeForm(),
+        **(revocation_files_context(binding) if can_revoke else {}),
         **(extra or {}),
     }
     return render(request, "secrets_app/binding_detail.html", context, status=status)
+
+
+def revocation_files_context(binding: Binding) -> dict:
+    """What a revocation would delete, shown where it is asked for. An
+    imported binding's files are searched for in the repositories: the page
+    loads them afterwards (``binding-revoke-files``) rather than wait."""
+    if binding.source == BindingSource.IMPORTED:
+        return {"revocation_files_url": reverse("binding-revoke-files", args=[binding.pk])}
+    return revocation_files(binding)
+
+
+def revocation_files(binding: Binding) -> dict:
+    try:
+        deletes = revocation.revocation_deletes(binding)
+    except workflow.WorkflowError as refused:
+        return {"revocation_refusal": refused.message}
+    return {"revocation_listing": deletion_listing(deletes)}
 
 
 class BindingListView(SingleTableMixin, FilterView):
