@@ -17,6 +17,7 @@ from secrets_app.models import (
     BindingSecret,
     BindingState,
     HealthSnapshot,
+    RequestState,
     VerificationResult,
 )
 from secrets_app.requests import workflow
@@ -39,7 +40,10 @@ def binding_detail(
 ) -> HttpResponse:
     binding = get_object_or_404(binding_queryset().select_related("owner"), pk=pk)
     revocations = list(binding.revocations.select_related("requester").order_by("-created_at"))
-    pending = next((r for r in revocations if r.state in workflow.OPEN_STATES), None)
+    # A revocation whose pull requests merged still waits (revoking) for the
+    # cluster and AWS to confirm: it is still the one in progress.
+    in_progress = (*workflow.OPEN_STATES, RequestState.REVOKING)
+    pending = next((r for r in revocations if r.state in in_progress), None)
     context = {
         "binding": binding,
         "secrets": binding.secrets.all(),
