@@ -22,9 +22,10 @@ API_ARN = "arn:aws:secretsmanager:us-west-2:287796791794:secret:api-key-AbC123"
 
 
 @pytest.fixture
-def world(settings, tmp_path, approver_group, portal_aws):
-    # AWS is moto (behind the recording proxy): the revocation's AWS check
-    # finds the role gone there (nothing ever created it).
+def world(settings, tmp_path, approver_group, moto):
+    # AWS is moto (the form's secret lookup stays off): the revocation's AWS
+    # check finds the role gone there (nothing ever created it).
+    settings.AWS_ENDPOINT_URL = moto
     settings.LOCAL_REPOS_DIR = tmp_path
     settings.PORTAL_TASK_RETRY_BASE = 0.05
     settings.PORTAL_TASK_RETRY_CAP = 0.2
