@@ -229,18 +229,22 @@ DRIFT_AND_HEALTH_FIELDS = [
 def _with_aws_part(cluster: dict[Any, list[dict[str, str]]]) -> dict[Any, list[dict[str, str]]]:
     """Each binding's new cluster leftovers beside the AWS ones the removal
     check wrote, read under lock (one query, none without bindings being
-    revoked): that check may have written since the sweep read the rows."""
+    revoked): that check may have written since the sweep read the rows, or
+    revoked the binding (which then keeps its empty list)."""
     if not cluster:
         return {}
-    current = dict(
-        Binding.objects.select_for_update()
+    current = {
+        pk: leftovers
+        for pk, state, leftovers in Binding.objects.select_for_update()
         .filter(pk__in=list(cluster))
         .order_by("pk")
-        .values_list("pk", "leftovers")
-    )
+        .values_list("pk", "state", "leftovers")
+        if state == BindingState.REVOKING
+    }
     return {
-        pk: [*found, *(e for e in current.get(pk) or [] if e.get("where") != "cluster")]
+        pk: [*found, *(e for e in current[pk] or [] if e.get("where") != "cluster")]
         for pk, found in cluster.items()
+        if pk in current
     }
 
 
