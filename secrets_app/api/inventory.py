@@ -20,10 +20,13 @@ from secrets_app.api.serializers import (
     ErrorSerializer,
     HealthSnapshotSerializer,
     RequestDetailSerializer,
+    VerifyAskedSerializer,
 )
 from secrets_app.api.views import detail_queryset
 from secrets_app.models import Binding, BindingSecret, Cluster, HealthSnapshot
 from secrets_app.requests import revocation
+from secrets_app.tasks.locks import Queued
+from secrets_app.tasks.verification import enqueue_verification
 
 
 def binding_queryset() -> QuerySet[Binding]:
@@ -96,7 +99,8 @@ class BindingViewSet(PortalAPIMixin, ListFiltersMixin, viewsets.ReadOnlyModelVie
     @extend_schema(
         summary="Ask to revoke (the owner, the platform team and admins)",
         description="Files a revocation request: approved like a grant, then pull requests "
-        "delete the binding's files and IAM role; the binding is revoked when they merge.",
+        "delete the binding's files and IAM role; once they merge the binding is revoking "
+        "until a health sweep and an AWS check find nothing of it left, then revoked.",
         request=RevokeInput,
         responses={
             201: RequestDetailSerializer,
@@ -116,3 +120,27 @@ class BindingViewSet(PortalAPIMixin, ListFiltersMixin, viewsets.ReadOnlyModelVie
         )
         data = RequestDetailSerializer(detail_queryset().get(pk=asked.pk)).data
         return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Verify against AWS now (queued; metadata only)",
+        description="Queues one verification of the binding. While one is queued, asking "
+        'again queues nothing and answers "already queued"; asked while one runs, one '
+        "more is queued.",
+        request=None,
+        responses={
+            202: VerifyAskedSerializer,
+            404: ErrorSerializer,
+            503: OpenApiResponse(ErrorSerializer, description="The task queue is unreachable."),
+        },
+        filters=False,
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def verify(self, request: Request, pk: str) -> Response:
+        binding = self.get_object()
+        asked = enqueue_verification(binding.pk)
+        if asked == Queued.NOT_QUEUED:
+            return Response(
+                {"detail": "The verification could not be queued.", "code": "not_queued"},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        return Response({"status": asked.value}, status=status.HTTP_202_ACCEPTED)

@@ -28,6 +28,12 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
 
 
+class VerifyAskedSerializer(serializers.Serializer):
+    """What asking for a verification did."""
+
+    status = serializers.ChoiceField(choices=["queued", "already queued"])
+
+
 class ClusterRefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Cluster
@@ -199,6 +205,23 @@ class BindingSerializer(serializers.ModelSerializer):
     request = serializers.IntegerField(source="request_id", allow_null=True)
     secrets = BindingSecretSerializer(many=True)
     health = serializers.SerializerMethodField(help_text="The latest health snapshot, if any.")
+    standing = serializers.CharField(
+        source="standing.word",
+        read_only=True,
+        help_text='The state refined: "working" (active, verified and healthy at the '
+        'latest sweep), "active", "revoking" or "revoked".',
+    )
+    waiting_for = serializers.CharField(
+        source="standing.waiting_for",
+        read_only=True,
+        help_text='What it waits for, e.g. "waiting for verification" or "waiting for the '
+        'cluster / AWS"; empty when nothing.',
+    )
+    leftovers = serializers.JSONField(
+        read_only=True,
+        help_text="While revoking: what the last sweep and AWS check still found, as "
+        '[{"where": "cluster" or "aws", "what": ...}].',
+    )
 
     class Meta:
         model = Binding
@@ -215,6 +238,8 @@ class BindingSerializer(serializers.ModelSerializer):
             "synced_secret_names",
             "source",
             "state",
+            "standing",
+            "waiting_for",
             "health_status",
             "health_checked_at",
             "verification_ok",
@@ -223,6 +248,8 @@ class BindingSerializer(serializers.ModelSerializer):
             "drift",
             "drift_checked_at",
             "created_at",
+            "removal_merged_at",
+            "leftovers",
             "revoked_at",
             "request",
             "secrets",

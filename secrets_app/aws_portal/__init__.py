@@ -1,5 +1,6 @@
 """The portal's AWS services: secret lookup for the request form, cluster
-registration from EKS, and post-merge verification of bindings.
+registration from EKS, post-merge verification of bindings, and what AWS
+still holds of a binding being revoked.
 
 Django lives here, botocore does not: every AWS call goes through
 ``integrations.aws.AwsAdapter`` (metadata only; it refuses to read values).
@@ -12,6 +13,7 @@ from secrets_app.aws_portal.clusters import (
     cluster_refresh_from_aws,
 )
 from secrets_app.aws_portal.lookup import lookup_secrets, search_secrets
+from secrets_app.aws_portal.removal import aws_leftovers
 from secrets_app.aws_portal.verify import (
     expected_binding,
     verify_binding_now,
@@ -22,6 +24,7 @@ from secrets_app.aws_portal.verify import (
 __all__ = [
     "ClusterReport",
     "adapter_for",
+    "aws_leftovers",
     "cluster_fill_oidc_issuer",
     "cluster_refresh_from_aws",
     "expected_binding",

@@ -19,7 +19,7 @@ from secrets_app.verification.findings import SUFFIX_WILDCARD
 VERIFY_KIND = "verify"
 
 
-def _role_name(binding: Binding) -> str:
+def binding_role_name(binding: Binding) -> str:
     if binding.role_arn.startswith("arn:"):
         # arn:aws:iam::<account>:role/<path/>name: IAM looks roles up by name alone.
         return arn_parts(binding.role_arn)[4].rsplit("/", 1)[-1]
@@ -63,7 +63,7 @@ def expected_binding(binding: Binding) -> ExpectedBinding:
         account=cluster.aws_account_id,
         region=cluster.region,
         cluster_name=cluster.eks_cluster_name or cluster.name,
-        role_name=_role_name(binding),
+        role_name=binding_role_name(binding),
         namespace=binding.namespace,
         service_account=binding.service_account,
         secret_arns=tuple(patterns),

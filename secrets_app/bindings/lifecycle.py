@@ -1,14 +1,18 @@
 """What a request's approval and merged pull requests do to bindings.
 
 A grant's merged pull requests create its binding; a revocation's approval
-moves the binding to ``revoking``, and its merged pull requests revoke it,
-together with the grant that made it. Called by the workflow (through the
-request's kind, ``requests.kinds``) inside the transaction of the change, so
-binding and requests never disagree.
+moves the binding to ``revoking``. Its merged pull requests only say the
+files are gone from the repositories: the binding is revoked, together with
+the grant that made it and the revocation, once a health sweep of its
+cluster and an AWS check find nothing of it left (``binding_removal_checked``,
+after each sweep). Called by the workflow (through the request's kind,
+``requests.kinds``) and the removal check, inside the transaction of the
+change, so binding and requests never disagree.
 """
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils import timezone
 
 from secrets_app.events.audit import audit_record
@@ -18,12 +22,13 @@ from secrets_app.models import (
     BindingSecret,
     BindingSource,
     BindingState,
+    ClusterSweep,
     PullRequestPurpose,
     RequestState,
 )
 from secrets_app.rendering import BindingNames
 from secrets_app.requests.specs import spec_for_request
-from secrets_app.requests.states import move_other_state, move_state
+from secrets_app.requests.states import lock_request, move_other_state, move_state
 
 
 def binding_activate(request: AccessRequest, *, actor) -> Binding:
@@ -67,25 +72,117 @@ def binding_activate(request: AccessRequest, *, actor) -> Binding:
 
 def binding_mark_revoking(revocation: AccessRequest, *, actor) -> Binding:
     """A revocation was approved: the binding is on its way out."""
-    return _move(revocation, BindingState.REVOKING, actor=actor, grant_from=(RequestState.ACTIVE,))
+    binding = _lock_binding(revocation.revokes_id)
+    return _move(binding, BindingState.REVOKING, revocation, actor=actor, grant_from=ACTIVE_GRANT)
 
 
-def binding_revoke(revocation: AccessRequest, *, actor) -> Binding:
-    """Both removal pull requests of a revocation are merged: the access is gone."""
-    move_state(revocation, to=RequestState.REVOKED, actor=actor, action="request.revoked")
-    return _move(
+def binding_removal_merged(revocation: AccessRequest, *, actor) -> Binding:
+    """Both removal pull requests of a revocation are merged: the files are
+    gone from the repositories, not yet from the cluster and AWS (Argo CD and
+    the Terraform pipeline still have to apply the deletion). The binding
+    stays ``revoking``, and the revocation with it ("merged, waiting for the
+    cluster / AWS"), until ``binding_removal_checked`` finds nothing left."""
+    binding = _lock_binding(revocation.revokes_id)
+    if binding.state == BindingState.REVOKED:
+        # Revoked some other way meanwhile (an admin): nothing to wait for.
+        move_state(revocation, to=RequestState.REVOKED, actor=actor, action="request.revoked")
+        return binding
+    move_state(
         revocation,
-        BindingState.REVOKED,
+        to=RequestState.REVOKING,
         actor=actor,
-        grant_from=(RequestState.ACTIVE, RequestState.REVOKING),
-        revoked_at=timezone.now(),
+        action="request.removal_merged",
+        message="Both removal pull requests are merged; waiting for a health sweep and an "
+        "AWS check to find nothing of the binding left.",
     )
+    if binding.state == BindingState.ACTIVE:
+        binding = _move(
+            binding, BindingState.REVOKING, revocation, actor=actor, grant_from=ACTIVE_GRANT
+        )
+    binding.removal_merged_at = timezone.now()
+    binding.save(update_fields=["removal_merged_at"])
+    audit_record(
+        actor=actor,
+        action="binding.removal_merged",
+        obj=binding,
+        request=revocation,
+        after={"removal_merged_at": binding.removal_merged_at.isoformat()},
+    )
+    return binding
 
 
-def _move(revocation: AccessRequest, to: str, *, actor, grant_from: tuple, **fields) -> Binding:
-    """Move the binding a revocation removes, and its grant with it (the
-    grant request's state is named like the binding's)."""
-    binding = Binding.objects.select_for_update().get(pk=revocation.revokes_id)
+@transaction.atomic
+def binding_removal_checked(*, binding_id: int, aws: list[dict[str, str]]) -> Binding | None:
+    """An AWS check after a health sweep found ``aws`` still there of a
+    binding whose removal merged (``[]``: nothing). Revoke it when nothing is
+    left anywhere: no ServiceAccount, SecretProviderClass or pod mounting it
+    at a sweep that started after the merge (the ``cluster`` part of its
+    ``leftovers``, written by the sweep), and nothing in AWS. Otherwise
+    record what is still there. None when the binding is gone."""
+    revocation = (
+        AccessRequest.objects.filter(revokes_id=binding_id, state=RequestState.REVOKING)
+        .order_by("-created_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    # Every writer locks the revocation before its binding (``workflow``).
+    request = lock_request(revocation) if revocation is not None else None
+    binding = Binding.objects.select_for_update().filter(pk=binding_id).first()
+    if binding is None or binding.state != BindingState.REVOKING:
+        return binding
+    if binding.removal_merged_at is None:
+        return binding
+    cluster = [entry for entry in binding.leftovers if entry.get("where") == "cluster"]
+    leftovers = [*cluster, *aws]
+    if not leftovers and swept_since(binding.cluster_id, binding.removal_merged_at):
+        if request is not None:
+            move_state(request, to=RequestState.REVOKED, actor=None, action="request.revoked")
+        return _move(
+            binding,
+            BindingState.REVOKED,
+            request,
+            actor=None,
+            grant_from=(RequestState.ACTIVE, RequestState.REVOKING),
+            revoked_at=timezone.now(),
+            leftovers=[],
+        )
+    if leftovers != binding.leftovers:
+        binding.leftovers = leftovers
+        binding.save(update_fields=["leftovers"])
+    return binding
+
+
+def swept_since(cluster_id: int, when) -> bool:
+    """Whether the latest sweep of the cluster that could read it started at
+    or after ``when``: its findings (``leftovers``, written in the same
+    transaction as the sweep's record) describe the cluster after ``when``."""
+    latest = (
+        ClusterSweep.objects.filter(cluster_id=cluster_id, ok=True)
+        .order_by("-started_at", "-id")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    return latest is not None and latest >= when
+
+
+ACTIVE_GRANT = (RequestState.ACTIVE,)
+
+
+def _lock_binding(binding_id: int) -> Binding:
+    return Binding.objects.select_for_update().get(pk=binding_id)
+
+
+def _move(
+    binding: Binding,
+    to: str,
+    revocation: AccessRequest | None,
+    *,
+    actor,
+    grant_from: tuple,
+    **fields,
+) -> Binding:
+    """Move a (locked) binding, and its grant with it (the grant request's
+    state is named like the binding's), on behalf of ``revocation``."""
     before = binding.state
     binding.state = to
     for name, value in fields.items():

@@ -70,3 +70,17 @@ def apply_binding_iam(endpoint: str, *, role_name: str, trust: dict, permissions
         PolicyName=f"{role_name}-secrets-read", PolicyDocument=json.dumps(permissions)
     )
     iam.attach_role_policy(RoleName=role_name, PolicyArn=policy["Policy"]["Arn"])
+
+
+def remove_binding_iam(endpoint: str, *, role_name: str) -> None:
+    """What `terraform apply` of a revocation's infra pull request does, for
+    the demo: the role and the policies attached to it are deleted."""
+    iam = _client("iam", endpoint)
+    try:
+        attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
+    except iam.exceptions.NoSuchEntityException:
+        return
+    for policy in attached:
+        iam.detach_role_policy(RoleName=role_name, PolicyArn=policy["PolicyArn"])
+        iam.delete_policy(PolicyArn=policy["PolicyArn"])
+    iam.delete_role(RoleName=role_name)

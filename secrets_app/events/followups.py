@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from django.conf import settings
 
 from secrets_app import notifications
-from secrets_app.demo.apply import apply_infra_for_binding
+from secrets_app.demo.apply import apply_infra_for_binding, remove_infra_for_binding
 from secrets_app.events.bus import Handler
-from secrets_app.models import AuditEvent
+from secrets_app.models import AuditEvent, Binding
 from secrets_app.notifications.events import ACTIONS as NOTIFIED_ACTIONS
+from secrets_app.tasks.health import sweep_cluster_task
 from secrets_app.tasks.notifications import enqueue_notifications
 from secrets_app.tasks.provisioning import enqueue_open_pull_requests
 from secrets_app.tasks.verification import enqueue_verification
@@ -27,11 +28,21 @@ def open_pull_requests(event: AuditEvent) -> None:
 
 
 def verify_binding(event: AuditEvent) -> None:
+    # The same one-queued-run-per-binding as the "Verify now" button.
     enqueue_verification(int(event.object_id))
 
 
 def apply_demo_infra(event: AuditEvent) -> None:
     apply_infra_for_binding(int(event.object_id))
+
+
+def apply_demo_removal(event: AuditEvent) -> None:
+    remove_infra_for_binding(int(event.object_id))
+
+
+def sweep_demo_cluster(event: AuditEvent) -> None:
+    cluster_id = Binding.objects.values_list("cluster_id", flat=True).get(pk=event.object_id)
+    sweep_cluster_task.delay(cluster_id)
 
 
 def table() -> dict[str, Sequence[Handler]]:
@@ -43,6 +54,13 @@ def table() -> dict[str, Sequence[Handler]]:
         # The demo's "terraform apply" must create the role before
         # verification looks for it.
         "binding.created": [*([apply_demo_infra] if settings.PORTAL_DEMO else []), verify_binding],
+        # Elsewhere the removal is confirmed by the next sweep of the cluster
+        # and the AWS check after it (``tasks.removal``).
+        **(
+            {"binding.removal_merged": [apply_demo_removal, sweep_demo_cluster]}
+            if settings.PORTAL_DEMO
+            else {}
+        ),
         notifications.RECORDED: [enqueue_notifications],
     }
     for action in NOTIFIED_ACTIONS:

@@ -22,6 +22,7 @@ from secrets_app.bindings import drift as drift_checks
 from secrets_app.bindings.drift_store import drift_for, with_latest_findings
 from secrets_app.health.collector import sweep
 from secrets_app.health.join import evaluate
+from secrets_app.health.leftovers import cluster_leftovers
 from secrets_app.health.types import BindingHealth, BindingTarget, ExpectedSecret
 from secrets_app.integrations.errors import IntegrationError, RetryableError
 from secrets_app.integrations.kube import (
@@ -118,6 +119,13 @@ def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterS
         return record
     results = evaluate(snap, targets)
     drift = drift_for(rows, targets, results)
+    # What is left of bindings being revoked: the removal check after the
+    # sweep revokes those with nothing left here nor in AWS.
+    leftovers = {
+        t.id: cluster_leftovers(snap, t)
+        for row, t in zip(rows, targets, strict=True)
+        if row.state == BindingState.REVOKING
+    }
     return _store(
         cluster,
         started,
@@ -125,6 +133,7 @@ def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterS
         requests=snap.requests,
         pods=snap.items_seen["pods"],
         drift=drift,
+        leftovers=leftovers,
     )
 
 
@@ -153,6 +162,7 @@ def _store(
     requests: int,
     pods: int,
     drift: dict[Any, list[dict[str, Any]]] | None = None,
+    leftovers: dict[Any, list[dict[str, str]]] | None = None,
 ) -> ClusterSweep:
     now = timezone.now()
     snapshots = [
@@ -171,6 +181,7 @@ def _store(
     HealthSnapshot.objects.bulk_create(snapshots)
     # Only the health and drift columns: a concurrent revoke must not be overwritten.
     drift = drift or {}
+    leftovers = _with_aws_part(leftovers or {})
     rows = []
     for h in results.values():
         row = Binding(
@@ -189,6 +200,7 @@ def _store(
                 F("has_drift"),
                 F("drift_checked_at"),
             )
+        row.leftovers = leftovers.get(h.binding_id, F("leftovers"))
         rows.append(row)
     Binding.objects.bulk_update(rows, DRIFT_AND_HEALTH_FIELDS)
     counts = Counter(h.status.value for h in results.values())
@@ -210,7 +222,30 @@ DRIFT_AND_HEALTH_FIELDS = [
     "drift",
     "has_drift",
     "drift_checked_at",
+    "leftovers",
 ]
+
+
+def _with_aws_part(cluster: dict[Any, list[dict[str, str]]]) -> dict[Any, list[dict[str, str]]]:
+    """Each binding's new cluster leftovers beside the AWS ones the removal
+    check wrote, read under lock (one query, none without bindings being
+    revoked): that check may have written since the sweep read the rows, or
+    revoked the binding (which then keeps its empty list)."""
+    if not cluster:
+        return {}
+    current = {
+        pk: leftovers
+        for pk, state, leftovers in Binding.objects.select_for_update()
+        .filter(pk__in=list(cluster))
+        .order_by("pk")
+        .values_list("pk", "state", "leftovers")
+        if state == BindingState.REVOKING
+    }
+    return {
+        pk: [*found, *(e for e in current[pk] or [] if e.get("where") != "cluster")]
+        for pk, found in cluster.items()
+        if pk in current
+    }
 
 
 def _failing_since(health: BindingHealth, now: datetime):

@@ -1,6 +1,8 @@
 """Bindings: a workload's access to secrets as it exists in a cluster and in
 AWS, made by the portal or imported, and the secrets each grants."""
 
+from typing import NamedTuple
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -20,6 +22,31 @@ class BindingState(models.TextChoices):
     ACTIVE = "active", "Active"
     REVOKING = "revoking", "Revoking"
     REVOKED = "revoked", "Revoked"
+
+
+class Standing(NamedTuple):
+    """Where a binding stands, derived from what is stored: ``word`` refines
+    the state (an active binding is "working" once verification and the
+    latest sweep agree), ``waiting_for`` says what it waits for ("" for
+    nothing)."""
+
+    word: str  # working, active, revoking, revoked
+    waiting_for: str
+
+
+#: What an active binding waits for, by its latest sweep's verdict.
+_HEALTH_WAITS = {
+    HealthStatus.PENDING: "the sweep finds it pending (not every pod has mounted it yet)",
+    HealthStatus.DEGRADED: "the sweep finds it degraded",
+    HealthStatus.FAILING: "the sweep finds it failing",
+    HealthStatus.UNKNOWN: "the last sweep could not read the cluster",
+}
+#: Bindings whose ``standing`` is "working", as a filter.
+WORKING = models.Q(
+    state=BindingState.ACTIVE, verification_ok=True, health_status=HealthStatus.HEALTHY
+)
+WAITING_FOR_REMOVAL = "waiting for the removal pull requests to merge"
+WAITING_FOR_CLUSTER_AWS = "waiting for the cluster / AWS"
 
 
 class Binding(models.Model):
@@ -92,6 +119,28 @@ class Binding(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("binding-detail", args=[self.pk])
+
+    @property
+    def standing(self) -> Standing:
+        """ "active" once its pull requests merged, "working" only when the
+        AWS verification and the latest health sweep both say it works;
+        "revoking" until the cluster and AWS confirm it is gone."""
+        if self.state == BindingState.REVOKED:
+            return Standing("revoked", "")
+        if self.state == BindingState.REVOKING:
+            if self.removal_merged_at is None:
+                return Standing("revoking", WAITING_FOR_REMOVAL)
+            return Standing("revoking", WAITING_FOR_CLUSTER_AWS)
+        waits = []
+        if self.verification_ok is None:
+            waits.append("waiting for verification")
+        elif not self.verification_ok:
+            waits.append("verification found problems")
+        if self.health_checked_at is None:
+            waits.append("waiting for a sweep")
+        elif self.health_status != HealthStatus.HEALTHY:
+            waits.append(_HEALTH_WAITS[self.health_status])
+        return Standing("active" if waits else "working", "; ".join(waits))
 
 
 class BindingSecret(models.Model):

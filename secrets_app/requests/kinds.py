@@ -13,7 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from secrets_app.bindings.lifecycle import binding_activate, binding_mark_revoking, binding_revoke
+from secrets_app.bindings.lifecycle import (
+    binding_activate,
+    binding_mark_revoking,
+    binding_removal_merged,
+)
 from secrets_app.models import AccessRequest, PullRequestPurpose, RequestKind
 
 Step = Callable[..., Any]  # step(request, *, actor)
@@ -75,7 +79,7 @@ REVOKE = Kind(
     merge_first="deploy",
     removes_files=True,
     approved=binding_mark_revoking,
-    merged=binding_revoke,
+    merged=binding_removal_merged,
 )
 KINDS = {RequestKind.GRANT: GRANT, RequestKind.REVOKE: REVOKE}
 

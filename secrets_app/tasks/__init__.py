@@ -2,4 +2,12 @@
 ``autodiscover_tasks`` find them all. What enqueues them after a change
 commits is in ``events.followups``."""
 
-from . import expiry, health, imports, notifications, provisioning, verification  # noqa: F401
+from . import (  # noqa: F401
+    expiry,
+    health,
+    imports,
+    notifications,
+    provisioning,
+    removal,
+    verification,
+)

@@ -14,6 +14,7 @@ from secrets_app.health import service
 from secrets_app.integrations.errors import RetryableError
 from secrets_app.models import Cluster, TaskRun
 from secrets_app.tasks.locks import redis_lock
+from secrets_app.tasks.removal import enqueue_removal_checks
 from secrets_app.tasks.runs import CLUSTER_MAX_RETRIES, cluster_run, retry_cluster_task
 
 KIND = "health_sweep"
@@ -73,7 +74,11 @@ def sweep_cluster_task(self, cluster_id: int) -> str:
         return "gone"
     outcome = TaskRun.Outcome.SUCCEEDED if sweep.ok else TaskRun.Outcome.FAILED
     run.finish(outcome, error=sweep.error, sweep=sweep.pk, counts=sweep.counts)
-    return "ok" if sweep.ok else "failed"
+    if not sweep.ok:
+        return "failed"
+    # Revocations merged in this cluster: the AWS half of their confirmation.
+    enqueue_removal_checks(cluster_id)
+    return "ok"
 
 
 @shared_task(name="secrets_app.tasks.health.sweep_all_clusters")

@@ -15,9 +15,16 @@ from secrets_app.models import (
     HealthStatus,
     RequestState,
 )
+from secrets_app.models.bindings import WORKING
 
 #: Binding.has_drift: True, False, or None when never compared.
 DRIFT_CHOICES = [("yes", "Drift"), ("no", "No drift"), ("unchecked", "Not checked")]
+#: Binding.standing, as far as a filter needs it.
+STANDING_CHOICES = [
+    ("working", "Working"),
+    ("active", "Active, not working yet"),
+    ("confirming", "Revoking: waiting for the cluster / AWS"),
+]
 
 
 def trimmed(limit: int):
@@ -81,6 +88,9 @@ class BindingFilter(django_filters.FilterSet):
     requester = django_filters.CharFilter(method="by_person", label="Requester or owner")
     team = django_filters.CharFilter(method="by_team", label="Team")
     state = django_filters.ChoiceFilter(choices=BindingState.choices, empty_label="Any state")
+    standing = django_filters.ChoiceFilter(
+        choices=STANDING_CHOICES, method="by_standing", empty_label="Any standing", label="Standing"
+    )
     health_status = django_filters.ChoiceFilter(
         choices=HealthStatus.choices, empty_label="Any health", label="Health"
     )
@@ -101,6 +111,7 @@ class BindingFilter(django_filters.FilterSet):
             "requester",
             "team",
             "state",
+            "standing",
             "health_status",
             "source",
             "drift",
@@ -126,6 +137,13 @@ class BindingFilter(django_filters.FilterSet):
         # A team is a group of users: the bindings its members own or asked for.
         members = get_user_model().objects.filter(groups__name=value).values("pk")
         return queryset.filter(Q(owner__in=members) | Q(request__requester__in=members))
+
+    def by_standing(self, queryset, name, value):
+        if value == "working":
+            return queryset.filter(WORKING)
+        if value == "active":
+            return queryset.filter(state=BindingState.ACTIVE).exclude(WORKING)
+        return queryset.filter(state=BindingState.REVOKING, removal_merged_at__isnull=False)
 
     def by_drift(self, queryset, name, value):
         if value == "unchecked":

@@ -19,6 +19,26 @@ class StateColumn(tables.Column):
         )
 
 
+class StandingColumn(tables.Column):
+    """A binding's state refined (``Binding.standing``): "working", or what it
+    waits for, and while revoking what the last look still found."""
+
+    def render(self, value, record):
+        standing = record.standing
+        badge = format_html(
+            '<span class="badge standing-{}">{}</span>', standing.word, standing.word.capitalize()
+        )
+        if not standing.waiting_for:
+            return badge
+        left = "; ".join(f"{e.get('where')}: {e.get('what')}" for e in record.leftovers or ())
+        return format_html(
+            '{} <small class="muted">{}{}</small>',
+            badge,
+            standing.waiting_for,
+            f" (still there: {left})" if left and record.removal_merged_at else "",
+        )
+
+
 class ServiceColumn(tables.Column):
     """The service, marked when the request revokes access rather than grants it."""
 
@@ -88,7 +108,7 @@ class BindingTable(tables.Table):
     service_account = tables.Column(verbose_name="ServiceAccount")
     secret_count = tables.Column(verbose_name="Secrets", orderable=False)
     source = tables.Column()
-    state = StateColumn()
+    state = StandingColumn()
     health_status = tables.Column(verbose_name="Health")
     has_drift = tables.Column(verbose_name="Drift", empty_values=())
 

@@ -22,7 +22,10 @@ API_ARN = "arn:aws:secretsmanager:us-west-2:287796791794:secret:api-key-AbC123"
 
 
 @pytest.fixture
-def world(settings, tmp_path, approver_group):
+def world(settings, tmp_path, approver_group, moto):
+    # AWS is moto (the form's secret lookup stays off): the revocation's AWS
+    # check finds the role gone there (nothing ever created it).
+    settings.AWS_ENDPOINT_URL = moto
     settings.LOCAL_REPOS_DIR = tmp_path
     settings.PORTAL_TASK_RETRY_BASE = 0.05
     settings.PORTAL_TASK_RETRY_CAP = 0.2
@@ -115,7 +118,8 @@ def test_request_to_healthy_dashboard(page, live_server, world, shots):
     binding_url = page.url
 
     # The owner asks to revoke; another member of the platform team approves;
-    # the removal pull requests are merged and the binding is revoked.
+    # the removal pull requests are merged: the binding is revoking until a
+    # sweep of the cluster and an AWS check find nothing left, then revoked.
     log_in(page, live_server, "alice")
     page.goto(binding_url)
     page.get_by_label("Why revoke this access?").fill("The service is retired.")
@@ -131,7 +135,19 @@ def test_request_to_healthy_dashboard(page, live_server, world, shots):
     expect(merge).to_have_count(2, timeout=30_000)
     merge.first.click()
     page.get_by_role("button", name="Merge (local demo)").click()
+    expect(page.locator("h1 .badge", has_text="Revoking")).to_be_visible()
+    expect(page.get_by_text("waiting for the cluster / AWS").first).to_be_visible()
+    shots(page, "revocation-waiting")
+    page.goto(f"{live_server.url}/health/clusters/janus-dev/")
+    page.get_by_role("button", name="Refresh now").click()
+    page.goto(binding_url)
+    for _ in range(60):
+        if page.locator("h1 .badge", has_text="Revoked").count():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(page.locator("h1 .badge", has_text="Revoked")).to_be_visible()
+    page.goto(revocation_url)
     expect(page.locator("h1 .badge", has_text="Revoked")).to_be_visible()
     page.goto(binding_url)
-    expect(page.locator("h1 .badge", has_text="Revoked")).to_be_visible()
     shots(page, "binding-revoked")

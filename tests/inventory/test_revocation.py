@@ -1,6 +1,7 @@
 """Revocation: asked for on the binding page, approved under the grant's
 rules, carried out by pull requests that delete the grant's files (a real
-worker against the loopback GitHub), revoked when both are merged."""
+worker against the loopback GitHub); when both are merged the binding waits,
+revoking, for the cluster and AWS to confirm."""
 
 import pytest
 from django.db import transaction
@@ -76,14 +77,24 @@ def test_grant_then_revoke_end_to_end(
     assert "Files removed:" in body and "merged and rolled out" in body
     assert all(f"`{p}`" in body for p in infra_paths)
 
+    # Merged is not gone: the binding waits, revoking, for a sweep and an AWS
+    # check to confirm (tests/revocation_end covers the rest of the way).
     _merge_all(github, revoke)
     binding.refresh_from_db()
-    assert binding.state == BindingState.REVOKED and binding.revoked_at is not None
-    assert AccessRequest.objects.get(pk=grant.pk).state == RequestState.REVOKED
-    assert AccessRequest.objects.get(pk=revoke.pk).state == RequestState.REVOKED
+    assert binding.state == BindingState.REVOKING and binding.revoked_at is None
+    assert binding.removal_merged_at is not None
+    assert binding.standing.waiting_for == "waiting for the cluster / AWS"
+    assert AccessRequest.objects.get(pk=grant.pk).state == RequestState.REVOKING
+    assert AccessRequest.objects.get(pk=revoke.pk).state == RequestState.REVOKING
     assert set(github.branch_files(*INFRA.split("/"), "main")) == {"README.md"}
     actions = set(AuditEvent.objects.filter(request=revoke).values_list("action", flat=True))
-    assert {"binding.revocation_requested", "binding.revoking", "binding.revoked"} <= actions
+    assert {
+        "binding.revocation_requested",
+        "binding.revoking",
+        "request.removal_merged",
+        "binding.removal_merged",
+    } <= actions
+    assert "binding.revoked" not in actions
 
 
 @pytest.fixture

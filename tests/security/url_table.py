@@ -179,6 +179,13 @@ API: dict[str, Entry] = {
         data={"reason": "No longer needed."},
         json=True,
     ),
+    # As "Verify now" on the page: metadata reads only, queued, anyone may ask.
+    "api-binding-verify": Entry(
+        get=(401, 405, 405, 405, 405),
+        post=(401, 202, 202, 202, 202),
+        kwargs=PK_BINDING,
+        json=True,
+    ),
     "api-cluster-list": Entry(get=API_READ),
     "api-cluster-detail": Entry(get=API_READ, kwargs={"pk": "cluster"}),
     "api-not-found": Entry(get=(401, 404, 404, 404, 404), path="/api/no-such-thing/"),

@@ -16,4 +16,5 @@ Helpers are imported by the tests.
 - ``production``: a valid environment for the production settings.
 - ``subprocesses``: the portal's Python run in a subprocess.
 - ``waiting``: polling until something happened elsewhere.
+- ``workload``: a binding's objects as its cluster holds them, and taking them away.
 """

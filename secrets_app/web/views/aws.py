@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from secrets_app.aws_portal import search_secrets
 from secrets_app.models import Binding, Cluster
-from secrets_app.tasks.verification import verify_binding_task
+from secrets_app.tasks.locks import Queued
+from secrets_app.tasks.verification import enqueue_verification
 
 
 def picker_query(params: Any) -> str:
@@ -41,10 +41,20 @@ def secret_picker(request: HttpRequest) -> HttpResponse:
     return render(request, "secrets_app/_secret_picker.html", context)
 
 
+#: What the binding page says after "Verify now".
+VERIFY_MESSAGES = {
+    Queued.QUEUED: (messages.INFO, "Verification against AWS is queued; reload in a moment."),
+    Queued.ALREADY_QUEUED: (
+        messages.INFO,
+        "A verification of this binding is already queued; reload in a moment.",
+    ),
+    Queued.NOT_QUEUED: (messages.ERROR, "The verification could not be queued; try again later."),
+}
+
+
 @require_POST
 def binding_verify(request: HttpRequest, pk: int) -> HttpResponse:
     binding = get_object_or_404(Binding, pk=pk)
-    # After commit: a worker must never look for a binding it cannot see yet.
-    transaction.on_commit(lambda: verify_binding_task.delay(binding.pk))
-    messages.info(request, "Verification against AWS is queued; reload in a moment.")
+    level, text = VERIFY_MESSAGES[enqueue_verification(binding.pk)]
+    messages.add_message(request, level, text)
     return redirect(binding)

@@ -19,6 +19,7 @@ from secrets_app.models import (
     BindingSource,
     BindingState,
     HealthSnapshot,
+    RequestState,
     VerificationResult,
 )
 from secrets_app.requests import revocation, workflow
@@ -42,7 +43,10 @@ def binding_detail(
 ) -> HttpResponse:
     binding = get_object_or_404(binding_queryset().select_related("owner"), pk=pk)
     revocations = list(binding.revocations.select_related("requester").order_by("-created_at"))
-    pending = next((r for r in revocations if r.state in workflow.OPEN_STATES), None)
+    # A revocation whose pull requests merged still waits (revoking) for the
+    # cluster and AWS to confirm: it is still the one in progress.
+    in_progress = (*workflow.OPEN_STATES, RequestState.REVOKING)
+    pending = next((r for r in revocations if r.state in in_progress), None)
     can_revoke = (
         binding.state == BindingState.ACTIVE
         and pending is None
