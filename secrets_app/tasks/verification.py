@@ -51,6 +51,10 @@ def verify_binding_task(self, binding_id: int, claim: str = "") -> str:
         countdown = policy.delay(attempt, error)
         verify_run_finish(run, TaskRun.Outcome.RETRYING, error=str(error), retry_in=countdown)
         raise self.retry(exc=error, countdown=countdown) from None
+    except Exception as error:
+        # A bug: the run must not stay "running".
+        verify_run_finish(run, TaskRun.Outcome.FAILED, error=f"{type(error).__name__}: {error}")
+        raise
     if not result.error:
         # AWS drift shows on the binding now, not at the next health sweep.
         binding_refresh_aws_drift(binding_id=binding_id)
