@@ -8,7 +8,6 @@ Where the provider has its own wording, the message reuses it.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -21,8 +20,8 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 # ssmparameter would need SSM ARNs and ssm:GetParameters: not offered yet.
 OBJECT_TYPES = ("secretsmanager",)
 
-EKS_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
-FILE_PERMISSION = re.compile(r"^[0-7]{4}$")
+EKS_CLUSTER_NAME = name_rules.strict(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}")
+FILE_PERMISSION = name_rules.strict(r"[0-7]{4}")
 MAX_TAG_VALUE = 256
 _TAG_PUNCTUATION = frozenset("_.:/=+-@")
 
