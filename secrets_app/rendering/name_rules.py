@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from secrets_app.rendering import forbidden
+
 
 def strict(pattern: str) -> re.Pattern[str]:
     r"""A pattern that validates input: the whole value, ASCII only.
@@ -143,7 +145,7 @@ def check_env_var_name(value: str) -> str | None:
         value,
         f"'{value}' is not a valid environment variable name: use letters, digits and '_', "
         "not starting with a digit.",
-    )
+    ) or forbidden.env_var_problem(value)
 
 
 def check_secret_key_name(value: str) -> str | None:
@@ -179,11 +181,14 @@ def check_mount_path(value: str) -> str | None:
         return "The mount path may not be '/'."
     if any(part in (".", "..") for part in value.split("/")):
         return "The mount path may not contain '.' or '..' segments."
-    if any(ch.isspace() or ord(ch) < 32 or ch in ":\\" for ch in value):
-        return "The mount path may not contain spaces, ':', '\\' or control characters."
+    if any(not ch.isascii() or not ch.isprintable() or ch in " :\\" for ch in value):
+        return (
+            "The mount path may use printable ASCII only, without spaces, ':', '\\' "
+            "or control characters."
+        )
     if len(value) > 1024:
         return "The mount path is too long."
-    return None
+    return forbidden.mount_path_problem(value)
 
 
 def check_role_name(value: str) -> str | None:

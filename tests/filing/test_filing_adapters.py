@@ -137,6 +137,30 @@ CASES = {
         ["secrets[1].kms_key_arn"],
         True,
     ),
+    # Issue #14, item 5: what a binding may not mount over or set.
+    "mount over /etc": (change(mount_path="/etc/app"), ["mount_path"], True),
+    "mount over the token": (
+        change(mount_path="/var/run/secrets/kubernetes.io/serviceaccount"),
+        ["mount_path"],
+        True,
+    ),
+    "mount above the token": (change(mount_path="/var"), ["mount_path"], True),
+    "mount over /usr, spelt oddly": (change(mount_path="//usr//lib/"), ["mount_path"], True),
+    "LD_PRELOAD from a secret": (
+        change_secret(0, sync_keys=[{"key": "rds_password", "env": "LD_PRELOAD"}]),
+        ["secrets[0].sync_keys"],
+        True,
+    ),
+    "NODE_OPTIONS from a secret": (
+        change_secret(0, sync_keys=[{"key": "rds_password", "env": "NODE_OPTIONS"}]),
+        ["secrets[0].sync_keys"],
+        True,
+    ),
+    "https_proxy from a secret": (
+        change_secret(0, sync_keys=[{"key": "rds_password", "env": "https_proxy"}]),
+        ["secrets[0].sync_keys"],
+        True,
+    ),
     "several at once": (
         both(change(namespace="Deploy"), change_secret(1, alias="a/b"), change(justification="")),
         ["namespace", "secrets[1].alias", "justification"],

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from secrets_app.aws_portal import search_secrets
 from secrets_app.models import Binding, Cluster
-from secrets_app.rendering.name_rules import is_number
 from secrets_app.tasks.verification import verify_binding_task
 
 
@@ -33,7 +32,8 @@ def secret_picker(request: HttpRequest) -> HttpResponse:
     """Options for the secret field's <datalist>: names starting with what
     was typed, in the chosen cluster's account and region (ListSecrets)."""
     raw = request.GET.get("cluster", "")
-    cluster = Cluster.objects.filter(pk=raw, active=True).first() if is_number(raw) else None
+    number = raw.isascii() and raw.isdigit()  # not "²", which the query would choke on
+    cluster = Cluster.objects.filter(pk=raw, active=True).first() if number else None
     query = picker_query(request.GET).strip()
     found, error = [], ""
     if cluster is not None and query:
