@@ -103,6 +103,27 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
+# DNS suffixes of the partitions whose regions the portal accepts (botocore's
+# partitions.json); everything else is in "amazonaws.com".
+_DNS_SUFFIXES = {
+    "aws-cn": "amazonaws.com.cn",
+    "aws-iso": "c2s.ic.gov",
+    "aws-iso-b": "sc2s.sgov.gov",
+    "aws-iso-e": "cloud.adc-e.uk",
+    "aws-iso-f": "csp.hci.ic.gov",
+}
+
+
+def dns_suffix(partition: str) -> str:
+    return _DNS_SUFFIXES.get(partition, "amazonaws.com")
+
+
+def secrets_manager_via(region: str) -> str:
+    """The ``kms:ViaService`` value of the KMS calls Secrets Manager makes in
+    ``region`` on a caller's behalf (``secretsmanager.us-west-2.amazonaws.com``)."""
+    return f"secretsmanager.{region}.{dns_suffix(partition_of(region))}"
+
+
 def _unless_matches(pattern: re.Pattern[str], value: str, message: str) -> str | None:
     return None if pattern.match(value or "") else message
 
@@ -221,6 +242,12 @@ def check_kms_key_arn(value: str) -> str | None:
     return _unless_matches(
         KMS_KEY_ARN, value, "A KMS key ARN looks like arn:aws:kms:<region>:<account>:key/<key-id>."
     )
+
+
+def kms_key_place(value: str) -> tuple[str, str, str] | None:
+    """(partition, region, account) of a KMS key ARN, or None if it is not one."""
+    match = KMS_KEY_ARN.match(value or "")
+    return (match["partition"], match["region"], match["account"]) if match else None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from tests.support.request_bodies import SECOND_ARN, VALID_BODY
 pytestmark = pytest.mark.django_db
 
 OTHER_ACCOUNT_ARN = SECOND_ARN.replace("287796791794", "111122223333")
+KMS_PREFIX = "arn:aws:kms"
 BODY = VALID_BODY
 
 
@@ -134,6 +135,24 @@ CASES = {
     ),
     "bad KMS key ARN": (
         change_secret(1, kms_key_arn="alias/mine"),
+        ["secrets[1].kms_key_arn"],
+        True,
+    ),
+    # Issue #14, item 4: a secret's key is in the secret's account and region.
+    "KMS key in another account": (
+        change_secret(1, kms_key_arn=f"{KMS_PREFIX}:us-west-2:111122223333:key/1234abcd"),
+        ["secrets[1].kms_key_arn"],
+        True,
+    ),
+    "KMS key in another region": (
+        change_secret(1, kms_key_arn=f"{KMS_PREFIX}:eu-west-1:287796791794:key/1234abcd"),
+        ["secrets[1].kms_key_arn"],
+        True,
+    ),
+    "KMS key of a secret named, in another account": (
+        change_secret(
+            1, secret="dcp-api-key", kms_key_arn=f"{KMS_PREFIX}:us-west-2:111122223333:key/x"
+        ),
         ["secrets[1].kms_key_arn"],
         True,
     ),
