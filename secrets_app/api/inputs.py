@@ -27,10 +27,10 @@ def _one_line(value: str) -> None:
 
 
 _one_word = RegexValidator(
-    r"^(?!.*->)\S+$", "Must be one word without blanks or '->'.", code="one_word"
+    r"\A(?!.*->)\S+\Z", "Must be one word without blanks or '->'.", code="one_word"
 )
 
-_one_name = RegexValidator(r"^[^,\s]+$", "One name per item, without commas or blanks.")
+_one_name = RegexValidator(r"\A[^,\s]+\Z", "One name per item, without commas or blanks.")
 
 # Limits of the API only (the page reads free text): generous for people,
 # and they keep generated and hostile bodies small. Field lengths are the

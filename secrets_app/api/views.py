@@ -25,6 +25,7 @@ from secrets_app.api.serializers import (
     RequestListSerializer,
 )
 from secrets_app.models import AccessRequest, SecretGrant
+from secrets_app.rendering.name_rules import is_number
 from secrets_app.requests import workflow
 
 _BAD_INPUT = OpenApiResponse(
@@ -157,7 +158,7 @@ class RequestViewSet(
 def _id(pk: str) -> int:
     # The route takes any segment so that a bad id is a JSON 404, not the
     # site's HTML one.
-    if not pk.isdigit():
+    if not is_number(pk):
         raise NotFound("No such request.", code="not_found")
     return int(pk)
 

@@ -3,10 +3,14 @@ only, never the value.
 
 What the requester typed is checked against the cluster's account: a secret
 that does not exist is a problem on its field (with AWS's words); a name or
-partial ARN resolves to the full ARN; a customer-managed KMS key is found so
-the policy grants ``kms:Decrypt``. AWS being slow or down is not the
-requester's fault, so that is a warning and the filing goes on. Results are
-data: the filing service applies them.
+partial ARN resolves to the full ARN. The KMS key is the secret's, as
+DescribeSecret reports it, never the requester's pick: a customer-managed
+key replaces whatever was typed, and a key typed for a secret under the AWS
+managed key is dropped (with a warning). Only when AWS cannot say (no
+answer, or a key known only by its alias) does a typed key stay, and the
+spec checks then hold it to the secret's own account and region. AWS being
+slow or down is not the requester's fault, so that is a warning and the
+filing goes on. Results are data: the filing service applies them.
 """
 
 from __future__ import annotations
@@ -37,8 +41,9 @@ class SecretToCheck:
 @dataclass
 class Lookup:
     """What AWS said, per secret (by position): the values it resolved
-    (``secret``: the full ARN; ``kms_key_arn``: the customer-managed key),
-    the secrets it does not know, and warnings for the requester."""
+    (``secret``: the full ARN; ``kms_key_arn``: the customer-managed key, or
+    "" when the secret needs none), the secrets it does not know, and
+    warnings for the requester."""
 
     resolved: dict[int, dict[str, str]] = field(default_factory=dict)
     missing: dict[int, str] = field(default_factory=dict)
@@ -88,7 +93,7 @@ def _check_secret(
     if info.arn != given:
         resolved["secret"] = info.arn
     key = _kms_key(secret, number, info.kms_key_id, info.customer_managed_kms, found.warnings)
-    if key:
+    if key is not None:
         resolved["kms_key_arn"] = key
     if resolved:
         found.resolved[index] = resolved
@@ -106,14 +111,28 @@ def _check_secret(
 def _kms_key(
     secret: SecretToCheck, number: int, key: str | None, customer_managed: bool, warnings: list
 ) -> str | None:
-    """The key to grant kms:Decrypt on when it differs from the one named."""
+    """The key to grant kms:Decrypt on when it differs from the one named:
+    the secret's own, or "" for none; None keeps what was named."""
     named = secret.kms_key_arn
-    if not customer_managed or not key or key == named:
+    if not customer_managed or not key:
+        if not named:
+            return None
+        warnings.append(
+            f"Secret {number} is encrypted with the AWS managed key aws/secretsmanager, which "
+            f"needs no grant: the key you named ({named}) was dropped."
+        )
+        return ""
+    if key == named:
         return None
     if name_rules.check_kms_key_arn(key):
         # Only an alias is known (no kms:DescribeKey on a foreign key); a
         # policy needs the key ARN, which the requester must supply.
-        if not named:
+        if named:
+            warnings.append(
+                f"Secret {number} is encrypted with {key}; the portal cannot tell which key "
+                f"that alias names, so the key you named ({named}) is kept: approvers, check it."
+            )
+        else:
             warnings.append(
                 f"Secret {number} is encrypted with the customer-managed key {key}; "
                 "give the key's ARN (arn:...:key/...) so the role gets kms:Decrypt on it."
@@ -122,7 +141,7 @@ def _kms_key(
     if named:
         warnings.append(
             f"Secret {number} is encrypted with {key}, not {named}; "
-            f"the request now grants kms:Decrypt on {key}."
+            f"the request grants kms:Decrypt on {key} only."
         )
     return key
 

@@ -31,6 +31,7 @@ from secrets_app.models import (
     Cluster,
     ImportCandidate,
 )
+from secrets_app.rendering.name_rules import is_number
 
 Status = ImportCandidate.Status
 #: Fields discovery refreshes on every run.
@@ -156,7 +157,7 @@ def _locked(
     ids: set[int] = set()
     for raw in candidate_ids:
         text = str(raw)
-        if not text.isdigit() or len(text) > 12:
+        if not is_number(text) or len(text) > 12:
             decision.refused.append((0, f"{text[:20]!r} is not a candidate number."))
             continue
         ids.add(int(text))

@@ -15,7 +15,6 @@ input without a cluster.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +37,12 @@ from secrets_app.integrations.kube import (
     SPCS,
     KubeClient,
 )
-from secrets_app.rendering.name_rules import MAX_LABEL, MAX_SUBDOMAIN, SERVICE_ACCOUNT_SUFFIX
+from secrets_app.rendering.name_rules import (
+    IAM_ROLE_ARN,
+    MAX_LABEL,
+    MAX_SUBDOMAIN,
+    SERVICE_ACCOUNT_SUFFIX,
+)
 
 __all__ = ["Defaults", "Discovery", "Found", "Proposal", "discover", "join", "propose"]
 
@@ -47,9 +51,7 @@ MAX_WORKLOADS = 50
 MAX_ROLE_ARN = 2048
 MAX_KIND = 16
 PORTAL_WORKLOAD_KINDS = ("Deployment", "StatefulSet")
-ROLE_ARN = re.compile(
-    r"^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$", re.ASCII
-)
+ROLE_ARN = IAM_ROLE_ARN
 
 
 @dataclass(slots=True)

@@ -11,7 +11,8 @@ from secrets_app.models.validators import (
     validate_oidc_issuer,
     validate_region,
 )
-from secrets_app.rendering.name_rules import partition_of
+from secrets_app.rendering.checks import check_cluster_name
+from secrets_app.rendering.name_rules import IAM_ROLE_ARN, partition_of
 
 
 class Environment(models.TextChoices):
@@ -117,6 +118,13 @@ class Cluster(models.Model):
         return settings.PORTAL_INFRA_REPO if repository == "infra" else settings.PORTAL_DEPLOY_REPO
 
     def clean(self) -> None:
+        # Checked here rather than as field validators: same rules, no migration.
+        if self.eks_cluster_name and (message := check_cluster_name(self.eks_cluster_name)):
+            raise ValidationError({"eks_cluster_name": message})
+        if self.aws_role_arn and not IAM_ROLE_ARN.match(self.aws_role_arn):
+            raise ValidationError(
+                {"aws_role_arn": "An IAM role ARN looks like arn:aws:iam::<account>:role/<name>."}
+            )
         # Both pull requests of a request use one branch name: in one
         # repository the deploy run would overwrite the infra files.
         if self.repository("infra") == self.repository("deploy"):

@@ -8,7 +8,6 @@ Where the provider has its own wording, the message reuses it.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -21,8 +20,8 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 # ssmparameter would need SSM ARNs and ssm:GetParameters: not offered yet.
 OBJECT_TYPES = ("secretsmanager",)
 
-EKS_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
-FILE_PERMISSION = re.compile(r"^[0-7]{4}$")
+EKS_CLUSTER_NAME = name_rules.strict(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}")
+FILE_PERMISSION = name_rules.strict(r"[0-7]{4}")
 MAX_TAG_VALUE = 256
 _TAG_PUNCTUATION = frozenset("_.:/=+-@")
 
@@ -139,6 +138,7 @@ def check_secrets(cluster: ClusterSpec, secrets: Sequence[SecretSpec], col: Coll
             col.check(join(base, "object_type"), "Only secretsmanager objects are supported.")
         if s.kms_key_arn is not None:
             col.check(join(base, "kms_key_arn"), name_rules.check_kms_key_arn(s.kms_key_arn))
+            _check_key_place(cluster, s, base, col)
         if s.file_permission is not None and not FILE_PERMISSION.match(s.file_permission):
             col.check(
                 join(base, "file_permission"),
@@ -191,6 +191,36 @@ def check_secrets(cluster: ClusterSpec, secrets: Sequence[SecretSpec], col: Coll
                         f"{other}, and names must be unique in each container.",
                     )
                 env_names.setdefault(key.env, ep)
+
+
+def _check_key_place(c: ClusterSpec, s: SecretSpec, base: str, col: Collector) -> None:
+    """A secret's key is in the secret's own account and region (and Secrets
+    Manager only uses keys of the secret's region): a key elsewhere is not
+    this secret's, and granting it would hand the role another key."""
+    path = join(base, "kms_key_arn")
+    key = name_rules.kms_key_place(s.kms_key_arn or "")
+    if key is None or col.has_problems_under(path) or col.has_problems_under(join(base, "arn")):
+        return
+    try:
+        ref = name_rules.parse_secret_ref(s.arn)
+    except name_rules.SecretRefError:
+        return
+    if not ref.is_arn and (
+        col.has_problems_under("cluster.region") or col.has_problems_under("cluster.account_id")
+    ):
+        return
+    # A plain name is looked up in the cluster's account and region.
+    secret = (ref.partition, ref.region, ref.account) if ref.is_arn else None
+    secret = secret or (c.partition, c.region, c.account_id)
+    if key != secret:
+        _, key_region, key_account = key
+        _, region, account = secret
+        col.check(
+            path,
+            f"The KMS key is in account {key_account}, region {key_region}; the secret is in "
+            f"account {account}, region {region}. Give the key that encrypts this secret: it is "
+            "in the secret's own account and region.",
+        )
 
 
 def _check_secret_ref(c: ClusterSpec, s: SecretSpec, base: str, col: Collector) -> None:

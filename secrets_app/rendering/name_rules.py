@@ -12,25 +12,50 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+from secrets_app.rendering import forbidden
+
+
+def strict(pattern: str) -> re.Pattern[str]:
+    r"""A pattern that validates input: the whole value, ASCII only.
+
+    ``\A...\Z`` because Python's ``$`` also matches before a trailing
+    newline ("deploy\n" would pass ``^[a-z]+$``); ``re.ASCII`` because
+    ``\d``, ``\w`` and ``\s`` otherwise accept Arabic-Indic digits, "rôle" and
+    fullwidth letters, which AWS, Kubernetes and Terraform refuse later.
+    The classes below spell ``[0-9]`` out anyway, so that a pattern copied
+    elsewhere stays strict.
+    """
+    return re.compile(rf"\A(?:{pattern})\Z", re.ASCII)
+
+
+DNS1123_LABEL = strict(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+DNS1123_SUBDOMAIN = strict(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+ENV_VAR_NAME = strict(r"[A-Za-z_][A-Za-z0-9_]*")
 # Keys of a Kubernetes Secret's data map.
-SECRET_KEY_NAME = re.compile(r"^[-._a-zA-Z0-9]+$")
+SECRET_KEY_NAME = strict(r"[-._a-zA-Z0-9]+")
 # A mounted file name: one path segment, no hidden files, nothing a shell or
 # YAML reader would trip on.
-ALIAS_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
-IAM_ROLE_NAME = re.compile(r"^[\w+=,.@-]+$")
-SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]+$")
-SECRET_ARN = re.compile(
-    r"^arn:(?P<partition>aws|aws-cn|aws-us-gov):secretsmanager:"
-    r"(?P<region>[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}):"
-    r"(?P<account>\d{12}):secret:(?P<name>[A-Za-z0-9/_+=.@-]+?)(-(?P<suffix>[A-Za-z0-9]{6}))?$"
+ALIAS_NAME = strict(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_REGION = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}"
+_PARTITION = r"aws|aws-cn|aws-us-gov"
+ACCOUNT_ID = strict(r"[0-9]{12}")
+REGION = strict(_REGION)
+IAM_ROLE_NAME = strict(r"[A-Za-z0-9_+=,.@-]+")
+SECRET_NAME = strict(r"[A-Za-z0-9/_+=.@-]+")
+SECRET_ARN = strict(
+    rf"arn:(?P<partition>{_PARTITION}):secretsmanager:(?P<region>{_REGION}):"
+    r"(?P<account>[0-9]{12}):secret:(?P<name>[A-Za-z0-9/_+=.@-]+?)(-(?P<suffix>[A-Za-z0-9]{6}))?"
 )
-OIDC_ISSUER = re.compile(r"^oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/id/[A-Za-z0-9]+$")
-KMS_KEY_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
+OIDC_ISSUER = strict(r"oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/id/[A-Za-z0-9]+")
+KMS_KEY_ARN = strict(
+    rf"arn:(?P<partition>{_PARTITION}):kms:(?P<region>{_REGION}):(?P<account>[0-9]{{12}}):"
+    r"key/[A-Za-z0-9-]+"
+)
+# The portal's read-only role in a cluster's account (Cluster.aws_role_arn):
+# IAM role paths and names.
+IAM_ROLE_ARN = strict(
+    rf"arn:(?:{_PARTITION}):iam::[0-9]{{12}}:role/([A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{{1,64}}"
+)
 
 MAX_LABEL = 63
 MAX_SUBDOMAIN = 253
@@ -54,6 +79,12 @@ DEFAULT_MOUNT_PATH = "/mnt/secrets-store"
 SERVICE_ACCOUNT_SUFFIX = "-secrets"
 
 
+def is_number(value: str) -> bool:
+    """Only ASCII digits: ``str.isdigit`` is also true for "١٢" (which
+    ``int`` reads as 12) and "²" (which ``int`` refuses: a 500)."""
+    return value.isascii() and value.isdigit()
+
+
 def default_service_account(service: str) -> str:
     """The guide names the ServiceAccount (and the class) ``<service>-secrets``."""
     return f"{service}{SERVICE_ACCOUNT_SUFFIX}"
@@ -70,6 +101,27 @@ def partition_of(region: str) -> str:
     if iso:  # us-iso-east-1: aws-iso; us-isob-east-1: aws-iso-b; eu-isoe-west-1: aws-iso-e
         return f"aws-iso-{iso[1]}" if iso[1] else "aws-iso"
     return "aws"
+
+
+# DNS suffixes of the partitions whose regions the portal accepts (botocore's
+# partitions.json); everything else is in "amazonaws.com".
+_DNS_SUFFIXES = {
+    "aws-cn": "amazonaws.com.cn",
+    "aws-iso": "c2s.ic.gov",
+    "aws-iso-b": "sc2s.sgov.gov",
+    "aws-iso-e": "cloud.adc-e.uk",
+    "aws-iso-f": "csp.hci.ic.gov",
+}
+
+
+def dns_suffix(partition: str) -> str:
+    return _DNS_SUFFIXES.get(partition, "amazonaws.com")
+
+
+def secrets_manager_via(region: str) -> str:
+    """The ``kms:ViaService`` value of the KMS calls Secrets Manager makes in
+    ``region`` on a caller's behalf (``secretsmanager.us-west-2.amazonaws.com``)."""
+    return f"secretsmanager.{region}.{dns_suffix(partition_of(region))}"
 
 
 def _unless_matches(pattern: re.Pattern[str], value: str, message: str) -> str | None:
@@ -114,7 +166,7 @@ def check_env_var_name(value: str) -> str | None:
         value,
         f"'{value}' is not a valid environment variable name: use letters, digits and '_', "
         "not starting with a digit.",
-    )
+    ) or forbidden.env_var_problem(value)
 
 
 def check_secret_key_name(value: str) -> str | None:
@@ -150,11 +202,14 @@ def check_mount_path(value: str) -> str | None:
         return "The mount path may not be '/'."
     if any(part in (".", "..") for part in value.split("/")):
         return "The mount path may not contain '.' or '..' segments."
-    if any(ch.isspace() or ord(ch) < 32 or ch in ":\\" for ch in value):
-        return "The mount path may not contain spaces, ':', '\\' or control characters."
+    if any(not ch.isascii() or not ch.isprintable() or ch in " :\\" for ch in value):
+        return (
+            "The mount path may use printable ASCII only, without spaces, ':', '\\' "
+            "or control characters."
+        )
     if len(value) > 1024:
         return "The mount path is too long."
-    return None
+    return forbidden.mount_path_problem(value)
 
 
 def check_role_name(value: str) -> str | None:
@@ -163,7 +218,7 @@ def check_role_name(value: str) -> str | None:
     if len(value) > MAX_ROLE_NAME:
         return f"IAM role names are at most {MAX_ROLE_NAME} characters (it has {len(value)})."
     if not IAM_ROLE_NAME.match(value):
-        return "IAM role names use letters, digits and '+=,.@_-' only."
+        return "IAM role names use ASCII letters, digits and '+=,.@_-' only."
     return None
 
 
@@ -187,6 +242,12 @@ def check_kms_key_arn(value: str) -> str | None:
     return _unless_matches(
         KMS_KEY_ARN, value, "A KMS key ARN looks like arn:aws:kms:<region>:<account>:key/<key-id>."
     )
+
+
+def kms_key_place(value: str) -> tuple[str, str, str] | None:
+    """(partition, region, account) of a KMS key ARN, or None if it is not one."""
+    match = KMS_KEY_ARN.match(value or "")
+    return (match["partition"], match["region"], match["account"]) if match else None
 
 
 @dataclass(frozen=True)

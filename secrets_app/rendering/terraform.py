@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from secrets_app.rendering import name_rules
 from secrets_app.rendering.hcl import Block, Ref, Value, render
 from secrets_app.rendering.names import BindingNames
 from secrets_app.rendering.spec import BindingSpec
@@ -21,6 +22,7 @@ STS_AUDIENCE = "sts.amazonaws.com"
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 SECRET_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
 KMS_ACTIONS = ("kms:Decrypt",)
+KMS_VIA_SERVICE = "kms:ViaService"
 MANAGED_BY = "secrets-access-portal"
 
 
@@ -85,7 +87,19 @@ def permission_statements(spec: BindingSpec) -> tuple[Statement, ...]:
     statements = [Statement(sid="Secrets", actions=SECRET_ACTIONS, resources=resources)]
     keys = tuple(dict.fromkeys(s.kms_key_arn for s in spec.secrets if s.kms_key_arn))
     if keys:
-        statements.append(Statement(sid="KmsDecrypt", actions=KMS_ACTIONS, resources=keys))
+        # Decrypt only through Secrets Manager, i.e. by reading the secrets:
+        # without the condition the role could decrypt anything else sealed
+        # with the same key by calling KMS itself. The keys are in the
+        # secrets' region, which is the cluster's (checks.py).
+        via = name_rules.secrets_manager_via(spec.cluster.region)
+        statements.append(
+            Statement(
+                sid="KmsDecrypt",
+                actions=KMS_ACTIONS,
+                resources=keys,
+                conditions=(("StringEquals", KMS_VIA_SERVICE, via),),
+            )
+        )
     return tuple(statements)
 
 

@@ -4,7 +4,7 @@ decrypting it when a customer-managed KMS key is in play."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from secrets_app.integrations.aws import (
     AwsPermanentError,
@@ -13,6 +13,7 @@ from secrets_app.integrations.aws import (
     SecretInfo,
     arn_parts,
 )
+from secrets_app.rendering.name_rules import secrets_manager_via
 from secrets_app.verification.findings import (
     ERROR,
     SUFFIX_WILDCARD,
@@ -148,12 +149,17 @@ def _permission(
     code: str,
     severity: Severity,
     subject: str,
+    context: Mapping[str, str] | None = None,
 ) -> Finding:
-    decision = evaluate(policies, action, resource)
-    statement = f'{{"Effect":"Allow","Action":"{action}","Resource":"{recommended}"}}'
+    decision = evaluate(policies, action, resource, context)
+    condition = ""
+    if context:
+        pairs = ",".join(f'"{key}":"{value}"' for key, value in context.items())
+        condition = f',"Condition":{{"StringEquals":{{{pairs}}}}}'
+    statement = f'{{"Effect":"Allow","Action":"{action}","Resource":"{recommended}"{condition}}}'
     add = f"add {statement} to a policy attached to role {role.name}"
     if decision.allowed and boundary is not None:
-        limit = evaluate([boundary], action, resource)
+        limit = evaluate([boundary], action, resource, context)
         if not limit.allowed:
             return failed(
                 code,
@@ -207,6 +213,13 @@ def _granted_resources(policies: Sequence[RolePolicy], action: str) -> list[str]
     return found
 
 
+def _region_of(key: str, expected: ExpectedBinding) -> str:
+    try:
+        return arn_parts(key)[2] or expected.region
+    except ValueError:
+        return expected.region
+
+
 def _check_kms(
     expected: ExpectedBinding,
     pattern: str,
@@ -241,6 +254,9 @@ def _check_kms(
                 "permissions.kms_decrypt",
                 ERROR,
                 pattern,
+                # The provider reads the secret; Secrets Manager decrypts it
+                # with the role's credentials, in the key's (the secret's) region.
+                context={"kms:ViaService": secrets_manager_via(_region_of(key, expected))},
             )
         )
     elif live:

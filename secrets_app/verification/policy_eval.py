@@ -10,11 +10,18 @@ case-insensitive in actions and case-sensitive in resources, matched per ARN
 segment (a wildcard in the region part cannot swallow the account part, as in
 IAM); explicit Deny beats Allow; default deny.
 
-Not covered, on purpose: conditions, policy variables (``${aws:username}``),
+Conditions are evaluated only against a request ``context`` the caller
+states (``{"kms:ViaService": "secretsmanager.us-west-2.amazonaws.com"}``),
+with the string operators (``StringEquals``, ``StringNotEquals``, their
+``IgnoreCase`` forms, ``StringLike``, ``StringNotLike``, each also with
+``IfExists``): a Condition whose every key is in the context and whose every
+operator is one of these holds or not; any other is unknown.
+
+Not covered, on purpose: other condition operators and keys, the set
+operators (``ForAnyValue:``), policy variables (``${aws:username}``),
 principals (use the trust checks), resource policies, SCPs and session
-policies. Statements with a ``Condition`` or a policy variable are never
-guessed at. The choice is conservative: a verdict of "allowed" must be
-provable, so
+policies. Such statements are never guessed at. The choice is
+conservative: a verdict of "allowed" must be provable, so
 
 - a conditional Allow never grants (``reason="conditional_allow_only"``);
 - a conditional Deny that might apply withholds the grant
@@ -147,11 +154,51 @@ def _applies(statement: Mapping[str, Any], action: str, resource: str) -> bool:
     return False
 
 
-def _is_conditional(statement: Mapping[str, Any]) -> bool:
-    if statement.get("Condition"):
-        return True
+def _has_variable(statement: Mapping[str, Any]) -> bool:
     clauses = as_list(statement.get("Resource")) + as_list(statement.get("NotResource"))
     return any(_VARIABLE.search(p) for p in clauses)
+
+
+def _is_conditional(statement: Mapping[str, Any]) -> bool:
+    return bool(statement.get("Condition")) or _has_variable(statement)
+
+
+def _string_test(operator: str) -> tuple[Any, bool] | None:
+    """(match(policy value, request value), negated) for a string operator."""
+    name = operator.removesuffix("IfExists")
+    negated = "Not" in name
+    base = name.replace("Not", "", 1)
+    if base == "StringEquals":
+        return (lambda want, got: want == got), negated
+    if base == "StringEqualsIgnoreCase":
+        return (lambda want, got: want.lower() == got.lower()), negated
+    if base == "StringLike":
+        return (lambda want, got: wildcard_match(want, got)), negated
+    return None
+
+
+def condition_holds(statement: Mapping[str, Any], context: Mapping[str, str]) -> bool | None:
+    """Whether the statement's Condition holds for a request with ``context``;
+    None when this evaluator cannot tell (an operator it does not know, a
+    key the context does not state, a policy variable)."""
+    condition = statement.get("Condition")
+    if not isinstance(condition, Mapping) or not condition or _has_variable(statement):
+        return None
+    given = {key.lower(): value for key, value in context.items()}  # keys are case-insensitive
+    for operator, entries in condition.items():
+        test = _string_test(str(operator))
+        if test is None or not isinstance(entries, Mapping):
+            return None
+        match, negated = test
+        for key, wanted in entries.items():
+            got = given.get(str(key).lower())
+            values = as_list(wanted)
+            if got is None or any(_VARIABLE.search(v) for v in values):
+                return None
+            # Several values: any of them (none of them, for the Not forms).
+            if any(match(v, got) for v in values) == negated:
+                return False
+    return True
 
 
 def _labelled(policies: Iterable[Any]) -> Iterable[LabelledPolicy]:
@@ -164,12 +211,18 @@ def _labelled(policies: Iterable[Any]) -> Iterable[LabelledPolicy]:
             yield LabelledPolicy(f"policy #{i + 1}", policy)
 
 
-def evaluate(policies: Iterable[Any], action: str, resource: str) -> Decision:
+def evaluate(
+    policies: Iterable[Any],
+    action: str,
+    resource: str,
+    context: Mapping[str, str] | None = None,
+) -> Decision:
     """Decide ``action`` on ``resource`` under all ``policies`` together.
 
     ``policies`` holds documents (dicts or JSON text), ``LabelledPolicy``
     objects, or anything with ``label`` and ``document`` attributes (such as
-    the AWS adapter's ``RolePolicy``).
+    the AWS adapter's ``RolePolicy``). ``context`` states condition keys of
+    the request (see the module's docstring).
     """
     allows: list[StatementRef] = []
     denies: list[StatementRef] = []
@@ -181,6 +234,11 @@ def evaluate(policies: Iterable[Any], action: str, resource: str) -> Decision:
                 continue
             ref = StatementRef(policy.label, index, str(st.get("Sid") or ""))
             effect, conditional = st.get("Effect"), _is_conditional(st)
+            if conditional and context:
+                holds = condition_holds(st, context)
+                if holds is False:
+                    continue
+                conditional = holds is None
             if effect == "Deny":
                 (conditional_denies if conditional else denies).append(ref)
             elif effect == "Allow":
@@ -198,5 +256,7 @@ def evaluate(policies: Iterable[Any], action: str, resource: str) -> Decision:
     return Decision(False, "implicit_deny", **common)
 
 
-def is_allowed(policies: Iterable[Any], action: str, resource: str) -> bool:
-    return evaluate(policies, action, resource).allowed
+def is_allowed(
+    policies: Iterable[Any], action: str, resource: str, context: Mapping[str, str] | None = None
+) -> bool:
+    return evaluate(policies, action, resource, context).allowed

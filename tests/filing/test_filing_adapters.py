@@ -29,6 +29,7 @@ from tests.support.request_bodies import SECOND_ARN, VALID_BODY
 pytestmark = pytest.mark.django_db
 
 OTHER_ACCOUNT_ARN = SECOND_ARN.replace("287796791794", "111122223333")
+KMS_PREFIX = "arn:aws:kms"
 BODY = VALID_BODY
 
 
@@ -135,6 +136,48 @@ CASES = {
     "bad KMS key ARN": (
         change_secret(1, kms_key_arn="alias/mine"),
         ["secrets[1].kms_key_arn"],
+        True,
+    ),
+    # Issue #14, item 4: a secret's key is in the secret's account and region.
+    "KMS key in another account": (
+        change_secret(1, kms_key_arn=f"{KMS_PREFIX}:us-west-2:111122223333:key/1234abcd"),
+        ["secrets[1].kms_key_arn"],
+        True,
+    ),
+    "KMS key in another region": (
+        change_secret(1, kms_key_arn=f"{KMS_PREFIX}:eu-west-1:287796791794:key/1234abcd"),
+        ["secrets[1].kms_key_arn"],
+        True,
+    ),
+    "KMS key of a secret named, in another account": (
+        change_secret(
+            1, secret="dcp-api-key", kms_key_arn=f"{KMS_PREFIX}:us-west-2:111122223333:key/x"
+        ),
+        ["secrets[1].kms_key_arn"],
+        True,
+    ),
+    # Issue #14, item 5: what a binding may not mount over or set.
+    "mount over /etc": (change(mount_path="/etc/app"), ["mount_path"], True),
+    "mount over the token": (
+        change(mount_path="/var/run/secrets/kubernetes.io/serviceaccount"),
+        ["mount_path"],
+        True,
+    ),
+    "mount above the token": (change(mount_path="/var"), ["mount_path"], True),
+    "mount over /usr, spelt oddly": (change(mount_path="//usr//lib/"), ["mount_path"], True),
+    "LD_PRELOAD from a secret": (
+        change_secret(0, sync_keys=[{"key": "rds_password", "env": "LD_PRELOAD"}]),
+        ["secrets[0].sync_keys"],
+        True,
+    ),
+    "NODE_OPTIONS from a secret": (
+        change_secret(0, sync_keys=[{"key": "rds_password", "env": "NODE_OPTIONS"}]),
+        ["secrets[0].sync_keys"],
+        True,
+    ),
+    "https_proxy from a secret": (
+        change_secret(0, sync_keys=[{"key": "rds_password", "env": "https_proxy"}]),
+        ["secrets[0].sync_keys"],
         True,
     ),
     "several at once": (

@@ -162,7 +162,11 @@ def test_cross_account_needs_acknowledgement_and_a_cmk(cluster):
     formset = secrets_formset(cluster, {"secret": arn, "cross_account": "on"}).formset
     assert "secret" not in formset.forms[0].errors
     assert "customer-managed KMS key" in " ".join(formset.forms[0].errors["kms_key_arn"])
+    # The secret's key is in the secret's account, not the cluster's.
     page = secrets_formset(cluster, {"secret": arn, "cross_account": "on", "kms_key_arn": KMS})
+    assert "account 111122223333" in " ".join(page.formset.forms[0].errors["kms_key_arn"])
+    own_key = KMS.replace("287796791794", "111122223333")
+    page = secrets_formset(cluster, {"secret": arn, "cross_account": "on", "kms_key_arn": own_key})
     assert page.checked, page.formset.errors
 
 

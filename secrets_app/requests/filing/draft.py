@@ -48,11 +48,12 @@ class SecretDraft:
         }
 
     def take_resolved(self, *, secret: str | None = None, kms_key_arn: str | None = None) -> None:
-        """Values AWS resolved (a full ARN, the secret's customer-managed key)."""
+        """Values AWS resolved: a full ARN; the secret's customer-managed key,
+        or "" when it has none (a key typed for it is dropped)."""
         if secret:
             self.secret = secret
             self.ref = name_rules.parse_secret_ref(secret)
-        if kms_key_arn:
+        if kms_key_arn is not None:
             self.kms_key_arn = kms_key_arn
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-_SECRET = re.compile(r"^secrets\[(?P<index>\d+)\](?:\.(?P<rest>.*))?$")
+_SECRET = re.compile(r"\Asecrets\[(?P<index>[0-9]+)\](?:\.(?P<rest>.*))?\Z", re.DOTALL)
 
 # Spec path (without the "secrets[i]." prefix, its longest known start) ->
 # request path. Anything under a known start keeps its tail:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from django.utils import timezone
 
 from secrets_app.models import AccessRequest, Cluster
-from secrets_app.rendering import BindingSpec, SpecInvalid, SpecProblem
+from secrets_app.rendering import BindingSpec, SpecInvalid, SpecProblem, name_rules
 from secrets_app.requests.filing import paths
 from secrets_app.requests.filing.draft import Draft
 from secrets_app.requests.specs import spec_data
@@ -41,7 +41,7 @@ def resolve_cluster(draft: Draft) -> Problems:
         found = Cluster.objects.filter(active=True)
         draft.cluster = (
             found.filter(pk=int(given)).first()
-            if given.isdigit() and len(given) < 19  # a bigint, not a long number
+            if name_rules.is_number(given) and len(given) < 19  # a bigint, not a long number
             else found.filter(name=given).first()
         )
     if draft.cluster is not None and draft.cluster.active:

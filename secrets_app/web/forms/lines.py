@@ -14,8 +14,8 @@ import re
 
 from django.core.exceptions import ValidationError
 
-_JMES_LINE = re.compile(r"^(?P<path>.+?)\s+as\s+(?P<alias>\S+)$")
-_SYNC_LINE = re.compile(r"^(?:(?P<object>\S+)\s*->\s*)?(?P<key>\S+)(?:\s+as\s+(?P<env>\S+))?$")
+_JMES_LINE = re.compile(r"\A(?P<path>.+?)\s+as\s+(?P<alias>\S+)\Z")
+_SYNC_LINE = re.compile(r"\A(?:(?P<object>\S+)\s*->\s*)?(?P<key>\S+)(?:\s+as\s+(?P<env>\S+))?\Z")
 
 
 def _lines(text: str) -> list[tuple[int, str]]:

@@ -32,7 +32,8 @@ def secret_picker(request: HttpRequest) -> HttpResponse:
     """Options for the secret field's <datalist>: names starting with what
     was typed, in the chosen cluster's account and region (ListSecrets)."""
     raw = request.GET.get("cluster", "")
-    cluster = Cluster.objects.filter(pk=raw, active=True).first() if raw.isdigit() else None
+    number = raw.isascii() and raw.isdigit()  # not "²", which the query would choke on
+    cluster = Cluster.objects.filter(pk=raw, active=True).first() if number else None
     query = picker_query(request.GET).strip()
     found, error = [], ""
     if cluster is not None and query:

@@ -13,6 +13,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from secrets_app.models import AccessRequest, RequestState, SecretGrant, Verdict
+from secrets_app.rendering.name_rules import is_number
 from secrets_app.requests import workflow
 from secrets_app.requests.permissions import can_cancel, can_comment, can_decide
 from secrets_app.requests.preview import build_preview, preview_for_request
@@ -66,7 +67,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
     else:
         # Without JavaScript, "add another secret" reloads with ?secrets=N.
         wanted = request.GET.get("secrets", "1")
-        count = min(int(wanted), MAX_SECRETS) if wanted.isdigit() and wanted != "0" else 1
+        count = min(int(wanted), MAX_SECRETS) if is_number(wanted) and wanted != "0" else 1
         page = RequestPage(requester=request.user, secrets=count)
     return render(
         request,
@@ -183,7 +184,7 @@ request_submit = _action(
 def request_secret_form(request: HttpRequest) -> HttpResponse:
     """One more blank secret form (htmx), with the formset's total updated out of band."""
     raw = request.GET.get("index", "1")
-    index = min(max(int(raw) if raw.isdigit() else 1, 1), MAX_SECRETS - 1)
+    index = min(max(int(raw) if is_number(raw) else 1, 1), MAX_SECRETS - 1)
     form = SecretGrantFormSet(prefix="secrets").empty_form
     form.prefix = f"secrets-{index}"
     return render(
