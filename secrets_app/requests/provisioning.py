@@ -39,20 +39,19 @@ def open_pull_requests(request_id: int) -> dict[str, PullRequestRef] | None:
         .prefetch_related("decisions__approver", "secrets")
         .get(pk=request.pk)
     )
-    try:
-        rendered = render_binding(spec_for_request(request))
-    except SpecInvalid as invalid:
-        problems = "; ".join(str(p) for p in invalid.problems)
-        raise PermanentError(
-            f"the request no longer renders: {problems}", system="portal"
-        ) from None
+    kind = kind_of(request)
+    # A removal deletes the paths fixed when it was filed: nothing to render
+    # (the grant it copies may break rules made since, and must still go).
+    if kind.removes_files and request.deletes:
+        rendered = {repo: {} for repo in REPOSITORIES}
+    else:
+        rendered = _render(request)
 
     cluster = request.cluster
     backends = backends_for(cluster)
-    kind = kind_of(request)
     branch, purpose = kind.branch(request), kind.purpose
     portal_url = settings.PORTAL_BASE_URL.rstrip("/") + request.get_absolute_url()
-    changes = {repo: kind.change(request, repo, rendered.files[repo]) for repo in REPOSITORIES}
+    changes = {repo: kind.change(request, repo, rendered[repo]) for repo in REPOSITORIES}
     recorded = {p.repository: p for p in request.pull_requests.filter(purpose=purpose)}
     refs: dict[str, PullRequestRef] = {}
 
@@ -113,6 +112,16 @@ def open_pull_requests(request_id: int) -> dict[str, PullRequestRef] | None:
         )
     workflow.pull_requests_opened(request_id=request.pk, purpose=purpose)
     return refs
+
+
+def _render(request: AccessRequest) -> dict[str, dict[str, str]]:
+    try:
+        return render_binding(spec_for_request(request)).files
+    except SpecInvalid as invalid:
+        problems = "; ".join(str(p) for p in invalid.problems)
+        raise PermanentError(
+            f"the request no longer renders: {problems}", system="portal"
+        ) from None
 
 
 def request_moved_on(request: AccessRequest) -> bool:

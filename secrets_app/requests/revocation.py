@@ -103,16 +103,17 @@ def revocation_deletes(binding: Binding) -> dict[str, list[str]]:
     ({"infra": [...], "deploy": [...]}); a WorkflowError says why there are
     none. Reads the repositories for an imported binding (two requests per
     repository on GitHub), nothing otherwise."""
-    fields, secrets = _grant_fields(binding)
-    spec = _check_renders(binding, fields, secrets)
     if binding.source != BindingSource.IMPORTED:
         recorded = binding.files or {}
         if all(recorded.get(repo) for repo in REPOSITORIES):
+            # Nothing is rendered: a grant that newer rules refuse (a mount
+            # path or env var now forbidden) must still be revocable.
             return {repo: sorted(recorded[repo]) for repo in REPOSITORIES}
         # Activated before bindings recorded their files (migration 0006):
         # the grant's paths rendered with the cluster's layout of today, as
         # revocations always did until then.
-        rendered = render_binding(spec).files
+        fields, secrets = _grant_fields(binding)
+        rendered = render_binding(_check_renders(binding, fields, secrets)).files
         return {repo: sorted(recorded.get(repo) or rendered[repo]) for repo in REPOSITORIES}
     try:
         found = find_binding_files(binding)

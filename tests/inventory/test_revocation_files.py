@@ -81,6 +81,29 @@ def test_a_portal_binding_revocation_deletes_its_recorded_paths_after_a_layout_c
         assert local_files(cluster, repository) == NEIGHBOURS[repository]
 
 
+def test_a_binding_whose_grant_newer_rules_refuse_is_still_revocable(
+    settings, tmp_path, client, requester, approver
+):
+    """Granted before mounts over /etc were refused: its revocation deletes
+    the recorded paths without rendering the grant again."""
+    cluster = local_cluster(settings, tmp_path, {r: NEIGHBOURS[r] for r in ("infra", "deploy")})
+    grant = make_pending(cluster, requester=requester)
+    approve(grant, approver)
+    provisioning.open_pull_requests(grant.pk)
+    _merge_locally(grant, approver, first="infra")
+    binding = Binding.objects.get(request=grant)
+    AccessRequest.objects.filter(pk=grant.pk).update(mount_path="/etc/app")  # refused today
+
+    revoke = _revoke(binding, requester)
+    assert revoke.deletes == binding.files
+    client_page(client, approver, revoke.get_absolute_url())
+    approve(revoke, approver)
+    provisioning.open_pull_requests(revoke.pk)
+    _merge_locally(revoke, approver, first=REVOKE.merge_first)
+    for repository in ("infra", "deploy"):
+        assert local_files(cluster, repository) == NEIGHBOURS[repository]
+
+
 def client_page(client, user, url: str) -> str:
     client.force_login(user)
     response = client.get(url)
