@@ -28,6 +28,7 @@ whole (idempotent) operation.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
 import re
 import time
@@ -446,4 +447,12 @@ def _ref_of(data: Mapping[str, Any], *, created: bool) -> PullRequestRef:
         state=state,
         head_sha=str((data.get("head") or {}).get("sha") or ""),
         created=created,
+        updated_at=_timestamp(data.get("updated_at")),
     )
+
+
+def _timestamp(value: Any) -> datetime.datetime | None:
+    """GitHub's ISO 8601 time (``2024-01-01T00:00:00Z``), aware, or None."""
+    with contextlib.suppress(TypeError, ValueError):
+        return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return None

@@ -20,6 +20,7 @@ every task retry, and GitHub already shows such a pull request as behind.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import random
@@ -54,6 +55,9 @@ class PullRequestRef:
     head_sha: str
     # True only when this very call opened the pull request.
     created: bool = False
+    # When the remote last changed it (GitHub's ``updated_at``), if it says:
+    # a reading older than an event already applied must not undo it.
+    updated_at: datetime.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,9 @@ def open_pull_requests(request_id: int) -> dict[str, PullRequestRef] | None:
         if pull is not None and pull.state == PullRequestState.OPEN:
             ref = backends[repository].get_pull_request(pull.number)
             if ref.state != PullRequestState.OPEN:
-                pull = workflow.pull_request_update_state(pull_id=pull.pk, state=ref.state)
+                pull = workflow.pull_request_update_state(
+                    pull_id=pull.pk, state=ref.state, remote_updated_at=ref.updated_at
+                )
         if pull is not None and pull.state == PullRequestState.MERGED:
             refs[repository] = _ref_of_record(pull)
             continue
@@ -151,7 +153,12 @@ def refresh_pull_requests(request: AccessRequest) -> list[PullRequest]:
         ref = backends[pull.repository].get_pull_request(pull.number)
         if ref.state != pull.state:
             changed.append(
-                workflow.pull_request_update_state(pull_id=pull.pk, state=ref.state, reopen=True)
+                workflow.pull_request_update_state(
+                    pull_id=pull.pk,
+                    state=ref.state,
+                    reopen=True,
+                    remote_updated_at=ref.updated_at,
+                )
             )
     return changed
 

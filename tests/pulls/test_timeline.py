@@ -372,10 +372,15 @@ def test_the_poll_sees_a_reopen_nobody_reported(github, github_cluster, approver
     pulls = opened(request, approver)
     number = pulls["deploy"].number
     github.close_pull("platform", "deploy", number)
-    poll_pull_requests.apply().get()
+    closed = github.webhook_payload("platform", "deploy", number, "closed")
+    deliver(closed)
     assert state_of(request) == RequestState.NEEDS_ATTENTION
     github.reopen_pull("platform", "deploy", number)
     poll_pull_requests.apply().get()
+    assert state_of(request) == RequestState.PROVISIONING
+    # The close again, late or replayed: older than what the poll read.
+    deliver(closed)
+    assert PullRequest.objects.get(pk=pulls["deploy"].pk).state == "open"
     assert state_of(request) == RequestState.PROVISIONING
 
 
