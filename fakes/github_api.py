@@ -251,6 +251,11 @@ class FakeGitHub:
         with self._lock:
             self.log.clear()
 
+    def clear_faults(self) -> None:
+        """Forget the faults injected and not yet served."""
+        with self._lock:
+            self._faults.clear()
+
     def requests_for(self, owner: str, repo: str) -> list[LoggedRequest]:
         with self._lock:
             return [e for e in self.log if e.repo == f"{owner}/{repo}"]
