@@ -70,8 +70,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 EXAMPLES = int(os.environ.get("PORTAL_SIMULATION_EXAMPLES", "0")) or None
 SIMULATION = settings(
-    max_examples=EXAMPLES or 150,
-    stateful_step_count=int(os.environ.get("PORTAL_SIMULATION_STEPS", "15")),
+    # CI: 60 examples of up to 12 steps, about a minute on two
+    # cores (every step is real HTTP, git and SQL); PORTAL_SIMULATION_EXAMPLES
+    # and PORTAL_SIMULATION_STEPS hunt longer.
+    max_examples=EXAMPLES or 60,
+    stateful_step_count=int(os.environ.get("PORTAL_SIMULATION_STEPS", "12")),
     deadline=None,
     # The same examples every CI run; a long hunt explores new ones.
     derandomize=EXAMPLES is None,
