@@ -3,7 +3,7 @@ import os
 import pytest
 from django.contrib.auth.models import Group
 
-from tests.factories import ClusterFactory, UserFactory
+from tests.factories import ClusterFactory, NamespaceFactory, TeamFactory, UserFactory
 
 # Fixtures any folder may use: moto and the portal's side of AWS
 # (moto_endpoint, aws_env, moto, clients, proxy, portal_aws, moto_cluster),
@@ -19,9 +19,16 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-west-2")
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
 
+# The world most tests file in: team-deploy owns the namespace "deploy" of
+# janus-dev, and alice (the requester) is in it; mallory is in no team.
+DEPLOY_TEAM = "team-deploy"
+
+
 @pytest.fixture
 def cluster(db):
-    return ClusterFactory()
+    cluster = ClusterFactory()
+    NamespaceFactory(cluster=cluster, name="deploy", team=TeamFactory(name=DEPLOY_TEAM))
+    return cluster
 
 
 @pytest.fixture
@@ -37,7 +44,9 @@ def approver_group(db, settings):
 
 @pytest.fixture
 def requester(db):
-    return UserFactory(username="alice")
+    user = UserFactory(username="alice")
+    user.groups.add(TeamFactory(name=DEPLOY_TEAM))
+    return user
 
 
 @pytest.fixture

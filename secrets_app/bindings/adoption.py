@@ -31,6 +31,7 @@ from secrets_app.models import (
     Cluster,
     ImportCandidate,
 )
+from secrets_app.ownership import claims
 from secrets_app.rendering.name_rules import is_number
 
 Status = ImportCandidate.Status
@@ -201,7 +202,11 @@ def candidates_adopt(
         if reason:
             decision.refused.append((candidate.pk, reason))
             continue
-        binding = _create_binding(candidate, owner or actor)
+        try:
+            binding = _create_binding(candidate, owner or actor)
+        except claims.ClaimHeld as held:
+            decision.refused.append((candidate.pk, f"{candidate}: {held}"))
+            continue
         if binding is None:
             decision.refused.append(
                 (
@@ -262,6 +267,9 @@ def _create_binding(candidate: ImportCandidate, owner) -> Binding | None:
                 source=BindingSource.IMPORTED,
                 owner=owner,
             )
+            # Its ServiceAccount and role are held from now on, like a
+            # portal binding's (files: found when it is revoked).
+            claims.take(claims.wanted_for_binding(binding), binding=binding)
     except IntegrityError:
         existing = (
             Binding.objects.filter(

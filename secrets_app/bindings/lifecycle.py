@@ -26,6 +26,7 @@ from secrets_app.models import (
     PullRequestPurpose,
     RequestState,
 )
+from secrets_app.ownership import claims
 from secrets_app.rendering import BindingNames
 from secrets_app.requests.specs import spec_for_request
 from secrets_app.requests.states import lock_request, move_other_state, move_state
@@ -59,6 +60,8 @@ def binding_activate(request: AccessRequest, *, actor) -> Binding:
         BindingSecret(binding=binding, arn=s.arn, name=s.ref.name, alias=s.alias)
         for s in spec.secrets
     )
+    # The role, ServiceAccount and files the grant claimed are the binding's now.
+    claims.hand_to_binding(request, binding)
     move_state(request, to=RequestState.ACTIVE, actor=actor, action="request.active")
     audit_record(
         actor=actor,
@@ -188,6 +191,9 @@ def _move(
     for name, value in fields.items():
         setattr(binding, name, value)
     binding.save(update_fields=["state", *fields])
+    if to == BindingState.REVOKED:
+        # Gone from the cluster and AWS: its role, files and ServiceAccount are free.
+        claims.release_binding(binding)
     grant = binding.request
     if grant is not None and grant.state in grant_from:
         move_other_state(grant, RequestState(to), actor=actor, action=f"request.{to}")

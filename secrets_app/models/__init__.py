@@ -4,6 +4,7 @@ from .clusters import Cluster, Environment, IdentityMode
 from .health import ClusterSweep, HealthSnapshot, HealthStatus
 from .imports import ImportCandidate
 from .notifications import Notification
+from .ownership import Claim, ClaimKind, Namespace
 from .pull_requests import PullRequest, PullRequestPurpose, PullRequestState, WebhookDelivery
 from .requests import (
     AccessRequest,
@@ -25,6 +26,8 @@ __all__ = [
     "BindingSecret",
     "BindingSource",
     "BindingState",
+    "Claim",
+    "ClaimKind",
     "Cluster",
     "ClusterSweep",
     "Comment",
@@ -34,6 +37,7 @@ __all__ = [
     "HealthStatus",
     "IdentityMode",
     "ImportCandidate",
+    "Namespace",
     "Notification",
     "PullRequest",
     "PullRequestPurpose",

@@ -32,6 +32,7 @@ class RequestState(models.TextChoices):
 class RequestKind(models.TextChoices):
     GRANT = "grant", "Grant access"
     REVOKE = "revoke", "Revoke access"
+    CHANGE = "change", "Change access"
 
 
 class WorkloadKind(models.TextChoices):
@@ -56,6 +57,15 @@ class AccessRequest(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="revocations",
+    )
+    # A change request modifies an active binding's files (secrets, keys,
+    # env vars, mount path); on merge the binding takes its values.
+    changes = models.ForeignKey(
+        "secrets_app.Binding",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="changes",
     )
     cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="requests")
     service = models.CharField(max_length=63, validators=[validate_dns1123_label])

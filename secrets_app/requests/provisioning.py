@@ -15,7 +15,7 @@ from secrets_app.integrations.errors import PermanentError
 from secrets_app.integrations.repos import MergeableRepoBackend, PullRequestRef
 from secrets_app.models import AccessRequest, PullRequest, PullRequestState, RequestState
 from secrets_app.rendering import SpecInvalid, render_binding
-from secrets_app.requests import pr_text, workflow
+from secrets_app.requests import claiming, pr_text, workflow
 from secrets_app.requests.kinds import kind_of
 from secrets_app.requests.specs import spec_for_request
 
@@ -46,6 +46,10 @@ def open_pull_requests(request_id: int) -> dict[str, PullRequestRef] | None:
         rendered = {repo: {} for repo in REPOSITORIES}
     else:
         rendered = _render(request)
+
+    # Under the request's lock: nothing it writes belongs to another binding
+    # or request (the filing checked it; this settles any race since).
+    claiming.confirm(request.pk)
 
     cluster = request.cluster
     backends = backends_for(cluster)

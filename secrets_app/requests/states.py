@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from secrets_app.events.audit import audit_record
 from secrets_app.models import AccessRequest, RequestState
+from secrets_app.ownership import claims
 
 #: States in which a request still holds or is getting access.
 OPEN_STATES = (
@@ -30,10 +31,13 @@ class WorkflowError(Exception):
     # other code): scripts and tests branch on the status.
     STATUS_OF_CODE = {"forbidden": 403, "own_request": 403, "not_found": 404}
 
-    def __init__(self, message: str, *, code: str = "refused"):
+    def __init__(self, message: str, *, code: str = "refused", problems=()):
         super().__init__(message)
         self.message = message
         self.code = code
+        #: (request path, message) pairs when the refusal is about fields
+        #: (a claim another binding holds): adapters show them there.
+        self.problems = list(problems)
 
     @property
     def status(self) -> int:
@@ -68,6 +72,10 @@ def move_state(request: AccessRequest, *, to: str, actor, action: str, message: 
     for name, value in fields.items():
         setattr(request, name, value)
     request.save(update_fields=["state", "updated_at", *fields])
+    if to not in OPEN_STATES and to != RequestState.DRAFT:
+        # Rejected, cancelled or done: its claims are free (a grant's went to
+        # its binding when it became active).
+        claims.release_request(request)
     audit_record(
         actor=actor,
         action=action,

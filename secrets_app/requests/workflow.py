@@ -39,6 +39,8 @@ from secrets_app.models import (
     SecretGrant,
     Verdict,
 )
+from secrets_app.ownership.claims import ClaimHeld
+from secrets_app.requests import claiming
 from secrets_app.requests.kinds import kind_of
 from secrets_app.requests.permissions import can_comment
 from secrets_app.requests.states import (
@@ -111,6 +113,12 @@ def request_create(
 
 
 def _submit(request: AccessRequest, *, actor) -> None:
+    # Submitted, it holds its role, ServiceAccount and files (or, changing or
+    # revoking a binding, that binding) until it ends.
+    try:
+        claiming.claim(request)
+    except ClaimHeld as held:
+        raise WorkflowError(str(held), code="claimed", problems=held.problems) from None
     move_state(
         request,
         to=RequestState.PENDING,

@@ -185,7 +185,8 @@ def test_a_trailing_newline_is_stripped_by_the_page_the_api_and_the_service(
     value = {
         "service": "data-access-service",
         "namespace": "deploy",
-        "role_name": "data-access-service-secrets",
+        # The one role name a requester may type: the derived one.
+        "role_name": "janus-dev_deploy_data-access-service",
         "service_account": "data-access-service-secrets",
         "mount_path": "/mnt/secrets-store",
     }[path]

@@ -5,21 +5,22 @@ Rules about the binding (names, ARNs, files, keys, env vars: what Kubernetes,
 IAM or the CSI provider would refuse later) are the renderer's spec checks,
 run on the spec this request would render; they are not repeated here. Here
 are the rules about the request itself: the cluster, the guardrails of the
-portal, the requester's acknowledgements, and the other open requests.
+portal, the requester's acknowledgements, who owns the namespace, and
+what other bindings and open requests hold (``ownership``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.utils import timezone
 
-from secrets_app.models import AccessRequest, Cluster
+from secrets_app.accounts.roles import is_admin
+from secrets_app.models import Cluster
+from secrets_app.ownership import claims, teams
 from secrets_app.rendering import BindingSpec, SpecInvalid, SpecProblem, name_rules
+from secrets_app.rendering.names import default_role_name
 from secrets_app.requests.filing import paths
 from secrets_app.requests.filing.draft import Draft
 from secrets_app.requests.specs import spec_data
-from secrets_app.requests.states import OPEN_STATES
 
 #: Namespaces nobody gets application secrets in.
 PROTECTED_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
@@ -133,35 +134,46 @@ def _at_request_path(problem: SpecProblem) -> tuple[str, str]:
     return path, problem.message
 
 
-def clash(draft: Draft, problems: Iterable[tuple[str, str]]) -> Problems:
-    """One open request per ServiceAccount: another one would rewrite its files."""
-    fields = draft.fields
-    if draft.cluster is None or any(
-        paths.is_under(path, name)
-        for path, _ in problems
-        for name in ("namespace", "service_account", "service")
-    ):
+def ownership(draft: Draft, requester) -> Problems:
+    """Grants only in namespaces the requester's teams own (``teams`` says why)."""
+    namespace = draft.fields["namespace"]
+    if draft.cluster is None or not namespace or not name_rules.DNS1123_LABEL.match(namespace):
         return []
-    account, namespace = fields["service_account"], fields["namespace"]
-    other = (
-        AccessRequest.objects.filter(
-            cluster=draft.cluster,
-            namespace=namespace,
-            service_account=account,
-            state__in=OPEN_STATES,
-        )
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if other is None:
+    problem = teams.owner_problem(requester, draft.cluster, namespace)
+    return [("namespace", problem)] if problem else []
+
+
+def derived_role(draft: Draft, requester, problems: Problems) -> Problems:
+    """Role names follow the portal's scheme; only an admin names another
+    (a typed name was how one team's request rewrote another's role). Said
+    only of a name that is otherwise valid (``problems`` so far)."""
+    fields = draft.fields
+    typed = fields["role_name"]
+    if not typed or draft.cluster is None or is_admin(requester):
+        return []
+    if any(paths.is_under(path, "role_name") for path, _ in problems):
+        return []
+    derived = default_role_name(draft.cluster.name, fields["namespace"], fields["service"])
+    if typed == derived:
         return []
     return [
         (
-            "service_account",
-            f"ServiceAccount {account} in {draft.cluster.name}/{namespace} is already "
-            f"used by request #{other}; ask for a change there or pick another name.",
+            "role_name",
+            f"Role names are derived from the cluster, namespace and service: this one is "
+            f"{derived}. Leave the field blank; only an admin may name another role.",
         )
     ]
+
+
+def claimed(draft: Draft, spec: BindingSpec | None) -> Problems:
+    """The role, ServiceAccount and files this grant would write, where
+    another binding or open request holds them."""
+    if draft.cluster is None or spec is None:
+        return []
+    wanted = claims.wanted_for_grant(
+        draft.cluster, spec, role_typed=bool(draft.fields["role_name"])
+    )
+    return claims.held_problems(wanted)
 
 
 def without_echoes(problems: Problems, derived: dict[str, str]) -> Problems:

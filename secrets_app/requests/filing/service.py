@@ -72,9 +72,11 @@ def request_check(
     draft = read_draft(data)
     username = requester.get_username()
     problems = rules.resolve_cluster(draft) + rules.request_rules(draft)
+    problems += rules.ownership(draft, requester)
     spec, spec_problems = rules.build_spec(draft, requester=username)
     problems += spec_problems
-    problems += rules.clash(draft, problems)
+    problems += rules.derived_role(draft, requester, problems)
+    problems += rules.claimed(draft, spec)
     _raise_if(problems, draft)
     # Only a request with nothing wrong locally is worth asking AWS about.
     to_check = [SecretToCheck(s.secret, s.ref, s.kms_key_arn) for s in draft.secrets]
@@ -109,7 +111,9 @@ def request_file(
             requester=requester, secrets=checked.secrets, submit=submit, **checked.fields
         )
     except workflow.WorkflowError as refused:
-        raise FilingInvalid([Problem("", refused.message)], checked.warnings) from None
+        # A claim taken by a concurrent filing comes back on its field.
+        problems = [Problem(path, message) for path, message in refused.problems]
+        raise FilingInvalid(problems or [Problem("", refused.message)], checked.warnings) from None
     return Filed(request=created, checked=checked)
 
 

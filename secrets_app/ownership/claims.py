@@ -1,0 +1,261 @@
+"""Claims: every IAM role name (per account), every repository file and
+every (cluster, namespace, ServiceAccount) the portal writes belongs to at
+most one binding or open request, whoever made it, imported bindings
+included.
+
+A grant takes its claims when it is submitted and hands them to its binding
+when its pull requests merge; a change or a revocation takes its binding's
+``binding`` claim, so that one binding has one change in flight. Claims are
+rows with a unique key: the checks before filing name the holder on the
+field that caused the clash, and the insert settles a race between two
+filings (one wins, the other gets the same field error). The pull-request
+task confirms them again, under row locks, before it writes a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from secrets_app.integrations.backends import REPOSITORIES, repository_name
+from secrets_app.models import AccessRequest, Binding, Claim, ClaimKind, Cluster
+from secrets_app.rendering import BindingNames, BindingSpec, render_binding
+from secrets_app.rendering.name_rules import IAM_ROLE_ARN
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One claim something needs, and the request field that asks for it."""
+
+    kind: str
+    key: str
+    field: str  # a request path (``service_account``), "" for the request as a whole
+    what: str  # in words: "the IAM role app-secrets in account 111122223333"
+
+
+class ClaimHeld(Exception):
+    """Claims another binding or request holds: ``problems`` are
+    (request path, message) pairs naming the holder."""
+
+    def __init__(self, problems: Sequence[tuple[str, str]]):
+        super().__init__("; ".join(message for _, message in problems))
+        self.problems = list(problems)
+
+
+def role_key(account: str, role_name: str) -> str:
+    return f"{account}/{role_name}"
+
+
+def service_account_key(cluster_id: int, namespace: str, service_account: str) -> str:
+    return f"{cluster_id}/{namespace}/{service_account}"
+
+
+def path_key(repository: str, path: str) -> str:
+    return f"{repository}:{path}"
+
+
+def wanted_for_grant(cluster: Cluster, spec: BindingSpec, *, role_typed: bool) -> list[Wanted]:
+    """What a grant of ``spec`` writes: its role, its ServiceAccount and
+    every file of its two pull requests."""
+    names = BindingNames.from_spec(spec)
+    role_field = "role_name" if role_typed else "service"
+    wanted = [
+        Wanted(
+            ClaimKind.SERVICE_ACCOUNT,
+            service_account_key(cluster.pk, names.namespace, names.service_account),
+            "service_account",
+            f"the ServiceAccount {names.service_account} in {cluster.name}/{names.namespace}",
+        ),
+        Wanted(
+            ClaimKind.ROLE,
+            role_key(cluster.aws_account_id, names.role_name),
+            role_field,
+            f"the IAM role {names.role_name} in account {cluster.aws_account_id}",
+        ),
+    ]
+    files = render_binding(spec).files
+    for repository in REPOSITORIES:
+        name = repository_name(cluster, repository)
+        for path in sorted(files[repository]):
+            wanted.append(
+                Wanted(
+                    ClaimKind.PATH,
+                    path_key(name, path),
+                    role_field if repository == "infra" else "service",
+                    f"the file {path} in the {repository} repository",
+                )
+            )
+    return wanted
+
+
+def wanted_for_binding_change(binding: Binding) -> list[Wanted]:
+    """A change or a revocation: the one change in flight of ``binding``."""
+    return [
+        Wanted(
+            ClaimKind.BINDING,
+            str(binding.pk),
+            "",
+            f"binding #{binding.pk} ({binding})",
+        )
+    ]
+
+
+def wanted_for_binding(binding: Binding) -> list[Wanted]:
+    """What a live binding holds: its ServiceAccount, its role (by its ARN)
+    and the files its grant recorded (an imported binding: none yet)."""
+    cluster = binding.cluster
+    wanted = [
+        Wanted(
+            ClaimKind.SERVICE_ACCOUNT,
+            service_account_key(cluster.pk, binding.namespace, binding.service_account),
+            "service_account",
+            f"the ServiceAccount {binding.service_account} in {cluster.name}/{binding.namespace}",
+        )
+    ]
+    if IAM_ROLE_ARN.match(binding.role_arn or ""):
+        # arn:<partition>:iam::<account>:role/<path/><name>
+        account = binding.role_arn.split(":")[4]
+        name = binding.role_arn.rsplit("/", 1)[-1]
+        wanted.append(
+            Wanted(
+                ClaimKind.ROLE,
+                role_key(account, name),
+                "role_name",
+                f"the IAM role {name} in account {account}",
+            )
+        )
+    for repository, paths in (binding.files or {}).items():
+        name = repository_name(cluster, repository)
+        for path in paths:
+            wanted.append(
+                Wanted(
+                    ClaimKind.PATH,
+                    path_key(name, path),
+                    "service",
+                    f"the file {path} in the {repository} repository",
+                )
+            )
+    return wanted
+
+
+def _matching(wanted: Iterable[Wanted]) -> Q:
+    query = Q(pk__in=[])
+    for w in wanted:
+        query |= Q(kind=w.kind, key=w.key)
+    return query
+
+
+def _holder_words(claim: Claim) -> str:
+    if claim.binding_id is not None:
+        binding = claim.binding
+        owner = f", owned by {binding.owner.get_username()}" if binding.owner_id else ""
+        return f"binding #{binding.pk} ({binding}{owner})"
+    request = claim.request
+    return (
+        f"request #{request.pk} ({request.get_kind_display().lower()} by "
+        f"{request.requester.get_username()}, {request.get_state_display().lower()})"
+    )
+
+
+def _problems(
+    wanted: Sequence[Wanted], claims: Iterable[Claim], *, request_id=None, binding_id=None
+) -> list[tuple[str, str]]:
+    by_key = {(c.kind, c.key): c for c in claims}
+    problems = []
+    for w in wanted:
+        claim = by_key.get((w.kind, w.key))
+        if claim is None:
+            continue
+        if (request_id is not None and claim.request_id == request_id) or (
+            binding_id is not None and claim.binding_id == binding_id
+        ):
+            continue
+        message = f"{w.what[0].upper()}{w.what[1:]} belongs to {_holder_words(claim)}."
+        if claim.binding_id is not None and w.kind == ClaimKind.SERVICE_ACCOUNT:
+            message += (
+                f" To add, remove or change its secrets, ask for a change of binding "
+                f"#{claim.binding_id} instead."
+            )
+        problems.append((w.field, message))
+    return problems
+
+
+def held_problems(
+    wanted: Sequence[Wanted], *, request_id: int | None = None, binding_id: int | None = None
+) -> list[tuple[str, str]]:
+    """Who holds what ``wanted`` asks for (nobody: ``[]``); claims of
+    ``request_id`` or ``binding_id`` are the asker's own. Reads only."""
+    if not wanted:
+        return []
+    claims = Claim.objects.filter(_matching(wanted)).select_related(
+        "binding__cluster", "binding__owner", "request__requester"
+    )
+    return _problems(wanted, claims, request_id=request_id, binding_id=binding_id)
+
+
+def take(
+    wanted: Sequence[Wanted],
+    *,
+    request: AccessRequest | None = None,
+    binding: Binding | None = None,
+) -> None:
+    """Give ``wanted`` to ``request`` or ``binding`` (inside the caller's
+    transaction). Raises ``ClaimHeld`` naming the holders when any is held
+    by another; then nothing was taken."""
+    holder = {"request": request} if request is not None else {"binding": binding}
+    own = {"request_id": getattr(request, "pk", None), "binding_id": getattr(binding, "pk", None)}
+    # Lock what is there (in key order: two takers never wait on each other
+    # in a cycle), then insert the rest; a concurrent insert of the same key
+    # waits on the unique index and fails once the first commits.
+    existing = list(
+        Claim.objects.select_for_update(of=("self",))
+        .filter(_matching(wanted))
+        .order_by("kind", "key")
+    )
+    problems = _problems(wanted, _with_holders(existing), **own)
+    if problems:
+        raise ClaimHeld(problems)
+    mine = {(c.kind, c.key) for c in existing}
+    new = [
+        Claim(kind=w.kind, key=w.key, **holder)
+        for w in dict.fromkeys(wanted)
+        if (w.kind, w.key) not in mine
+    ]
+    try:
+        with transaction.atomic():
+            Claim.objects.bulk_create(sorted(new, key=lambda c: (c.kind, c.key)))
+    except IntegrityError:
+        # Taken by a concurrent filing between the read and the insert.
+        raise ClaimHeld(
+            held_problems(wanted, **own) or [("", "Someone else just asked for this; try again.")]
+        ) from None
+
+
+def _with_holders(claims: list[Claim]) -> list[Claim]:
+    ids = [c.pk for c in claims]
+    if not ids:
+        return []
+    return list(
+        Claim.objects.filter(pk__in=ids).select_related(
+            "binding__cluster", "binding__owner", "request__requester"
+        )
+    )
+
+
+def release_request(request: AccessRequest) -> int:
+    """A request that no longer holds anything (rejected, cancelled, done)."""
+    return Claim.objects.filter(request=request).delete()[0]
+
+
+def release_binding(binding: Binding) -> int:
+    """A binding that is gone (revoked)."""
+    return Claim.objects.filter(binding=binding).delete()[0]
+
+
+def hand_to_binding(request: AccessRequest, binding: Binding) -> int:
+    """A grant's merged pull requests made ``binding``: it holds what the
+    request held."""
+    return Claim.objects.filter(request=request).update(request=None, binding=binding)

@@ -1,0 +1,45 @@
+"""What each request claims (``ownership.claims``), by its kind: a grant
+its role, ServiceAccount and files; a change or a revocation its binding.
+
+Claims are taken when a request is submitted, in the transaction that
+submits it, and confirmed again by the pull-request task under the request's
+lock before any file is written: a request filed before claims existed, or
+one whose files moved (another layout), cannot write over what another
+binding holds."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from secrets_app.integrations.errors import PermanentError
+from secrets_app.models import AccessRequest, RequestKind
+from secrets_app.ownership import claims
+from secrets_app.requests.specs import spec_for_request
+from secrets_app.requests.states import lock_request
+
+
+def wanted(request: AccessRequest) -> list[claims.Wanted]:
+    if request.kind == RequestKind.REVOKE:
+        return claims.wanted_for_binding_change(request.revokes)
+    if request.kind == RequestKind.CHANGE:
+        return claims.wanted_for_binding_change(request.changes)
+    return claims.wanted_for_grant(
+        request.cluster, spec_for_request(request), role_typed=bool(request.role_name)
+    )
+
+
+def claim(request: AccessRequest) -> None:
+    """Take what a (locked) request needs; raises ``claims.ClaimHeld``."""
+    claims.take(wanted(request), request=request)
+
+
+@transaction.atomic
+def confirm(request_id: int) -> None:
+    """The pull-request task, before it writes: the request still holds
+    everything it is about to write. Raises ``PermanentError`` naming the
+    holder (the request fails with that reason) when another one does."""
+    request = lock_request(request_id)
+    try:
+        claim(request)
+    except claims.ClaimHeld as held:
+        raise PermanentError(f"refused: {held}", system="portal") from None
