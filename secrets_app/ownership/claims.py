@@ -127,18 +127,21 @@ def wanted_for_binding(binding: Binding) -> list[Wanted]:
                 f"the IAM role {name} in account {account}",
             )
         )
-    for repository, paths in (binding.files or {}).items():
-        name = repository_name(cluster, repository)
-        for path in paths:
-            wanted.append(
-                Wanted(
-                    ClaimKind.PATH,
-                    path_key(name, path),
-                    "service",
-                    f"the file {path} in the {repository} repository",
-                )
-            )
-    return wanted
+    return wanted + wanted_paths(cluster, binding.files or {})
+
+
+def wanted_paths(cluster: Cluster, paths: dict[str, list[str]]) -> list[Wanted]:
+    """Files per repository (``{"infra": [...], "deploy": [...]}``)."""
+    return [
+        Wanted(
+            ClaimKind.PATH,
+            path_key(repository_name(cluster, repository), path),
+            "service",
+            f"the file {path} in the {repository} repository",
+        )
+        for repository, listed in sorted(paths.items())
+        for path in listed
+    ]
 
 
 def _matching(wanted: Iterable[Wanted]) -> Q:

@@ -31,6 +31,11 @@ def wanted(request: AccessRequest) -> list[claims.Wanted]:
 def claim(request: AccessRequest) -> None:
     """Take what a (locked) request needs; raises ``claims.ClaimHeld``."""
     claims.take(wanted(request), request=request)
+    if request.kind == RequestKind.REVOKE and request.deletes:
+        # A revocation deletes only files its binding holds: an imported
+        # binding's files, found in the repositories, become its own here,
+        # unless another binding or request holds them.
+        claims.take(claims.wanted_paths(request.cluster, request.deletes), binding=request.revokes)
 
 
 @transaction.atomic
