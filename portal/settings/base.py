@@ -135,6 +135,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Requester: any logged-in user. Approver: members of this Django group
 # (filled from the SSO groups claim when OIDC is on). Admin: staff.
 PORTAL_APPROVER_GROUP = env.str("PORTAL_APPROVER_GROUP", default="platform")
+# The namespace label that names the team (a group) owning a namespace.
+PORTAL_NAMESPACE_TEAM_LABEL = env.str("PORTAL_NAMESPACE_TEAM_LABEL", default="team")
 # Only the demo settings turn this on: its stand-ins (a "terraform apply" into
 # moto on merge) join the follow-ups of a new binding.
 PORTAL_DEMO = False
