@@ -24,6 +24,7 @@ from secrets_app.integrations.backends import REPOSITORIES, repository_name
 from secrets_app.models import AccessRequest, Binding, Claim, ClaimKind, Cluster
 from secrets_app.rendering import BindingNames, BindingSpec, render_binding
 from secrets_app.rendering.name_rules import IAM_ROLE_ARN
+from secrets_app.rendering.names import default_role_name
 
 
 @dataclass(frozen=True)
@@ -57,25 +58,31 @@ def path_key(repository: str, path: str) -> str:
     return f"{repository}:{path}"
 
 
+def _names(
+    cluster: Cluster, namespace: str, service_account: str, role: str, role_field: str
+) -> list[Wanted]:
+    return [
+        Wanted(
+            ClaimKind.SERVICE_ACCOUNT,
+            service_account_key(cluster.pk, namespace, service_account),
+            "service_account",
+            f"the ServiceAccount {service_account} in {cluster.name}/{namespace}",
+        ),
+        Wanted(
+            ClaimKind.ROLE,
+            role_key(cluster.aws_account_id, role),
+            role_field,
+            f"the IAM role {role} in account {cluster.aws_account_id}",
+        ),
+    ]
+
+
 def wanted_for_grant(cluster: Cluster, spec: BindingSpec, *, role_typed: bool) -> list[Wanted]:
     """What a grant of ``spec`` writes: its role, its ServiceAccount and
     every file of its two pull requests."""
     names = BindingNames.from_spec(spec)
     role_field = "role_name" if role_typed else "service"
-    wanted = [
-        Wanted(
-            ClaimKind.SERVICE_ACCOUNT,
-            service_account_key(cluster.pk, names.namespace, names.service_account),
-            "service_account",
-            f"the ServiceAccount {names.service_account} in {cluster.name}/{names.namespace}",
-        ),
-        Wanted(
-            ClaimKind.ROLE,
-            role_key(cluster.aws_account_id, names.role_name),
-            role_field,
-            f"the IAM role {names.role_name} in account {cluster.aws_account_id}",
-        ),
-    ]
+    wanted = _names(cluster, names.namespace, names.service_account, names.role_name, role_field)
     files = render_binding(spec).files
     for repository in REPOSITORIES:
         name = repository_name(cluster, repository)
@@ -89,6 +96,14 @@ def wanted_for_grant(cluster: Cluster, spec: BindingSpec, *, role_typed: bool) -
                 )
             )
     return wanted
+
+
+def wanted_for_names(request: AccessRequest) -> list[Wanted]:
+    """A grant's ServiceAccount and role from its fields alone."""
+    cluster = request.cluster
+    role = request.role_name or default_role_name(cluster.name, request.namespace, request.service)
+    role_field = "role_name" if request.role_name else "service"
+    return _names(cluster, request.namespace, request.service_account, role, role_field)
 
 
 def wanted_for_binding_change(binding: Binding) -> list[Wanted]:
@@ -166,8 +181,10 @@ def _holder_words(claim: Claim) -> str:
 def _problems(
     wanted: Sequence[Wanted], claims: Iterable[Claim], *, request_id=None, binding_id=None
 ) -> list[tuple[str, str]]:
+    """One problem per field and holder: "The ServiceAccount x and the IAM
+    role y belong to binding #3 (...)"."""
     by_key = {(c.kind, c.key): c for c in claims}
-    problems = []
+    held: dict[tuple[str, Claim], list[Wanted]] = {}
     for w in wanted:
         claim = by_key.get((w.kind, w.key))
         if claim is None:
@@ -176,14 +193,30 @@ def _problems(
             binding_id is not None and claim.binding_id == binding_id
         ):
             continue
-        message = f"{w.what[0].upper()}{w.what[1:]} belongs to {_holder_words(claim)}."
-        if claim.binding_id is not None and w.kind == ClaimKind.SERVICE_ACCOUNT:
+        held.setdefault((w.field, claim.binding_id or -claim.request_id), []).append(w)
+    problems = []
+    for (field, _), items in held.items():
+        claim = by_key[(items[0].kind, items[0].key)]
+        message = f"{_joined(items)} {'belongs' if len(items) == 1 else 'belong'} to "
+        message += f"{_holder_words(claim)}."
+        if claim.binding_id is not None and any(w.kind == ClaimKind.SERVICE_ACCOUNT for w in items):
             message += (
                 f" To add, remove or change its secrets, ask for a change of binding "
                 f"#{claim.binding_id} instead."
             )
-        problems.append((w.field, message))
+        problems.append((field, message))
     return problems
+
+
+def _joined(items: list[Wanted]) -> str:
+    files = [w for w in items if w.kind == ClaimKind.PATH]
+    words = [w.what for w in items if w.kind != ClaimKind.PATH]
+    if len(files) > 2:
+        words.append(f"{len(files)} files it writes ({files[0].what[len('the file ') :]}, ...)")
+    else:
+        words += [w.what for w in files]
+    text = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return text[0].upper() + text[1:]
 
 
 def held_problems(

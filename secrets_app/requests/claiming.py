@@ -14,6 +14,7 @@ from django.db import transaction
 from secrets_app.integrations.errors import PermanentError
 from secrets_app.models import AccessRequest, RequestKind
 from secrets_app.ownership import claims
+from secrets_app.rendering import SpecInvalid
 from secrets_app.requests.specs import spec_for_request
 from secrets_app.requests.states import lock_request
 
@@ -23,9 +24,15 @@ def wanted(request: AccessRequest) -> list[claims.Wanted]:
         return claims.wanted_for_binding_change(request.revokes)
     if request.kind == RequestKind.CHANGE:
         return claims.wanted_for_binding_change(request.changes)
-    return claims.wanted_for_grant(
-        request.cluster, spec_for_request(request), role_typed=bool(request.role_name)
-    )
+    try:
+        spec = spec_for_request(request)
+    except SpecInvalid:
+        # A draft that does not render yet (the API files drafts without
+        # every secret): its names are claimed now, its files when the
+        # pull-request task renders them (and refuses the request if it
+        # cannot).
+        return claims.wanted_for_names(request)
+    return claims.wanted_for_grant(request.cluster, spec, role_typed=bool(request.role_name))
 
 
 def claim(request: AccessRequest) -> None:

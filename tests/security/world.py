@@ -30,6 +30,7 @@ from tests.factories import (
     BindingFactory,
     BindingSecretFactory,
     SecretGrantFactory,
+    own_namespace,
 )
 
 ROLES = ("anonymous", "requester", "other", "approver", "admin")
@@ -50,6 +51,7 @@ class World:
 def build_world(*, requester, other_user, approver, admin_user, cluster) -> World:
     cluster.repo_backend = "local"
     cluster.save(update_fields=["repo_backend"])
+    own_namespace(requester, cluster, "billing", team="team-deploy")
     pending = AccessRequestFactory(requester=requester, cluster=cluster, service="billing")
     SecretGrantFactory(request=pending)
     active = AccessRequestFactory(
