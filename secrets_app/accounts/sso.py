@@ -32,6 +32,18 @@ class GroupsClaimOIDCBackend(OIDCAuthenticationBackend):
         apply_group_claims(user, claims)
         return user
 
+    def verify_token(self, token, **kwargs):
+        """The signature, algorithm and nonce (mozilla-django-oidc), then the
+        audience, which it leaves unchecked: an id token the provider issued
+        to another of its clients must not log anyone in here (OpenID Connect
+        Core 3.1.3.7)."""
+        payload = super().verify_token(token, **kwargs)
+        audience = payload.get("aud")
+        audiences = [audience] if isinstance(audience, str) else list(audience or [])
+        if self.OIDC_RP_CLIENT_ID not in audiences:
+            raise SuspiciousOperation("The id token was issued to another client.")
+        return payload
+
     def retrieve_matching_jwk(self, token):
         """The provider's key for the id token. OpenID Connect Core (10.1)
         lets a provider leave ``kid`` out of the token's header when its key

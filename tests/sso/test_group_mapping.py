@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
-from secrets_app.accounts.roles import is_admin, is_approver
 from secrets_app.accounts.group_claims import apply_group_claims
+from secrets_app.accounts.roles import is_admin, is_approver
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

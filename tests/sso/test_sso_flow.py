@@ -12,10 +12,12 @@ import jwt
 import pytest
 import requests
 from django.contrib.auth import get_user_model
+from django.core.exceptions import SuspiciousOperation
 from django.test import Client
 from django.urls import reverse
 
 from secrets_app.accounts.roles import is_admin, is_approver
+from secrets_app.accounts.sso import GroupsClaimOIDCBackend
 from tests.support.oidc_provider import running_provider
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +115,47 @@ def test_a_token_signed_otherwise_than_configured_is_refused(sso_settings, oidc_
     assert response.status_code == 400
     assert "does not match the client's OIDC_RP_SIGN_ALGO" in caplog.text
     assert not get_user_model().objects.filter(username="erin").exists()
+
+
+def test_an_id_token_issued_to_another_client_is_refused(sso_settings, oidc_provider):
+    """A genuine id token of the trusted provider, signed with its key, but
+    issued to another client (token substitution) logs nobody in: the
+    audience must be the portal's client id."""
+    oidc_provider.set_user("erin", {**ERIN, "groups": ["platform-approvers"]})
+    found = oidc_provider.discovery
+    redirect_uri = "http://127.0.0.1/elsewhere/callback"
+    granted = requests.post(
+        found["authorization_endpoint"],
+        params={
+            "client_id": "another-client",
+            "response_type": "code",
+            "scope": "openid email",
+            "redirect_uri": redirect_uri,
+            "nonce": "n-0123456789",
+            "state": "s",
+        },
+        data={"sub": "erin"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    code = parse_qs(urlsplit(granted.headers["Location"]).query)["code"][0]
+    tokens = requests.post(
+        found["token_endpoint"],
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": "another-client",
+            "client_secret": "its-secret",
+        },
+        timeout=10,
+    ).json()
+    id_token = tokens["id_token"]
+    assert jwt.decode(id_token, options={"verify_signature": False})["aud"] == ["another-client"]
+
+    backend = GroupsClaimOIDCBackend()
+    with pytest.raises(SuspiciousOperation, match="another client"):
+        backend.verify_token(id_token, nonce="n-0123456789")
+    # The control: a portal whose client id is that audience takes the token.
+    sso_settings.OIDC_RP_CLIENT_ID = "another-client"
+    assert GroupsClaimOIDCBackend().verify_token(id_token, nonce="n-0123456789")["sub"] == "erin"
