@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from secrets_app.accounts.roles import is_admin, is_approver
 from secrets_app.accounts.sso import GroupsClaimOIDCBackend
-from tests.support.oidc_provider import running_provider
+from tests.support.oidc_provider import running_provider, serving_json
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +159,32 @@ def test_an_id_token_issued_to_another_client_is_refused(sso_settings, oidc_prov
     # The control: a portal whose client id is that audience takes the token.
     sso_settings.OIDC_RP_CLIENT_ID = "another-client"
     assert GroupsClaimOIDCBackend().verify_token(id_token, nonce="n-0123456789")["sub"] == "erin"
+
+
+def test_a_password_login_logs_out_without_the_provider(sso_settings, requester):
+    """With SSO on, the logout button posts to the SSO logout: a session that
+    did not come from the provider just ends, on the login page."""
+    client = Client()
+    client.force_login(requester)
+    assert 'action="/oidc/logout/"' in client.get("/bindings/").content.decode()
+    response = client.post(reverse("oidc_logout"))
+    assert response["Location"] == reverse("login")
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_token_without_kid_needs_a_key_set_of_one(sso_settings, oidc_provider, caplog):
+    """The provider names no key in its tokens (allowed while its set holds
+    one key); with two keys published the portal cannot tell which and
+    refuses rather than try each."""
+    with running_provider() as other:
+        keys = [
+            requests.get(provider.discovery["jwks_uri"], timeout=10).json()["keys"][0]
+            for provider in (oidc_provider, other)
+        ]
+    with serving_json({"keys": keys}) as jwks_url:
+        sso_settings.OIDC_OP_JWKS_ENDPOINT = jwks_url
+        oidc_provider.set_user("erin", {**ERIN, "groups": ["platform-approvers"]})
+        response = sso_login(Client(), "erin")
+    assert response.status_code == 400
+    assert "names no key and the provider has several" in caplog.text
+    assert not get_user_model().objects.filter(username="erin").exists()

@@ -10,12 +10,14 @@ the portal: the settings come from its discovery document."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
 import authlib.deprecate
@@ -57,6 +59,33 @@ def running_provider() -> Iterator[OidcProvider]:
         url = f"http://127.0.0.1:{server.server_port}"
         discovery = requests.get(f"{url}/.well-known/openid-configuration", timeout=10).json()
         yield OidcProvider(url=url, discovery=discovery)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@contextmanager
+def serving_json(body: dict) -> Iterator[str]:
+    """A loopback URL answering ``body`` as JSON (e.g. a key set of one's own)."""
+    data = json.dumps(body).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/jwks"
     finally:
         server.shutdown()
         server.server_close()
