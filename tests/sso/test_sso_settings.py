@@ -26,16 +26,23 @@ SHOW = (
 )
 
 
-def production_settings(**env: str) -> dict:
+def production_env(**env: str) -> dict:
     clean = {
         k: v
         for k, v in os.environ.items()
         if k not in PRODUCTION_ENV and not k.startswith("OIDC") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
-    clean.update(
-        PRODUCTION_ENV, **OIDC_ENV, **env, DJANGO_SETTINGS_MODULE="portal.settings.production"
-    )
-    result = run_python("manage.py", "shell", "-c", SHOW, env=clean)
+    return {
+        **clean,
+        **PRODUCTION_ENV,
+        **OIDC_ENV,
+        **env,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.production",
+    }
+
+
+def production_settings(**env: str) -> dict:
+    result = run_python("manage.py", "shell", "-c", SHOW, env=production_env(**env))
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -62,3 +69,9 @@ def test_from_the_environment():
     assert found["OIDC_STORE_ID_TOKEN"] is True
     assert "secrets_app.accounts.sso.GroupsClaimOIDCBackend" in found["AUTHENTICATION_BACKENDS"]
     assert found["CSP_FORM_ACTION"] == ["'self'", "https://idp.example.com"]
+
+
+def test_a_team_pattern_that_is_no_regular_expression_stops_production():
+    result = run_python("manage.py", "check", env=production_env(OIDC_TEAM_GROUPS="team-("))
+    assert result.returncode != 0
+    assert "OIDC_TEAM_GROUPS is not a regular expression" in result.stderr
