@@ -47,7 +47,9 @@ class ClaimHeld(Exception):
 
 
 def role_key(account: str, role_name: str) -> str:
-    return f"{account}/{role_name}"
+    # IAM role names are unique per account whatever their case: "App" and
+    # "app" are one role.
+    return f"{account}/{role_name.lower()}"
 
 
 def service_account_key(cluster_id: int, namespace: str, service_account: str) -> str:
@@ -56,6 +58,13 @@ def service_account_key(cluster_id: int, namespace: str, service_account: str) -
 
 def path_key(repository: str, path: str) -> str:
     return f"{repository}:{path}"
+
+
+def repository_key(cluster: Cluster, repository: str) -> str:
+    """The repository part of a file's key: GitHub names ``owner/name``
+    whatever their case; a local repository is a path, case and all."""
+    name = repository_name(cluster, repository)
+    return name.lower() if cluster.repo_backend == "github" else name
 
 
 def _names(
@@ -85,7 +94,7 @@ def wanted_for_grant(cluster: Cluster, spec: BindingSpec, *, role_typed: bool) -
     wanted = _names(cluster, names.namespace, names.service_account, names.role_name, role_field)
     files = render_binding(spec).files
     for repository in REPOSITORIES:
-        name = repository_name(cluster, repository)
+        name = repository_key(cluster, repository)
         for path in sorted(files[repository]):
             wanted.append(
                 Wanted(
@@ -150,7 +159,7 @@ def wanted_paths(cluster: Cluster, paths: dict[str, list[str]]) -> list[Wanted]:
     return [
         Wanted(
             ClaimKind.PATH,
-            path_key(repository_name(cluster, repository), path),
+            path_key(repository_key(cluster, repository), path),
             "service",
             f"the file {path} in the {repository} repository",
         )

@@ -138,6 +138,13 @@ def test_even_an_admin_cannot_name_a_role_another_binding_holds(cluster, alice_b
     )
 
 
+def test_a_role_name_in_another_case_is_the_same_role(cluster, alice_binding):
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    NamespaceFactory(cluster=cluster, name="bobs")
+    data = body(service="bob-api", namespace="bobs", role_name=ALICE_ROLE.upper())
+    refused_everywhere(admin, data, cluster, "role_name", f"binding #{alice_binding.pk}")
+
+
 def test_a_role_held_by_an_open_request_is_refused_naming_it(cluster, bob):
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
     pending = AccessRequestFactory(
@@ -326,5 +333,5 @@ def test_a_revocation_cannot_delete_files_another_binding_holds(
     with pytest.raises(PermanentError, match=f"binding #{alice_binding.pk}"):
         claiming.confirm(revocation.pk)
     assert set(Claim.objects.filter(binding=alice_binding).values_list("key", flat=True)) >= {
-        f"{cluster.repository('infra')}:{alice_binding.files['infra'][0]}"
+        f"{cluster.repository('infra').lower()}:{alice_binding.files['infra'][0]}"
     }
