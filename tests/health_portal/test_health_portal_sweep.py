@@ -21,8 +21,11 @@ from tests.support.kube import expected_requests
 pytestmark = pytest.mark.django_db
 
 # Queries of one successful sweep, whatever the number of bindings: the cluster,
-# bindings, their secrets, savepoint, snapshots, bindings' health, sweep, release.
-SWEEP_QUERIES = 8
+# bindings, their secrets, savepoint, snapshots, bindings' health, sweep, release;
+# then the namespaces (OWNERSHIP_QUERIES): savepoint, their rows (locked), the
+# groups their labels name, one insert (or update), release.
+OWNERSHIP_QUERIES = 5
+SWEEP_QUERIES = 8 + OWNERSHIP_QUERIES
 
 
 def _check_stored(generated, bindings) -> None:
