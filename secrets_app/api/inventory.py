@@ -24,6 +24,7 @@ from secrets_app.api.serializers import (
 )
 from secrets_app.api.views import detail_queryset
 from secrets_app.models import Binding, BindingSecret, Cluster, HealthSnapshot
+from secrets_app.ownership.team_names import with_team_name
 from secrets_app.requests import revocation
 from secrets_app.tasks.locks import Queued
 from secrets_app.tasks.verification import enqueue_verification
@@ -34,7 +35,7 @@ def binding_queryset() -> QuerySet[Binding]:
     # every binding on the page (Django >= 4.2).
     latest = HealthSnapshot.objects.order_by("-taken_at", "-id")[:1]
     return (
-        Binding.objects.select_related("cluster")
+        with_team_name(Binding.objects.select_related("cluster"))
         .prefetch_related(
             Prefetch("secrets", queryset=BindingSecret.objects.order_by("alias", "id")),
             Prefetch("snapshots", queryset=latest, to_attr="latest"),
