@@ -19,14 +19,18 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 
+from secrets_app.accounts.roles import is_admin
 from secrets_app.models import Cluster, WorkloadKind
 from secrets_app.rendering import name_rules
 from secrets_app.requests import filing
 from secrets_app.requests.filing.paths import field_of
 from secrets_app.requests.filing.rules import MAX_SECRETS
 from secrets_app.web.forms.lines import parse_jmes_lines, parse_sync_lines
+from secrets_app.web.forms.namespaces import chosen_cluster, namespace_suggestions
 
 PREFIX = "secrets"
+#: The id of the namespace field's <datalist> (``namespace_suggestions``).
+NAMESPACE_LIST = "namespace-suggestions"
 _MARKED_REQUIRED = {"required": True}
 
 
@@ -79,13 +83,31 @@ class AccessRequestForm(forms.Form):
         help_text="Optional: access is revoked on this date.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, requester: AbstractBaseUser | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["justification"].widget.attrs["rows"] = 3
         self.fields["cluster"].widget.choices = [
             ("", "Choose a cluster"),
             *Cluster.objects.filter(active=True).order_by("name").values_list("pk", "name"),
         ]
+        self.namespace_suggestions = []
+        if requester is not None:
+            self._suggest_namespaces(requester)
+
+    def _suggest_namespaces(self, requester: AbstractBaseUser) -> None:
+        """The namespaces of the requester's teams, offered first; still a text field."""
+        cluster = chosen_cluster(self.data.get("cluster")) if self.is_bound else None
+        self.namespace_suggestions = namespace_suggestions(requester, cluster)
+        field = self.fields["namespace"]
+        if self.namespace_suggestions:
+            field.widget.attrs["list"] = NAMESPACE_LIST
+            field.help_text = "Your teams' namespaces are suggested first."
+        elif not is_admin(requester):
+            where = f" in {cluster.name}" if cluster is not None else ""
+            field.help_text = (
+                f"None of your teams owns a namespace{where} yet: the platform team sets "
+                "owners (the namespace's team label, or in the portal's admin)."
+            )
 
     def clean_containers(self) -> list[str]:
         return [n.strip() for n in self.cleaned_data["containers"].split(",") if n.strip()]
@@ -185,7 +207,7 @@ class RequestPage:
         secrets: int = 1,
     ) -> None:
         self.requester = requester
-        self.form = AccessRequestForm(data)
+        self.form = AccessRequestForm(data, requester=requester)
         self.formset = SecretGrantFormSet(
             data, prefix=PREFIX, initial=None if data is not None else [{}] * secrets
         )
