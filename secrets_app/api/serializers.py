@@ -174,7 +174,9 @@ class RequestCreatedSerializer(RequestDetailSerializer):
     warnings = serializers.ListField(
         child=serializers.CharField(),
         source="api_warnings",
-        help_text="AWS lookup warnings (e.g. AWS unreachable); the request was saved.",
+        help_text="What needs attention, the request was saved all the same: AWS lookup "
+        "warnings (e.g. AWS unreachable), a patch replacing the ServiceAccount the "
+        "workload's pods run as today.",
     )
 
     class Meta(RequestDetailSerializer.Meta):
