@@ -152,8 +152,15 @@ def record_ownership(cluster: Cluster, snap: ClusterSnapshot) -> None:
     expected failure is an admin creating a namespace row by hand while the
     sweep inserts the same one; the next sweep then updates that row.
     """
+    # Only namespaces the list returned: a namespace known from its pods alone
+    # (deleted between the two lists) says nothing about its label, and must
+    # not clear the owner the last sweep recorded.
+    listed = snap.namespace_labels
+    if not listed:  # a real cluster always has some; a fake may have none
+        return
+    accounts = {ns: w for ns, w in snap.workload_accounts.items() if ns in listed}
     try:
-        teams.record_namespaces(cluster, snap.namespace_labels, snap.workload_accounts)
+        teams.record_namespaces(cluster, listed, accounts)
     except IntegrityError as error:
         log.warning("namespaces of %s not recorded this sweep: %s", cluster.name, error)
 

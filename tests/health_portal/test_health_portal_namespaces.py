@@ -4,6 +4,7 @@ an admin set one, and the ServiceAccounts each workload's pods run as."""
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import psycopg
@@ -11,11 +12,11 @@ import pytest
 from django.db import connection
 
 from fakes.cluster_gen import namespace
-from fakes.legacy_objects import statefulset_pods
+from fakes.legacy_objects import deployment_pods, statefulset_pods
 from secrets_app.health.service import sweep_cluster
 from secrets_app.models import Namespace
 from secrets_app.ownership import teams
-from tests.factories import TeamFactory
+from tests.factories import NamespaceFactory, TeamFactory
 from tests.health_portal.health_support import load_cluster
 from tests.support.waiting import wait_for
 
@@ -101,6 +102,8 @@ def test_a_row_an_admin_adds_during_the_sweep_does_not_undo_the_sweep(fake, kube
     namespace: the sweep's insert fails on the unique key. The health
     verdicts stay stored and the sweep counts as done; the next sweep
     updates the admin's row."""
+    # Other tests' in-process workers may have raised the root logger's level.
+    caplog.set_level(logging.WARNING, logger="secrets_app.health.service")
     TeamFactory(name="shop")
     _, bindings = load_cluster(fake, kube_cluster, pods=4, bindings=1, mix=["healthy"], seed=1)
     fake.add(namespace("new", {"team": "shop"}))
@@ -157,3 +160,19 @@ def _waiting_on_a_lock(conn: psycopg.Connection) -> bool:
         " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
     ).fetchone()
     return bool(found and found[0])
+
+
+def test_pods_of_a_namespace_the_list_did_not_return_change_nothing(fake, kube_cluster):
+    # Deleted between the pods' list and the namespaces' (or a fake without it):
+    # its pods say nothing about its label, so the owner recorded stays.
+    shop = TeamFactory(name="shop")
+    NamespaceFactory(cluster=kube_cluster, name="web", team=shop)
+    fake.add_many(deployment_pods("web", "api", service_account_name="api", classes=[]))
+    sweep_cluster(kube_cluster.pk)
+    web = rows(kube_cluster)["web"]
+    assert (web.team, web.label_team, web.workload_accounts, web.seen_at) == (
+        shop,
+        "shop",
+        {},
+        None,
+    )
