@@ -4,8 +4,8 @@ The cost is fixed by the cluster's size, not by the number of bindings:
 requests = sum over kinds of ceil(n / page_size), an empty kind costing one.
 The kinds: pods, SecretProviderClassPodStatuses, SecretProviderClasses,
 ServiceAccounts, events (one series per reason), managed Secrets and
-namespaces. Each page is reduced to small records as soon as it arrives, so memory is
-bounded by one page of JSON plus the compact snapshot.
+namespaces. Each page is reduced to small records as soon as it arrives, so
+memory is bounded by one page of JSON plus the compact snapshot.
 Secrets are listed as metadata only: the portal never downloads secret data.
 
 Namespace ownership rides along: every namespace is listed (metadata only)
