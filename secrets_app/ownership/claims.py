@@ -237,12 +237,18 @@ def take(
     *,
     request: AccessRequest | None = None,
     binding: Binding | None = None,
+    for_binding: Binding | None = None,
 ) -> None:
     """Give ``wanted`` to ``request`` or ``binding`` (inside the caller's
     transaction). Raises ``ClaimHeld`` naming the holders when any is held
-    by another; then nothing was taken."""
+    by another; then nothing was taken. ``for_binding``: a change request of
+    that binding, for which what the binding holds is its own (left where it
+    is) and only what is new is taken by the request."""
     holder = {"request": request} if request is not None else {"binding": binding}
-    own = {"request_id": getattr(request, "pk", None), "binding_id": getattr(binding, "pk", None)}
+    own = {
+        "request_id": getattr(request, "pk", None),
+        "binding_id": getattr(binding or for_binding, "pk", None),
+    }
     # Lock what is there (in key order: two takers never wait on each other
     # in a cycle), then insert the rest; a concurrent insert of the same key
     # waits on the unique index and fails once the first commits.
@@ -295,3 +301,16 @@ def hand_to_binding(request: AccessRequest, binding: Binding) -> int:
     """A grant's merged pull requests made ``binding``: it holds what the
     request held."""
     return Claim.objects.filter(request=request).update(request=None, binding=binding)
+
+
+def hand_change_to_binding(request: AccessRequest, binding: Binding, *, gone: Iterable[str]) -> int:
+    """A change's merged pull requests rewrote ``binding``'s files: the
+    binding holds the new paths the change took, and no longer the paths
+    ``gone`` (path keys) the change deleted. The change's own hold on the
+    binding (``binding`` kind) stays with the request, released when it ends."""
+    Claim.objects.filter(binding=binding, kind=ClaimKind.PATH, key__in=list(gone)).delete()
+    return (
+        Claim.objects.filter(request=request)
+        .exclude(kind=ClaimKind.BINDING)
+        .update(request=None, binding=binding)
+    )
