@@ -184,6 +184,16 @@ def _problems(
     """One problem per field and holder: "The ServiceAccount x and the IAM
     role y belong to binding #3 (...)"."""
     by_key = {(c.kind, c.key): c for c in claims}
+    # A binding that holds the ServiceAccount holds that service's role and
+    # files too: said once, on the ServiceAccount, with the way out (a change
+    # of that binding). Were the role and files said on the service too, a
+    # ServiceAccount left blank (derived from the service) would lose that
+    # message as an echo of the service's.
+    accounts = {
+        by_key[(w.kind, w.key)].binding_id
+        for w in wanted
+        if w.kind == ClaimKind.SERVICE_ACCOUNT and (w.kind, w.key) in by_key
+    } - {None, binding_id}
     held: dict[tuple[str, Claim], list[Wanted]] = {}
     for w in wanted:
         claim = by_key.get((w.kind, w.key))
@@ -192,6 +202,8 @@ def _problems(
         if (request_id is not None and claim.request_id == request_id) or (
             binding_id is not None and claim.binding_id == binding_id
         ):
+            continue
+        if claim.binding_id in accounts and w.kind != ClaimKind.SERVICE_ACCOUNT:
             continue
         held.setdefault((w.field, claim.binding_id or -claim.request_id), []).append(w)
     problems = []
