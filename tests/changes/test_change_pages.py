@@ -129,6 +129,8 @@ def test_the_binding_page_lists_its_grant_and_each_change(live, requester, appro
     assert "added <code>api-key</code>" in history
     # Both secrets are the binding's now.
     assert "<code>api-key</code>" in page and "<code>dcp-db-password</code>" in page
+    progress = client_for(requester).get(change.get_absolute_url()).content.decode()
+    assert f'Changed: <a href="{live.get_absolute_url()}">binding #{live.pk}</a>' in progress
 
 
 def test_a_held_service_account_links_to_the_change_page(live, requester):
