@@ -118,8 +118,8 @@ def changeable(binding_id: int, requester, *, lock: bool = False) -> Binding:
         what = "Change" if pending.kind == RequestKind.CHANGE else "Revocation"
         raise WorkflowError(
             f"{what} request #{pending.pk} for this binding is already open "
-            f"({pending.get_state_display().lower()}): one change at a time. "
-            "Wait for it to end, or cancel it.",
+            f"({pending.get_state_display().lower()}): one change at a time. Wait for it "
+            "to end (its requester may cancel it while it waits for approval).",
             code="duplicate",
         )
     return binding
