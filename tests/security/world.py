@@ -70,6 +70,16 @@ def build_world(*, requester, other_user, approver, admin_user, cluster) -> Worl
     BindingSecretFactory(
         binding=binding, arn=GUIDE_ARN, name="dcp-db-password", alias="dcp-db-password"
     )
+    # A change of it that its requester cancelled: its page shows a diff.
+    change = AccessRequestFactory(
+        requester=requester,
+        cluster=cluster,
+        service="data-access-service",
+        kind="change",
+        changes=binding,
+        state="cancelled",
+    )
+    SecretGrantFactory(request=change)
     HealthSnapshot.objects.create(
         binding=binding,
         status="failing",
@@ -123,6 +133,7 @@ def build_world(*, requester, other_user, approver, admin_user, cluster) -> Worl
     world.ids.update(
         request=pending.pk,
         active_request=active.pk,
+        change_request=change.pk,
         binding=binding.pk,
         pull=pull.pk,
         candidate=candidate.pk,
