@@ -186,6 +186,13 @@ API: dict[str, Entry] = {
         data={"reason": "No longer needed."},
         json=True,
     ),
+    # The owner, the owning team and admins; an empty body is refused on its fields.
+    "api-binding-change": Entry(
+        get=(401, 405, 405, 405, 405),
+        post=(401, 400, 403, 403, 400),
+        kwargs=PK_BINDING,
+        json=True,
+    ),
     # As "Verify now" on the page: metadata reads only, queued, anyone may ask.
     "api-binding-verify": Entry(
         get=(401, 405, 405, 405, 405),
