@@ -9,6 +9,7 @@ Secrets may also be given as files: ``SECRET_KEY_FILE=/run/secrets/key``
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -135,6 +136,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Requester: any logged-in user. Approver: members of this Django group
 # (filled from the SSO groups claim when OIDC is on). Admin: staff.
 PORTAL_APPROVER_GROUP = env.str("PORTAL_APPROVER_GROUP", default="platform")
+# The namespace label that names the team (a group) owning a namespace.
+PORTAL_NAMESPACE_TEAM_LABEL = env.str("PORTAL_NAMESPACE_TEAM_LABEL", default="team")
 # Only the demo settings turn this on: its stand-ins (a "terraform apply" into
 # moto on merge) join the follow-ups of a new binding.
 PORTAL_DEMO = False
@@ -162,6 +165,14 @@ OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
 OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
 OIDC_APPROVER_GROUPS = env_list("OIDC_APPROVER_GROUPS", default=["platform"])
 OIDC_ADMIN_GROUPS = env_list("OIDC_ADMIN_GROUPS", default=["portal-admins"])
+# Which other groups of the claim are teams (Django groups the provider keeps
+# in step at every login): a regular expression matched against the whole name.
+OIDC_TEAM_GROUPS = env.str("OIDC_TEAM_GROUPS", default=".*")
+# RP-initiated logout: the provider's end_session_endpoint. When set, logging
+# out of the portal after single sign-on ends the provider's session too.
+OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_OP_LOGOUT_ENDPOINT", default="")
+OIDC_OP_LOGOUT_URL_METHOD = "secrets_app.accounts.sso.provider_logout_url"
+OIDC_STORE_ID_TOKEN = bool(OIDC_OP_LOGOUT_ENDPOINT)  # the id_token_hint of the logout
 
 # --- Celery on Redis ---------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -279,6 +290,11 @@ CSP_STYLE_SRC = ("'self'",)
 CSP_IMG_SRC = ("'self'", "data:")
 CSP_FRAME_ANCESTORS = ("'none'",)
 CSP_FORM_ACTION = ("'self'",)
+if OIDC_OP_LOGOUT_ENDPOINT:
+    # The logout form's answer redirects to the provider's end-session page,
+    # and browsers hold that redirect to form-action too.
+    _end_session = urlsplit(OIDC_OP_LOGOUT_ENDPOINT)
+    CSP_FORM_ACTION = (*CSP_FORM_ACTION, f"{_end_session.scheme}://{_end_session.netloc}")
 # Not covered by default-src: no <base> pointing elsewhere, no plugins.
 CSP_BASE_URI = ("'self'",)
 CSP_OBJECT_SRC = ("'none'",)

@@ -1,6 +1,8 @@
 """Production settings: every required value comes from the environment, and
 start-up fails, naming each problem, when one is missing or unsafe."""
 
+import re
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -8,6 +10,7 @@ from .base import (
     ALLOWED_HOSTS,
     DEBUG,
     OIDC_ENABLED,
+    OIDC_TEAM_GROUPS,
     REDIS_URL,
     SECRET_KEY,
     SLACK_WEBHOOK_URL,
@@ -80,6 +83,10 @@ def settings_problems() -> list[str]:
         ):
             if not globals().get(name):
                 problems.append(f"{name} is required when OIDC_ENABLED is true.")
+        try:
+            re.compile(OIDC_TEAM_GROUPS)
+        except re.error as error:
+            problems.append(f"OIDC_TEAM_GROUPS is not a regular expression: {error}.")
     return problems
 
 

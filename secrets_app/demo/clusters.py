@@ -11,6 +11,7 @@ from fakes import legacy_objects as legacy
 from fakes.cluster_gen import ACCOUNT, REGION, generate_cluster
 from fakes.kube_api import FakeKubeApi
 from secrets_app.models import Binding, BindingSecret, BindingSource, Cluster
+from secrets_app.ownership import claims
 from secrets_app.rendering import name_rules
 
 # One of each state the demo should show, then some healthy ones.
@@ -69,6 +70,7 @@ def seed_sandbox(url: str) -> Cluster:
             synced_secret_names=list(target.synced_secret_names),
             source=BindingSource.IMPORTED,
         )
+        claims.take(claims.wanted_for_binding(binding), binding=binding)
         BindingSecret.objects.bulk_create(
             BindingSecret(
                 binding=binding, arn=arn, name=name_rules.parse_secret_ref(arn).name, alias="db"

@@ -49,7 +49,6 @@ def seed_requests(arns: dict[str, str]) -> list[AccessRequest]:
                 ],
             }
         ],
-        role_name="data-access-service-secrets",
     )
     waiting = file(
         "reporting",
@@ -58,8 +57,8 @@ def seed_requests(arns: dict[str, str]) -> list[AccessRequest]:
         [{"secret": arns["reporting/warehouse-password"], "alias": "warehouse-password"}],
     )
     rejected = file(
-        "payments",
-        "payments",
+        "billing-export",
+        "analytics",
         "Testing the Stripe integration.",
         [{"secret": arns["payments/stripe-key"], "alias": "stripe-key", "kms_key_arn": ""}],
     )

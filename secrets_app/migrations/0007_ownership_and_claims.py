@@ -19,10 +19,11 @@ def _repository(cluster, repository):
 
     configured = cluster.infra_repo if repository == "infra" else cluster.deploy_repo
     if configured:
-        return configured
+        return configured.lower() if cluster.repo_backend == "github" else configured
     if cluster.repo_backend == "local":
         return str(Path(settings.LOCAL_REPOS_DIR) / f"{repository}.git")
-    return settings.PORTAL_INFRA_REPO if repository == "infra" else settings.PORTAL_DEPLOY_REPO
+    name = settings.PORTAL_INFRA_REPO if repository == "infra" else settings.PORTAL_DEPLOY_REPO
+    return name.lower()
 
 
 def claim_existing(apps, schema_editor):
@@ -43,7 +44,7 @@ def claim_existing(apps, schema_editor):
         if b.role_arn.count(":") >= 5 and ":role/" in b.role_arn:
             account = b.role_arn.split(":")[4]
             claims.append(
-                Claim(kind="role", key=f"{account}/{b.role_arn.rsplit('/', 1)[-1]}", binding=b)
+                Claim(kind="role", key=f"{account}/{b.role_arn.rsplit('/', 1)[-1].lower()}", binding=b)
             )
         for repository, paths in (b.files or {}).items():
             name = _repository(b.cluster, repository)
@@ -63,10 +64,11 @@ def claim_existing(apps, schema_editor):
             )
         )
         role = r.role_name or default_role_name(r.cluster.name, r.namespace, r.service)
-        claims.append(Claim(kind="role", key=f"{r.cluster.aws_account_id}/{role}", request=r))
+        claims.append(Claim(kind="role", key=f"{r.cluster.aws_account_id}/{role.lower()}", request=r))
         for pull in r.pull_requests.filter(purpose="grant"):
+            repo = pull.repo_name.lower() if r.cluster.repo_backend == "github" else pull.repo_name
             claims += [
-                Claim(kind="path", key=f"{pull.repo_name}:{p}", request=r) for p in pull.paths
+                Claim(kind="path", key=f"{repo}:{p}", request=r) for p in pull.paths
             ]
     Claim.objects.bulk_create(claims, ignore_conflicts=True)
 

@@ -24,6 +24,7 @@ from secrets_app.integrations.backends import REPOSITORIES, repository_name
 from secrets_app.models import AccessRequest, Binding, Claim, ClaimKind, Cluster
 from secrets_app.rendering import BindingNames, BindingSpec, render_binding
 from secrets_app.rendering.name_rules import IAM_ROLE_ARN
+from secrets_app.rendering.names import default_role_name
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,9 @@ class ClaimHeld(Exception):
 
 
 def role_key(account: str, role_name: str) -> str:
-    return f"{account}/{role_name}"
+    # IAM role names are unique per account whatever their case: "App" and
+    # "app" are one role.
+    return f"{account}/{role_name.lower()}"
 
 
 def service_account_key(cluster_id: int, namespace: str, service_account: str) -> str:
@@ -57,28 +60,41 @@ def path_key(repository: str, path: str) -> str:
     return f"{repository}:{path}"
 
 
+def repository_key(cluster: Cluster, repository: str) -> str:
+    """The repository part of a file's key: GitHub names ``owner/name``
+    whatever their case; a local repository is a path, case and all."""
+    name = repository_name(cluster, repository)
+    return name.lower() if cluster.repo_backend == "github" else name
+
+
+def _names(
+    cluster: Cluster, namespace: str, service_account: str, role: str, role_field: str
+) -> list[Wanted]:
+    return [
+        Wanted(
+            ClaimKind.SERVICE_ACCOUNT,
+            service_account_key(cluster.pk, namespace, service_account),
+            "service_account",
+            f"the ServiceAccount {service_account} in {cluster.name}/{namespace}",
+        ),
+        Wanted(
+            ClaimKind.ROLE,
+            role_key(cluster.aws_account_id, role),
+            role_field,
+            f"the IAM role {role} in account {cluster.aws_account_id}",
+        ),
+    ]
+
+
 def wanted_for_grant(cluster: Cluster, spec: BindingSpec, *, role_typed: bool) -> list[Wanted]:
     """What a grant of ``spec`` writes: its role, its ServiceAccount and
     every file of its two pull requests."""
     names = BindingNames.from_spec(spec)
     role_field = "role_name" if role_typed else "service"
-    wanted = [
-        Wanted(
-            ClaimKind.SERVICE_ACCOUNT,
-            service_account_key(cluster.pk, names.namespace, names.service_account),
-            "service_account",
-            f"the ServiceAccount {names.service_account} in {cluster.name}/{names.namespace}",
-        ),
-        Wanted(
-            ClaimKind.ROLE,
-            role_key(cluster.aws_account_id, names.role_name),
-            role_field,
-            f"the IAM role {names.role_name} in account {cluster.aws_account_id}",
-        ),
-    ]
+    wanted = _names(cluster, names.namespace, names.service_account, names.role_name, role_field)
     files = render_binding(spec).files
     for repository in REPOSITORIES:
-        name = repository_name(cluster, repository)
+        name = repository_key(cluster, repository)
         for path in sorted(files[repository]):
             wanted.append(
                 Wanted(
@@ -89,6 +105,14 @@ def wanted_for_grant(cluster: Cluster, spec: BindingSpec, *, role_typed: bool) -
                 )
             )
     return wanted
+
+
+def wanted_for_names(request: AccessRequest) -> list[Wanted]:
+    """A grant's ServiceAccount and role from its fields alone."""
+    cluster = request.cluster
+    role = request.role_name or default_role_name(cluster.name, request.namespace, request.service)
+    role_field = "role_name" if request.role_name else "service"
+    return _names(cluster, request.namespace, request.service_account, role, role_field)
 
 
 def wanted_for_binding_change(binding: Binding) -> list[Wanted]:
@@ -127,18 +151,21 @@ def wanted_for_binding(binding: Binding) -> list[Wanted]:
                 f"the IAM role {name} in account {account}",
             )
         )
-    for repository, paths in (binding.files or {}).items():
-        name = repository_name(cluster, repository)
-        for path in paths:
-            wanted.append(
-                Wanted(
-                    ClaimKind.PATH,
-                    path_key(name, path),
-                    "service",
-                    f"the file {path} in the {repository} repository",
-                )
-            )
-    return wanted
+    return wanted + wanted_paths(cluster, binding.files or {})
+
+
+def wanted_paths(cluster: Cluster, paths: dict[str, list[str]]) -> list[Wanted]:
+    """Files per repository (``{"infra": [...], "deploy": [...]}``)."""
+    return [
+        Wanted(
+            ClaimKind.PATH,
+            path_key(repository_key(cluster, repository), path),
+            "service",
+            f"the file {path} in the {repository} repository",
+        )
+        for repository, listed in sorted(paths.items())
+        for path in listed
+    ]
 
 
 def _matching(wanted: Iterable[Wanted]) -> Q:
@@ -163,8 +190,20 @@ def _holder_words(claim: Claim) -> str:
 def _problems(
     wanted: Sequence[Wanted], claims: Iterable[Claim], *, request_id=None, binding_id=None
 ) -> list[tuple[str, str]]:
+    """One problem per field and holder: "The ServiceAccount x and the IAM
+    role y belong to binding #3 (...)"."""
     by_key = {(c.kind, c.key): c for c in claims}
-    problems = []
+    # A binding that holds the ServiceAccount holds that service's role and
+    # files too: said once, on the ServiceAccount, with the way out (a change
+    # of that binding). Were the role and files said on the service too, a
+    # ServiceAccount left blank (derived from the service) would lose that
+    # message as an echo of the service's.
+    accounts = {
+        by_key[(w.kind, w.key)].binding_id
+        for w in wanted
+        if w.kind == ClaimKind.SERVICE_ACCOUNT and (w.kind, w.key) in by_key
+    } - {None, binding_id}
+    held: dict[tuple[str, Claim], list[Wanted]] = {}
     for w in wanted:
         claim = by_key.get((w.kind, w.key))
         if claim is None:
@@ -173,14 +212,32 @@ def _problems(
             binding_id is not None and claim.binding_id == binding_id
         ):
             continue
-        message = f"{w.what[0].upper()}{w.what[1:]} belongs to {_holder_words(claim)}."
-        if claim.binding_id is not None and w.kind == ClaimKind.SERVICE_ACCOUNT:
+        if claim.binding_id in accounts and w.kind != ClaimKind.SERVICE_ACCOUNT:
+            continue
+        held.setdefault((w.field, claim.binding_id or -claim.request_id), []).append(w)
+    problems = []
+    for (field, _), items in held.items():
+        claim = by_key[(items[0].kind, items[0].key)]
+        message = f"{_joined(items)} {'belongs' if len(items) == 1 else 'belong'} to "
+        message += f"{_holder_words(claim)}."
+        if claim.binding_id is not None and any(w.kind == ClaimKind.SERVICE_ACCOUNT for w in items):
             message += (
                 f" To add, remove or change its secrets, ask for a change of binding "
                 f"#{claim.binding_id} instead."
             )
-        problems.append((w.field, message))
+        problems.append((field, message))
     return problems
+
+
+def _joined(items: list[Wanted]) -> str:
+    files = [w for w in items if w.kind == ClaimKind.PATH]
+    words = [w.what for w in items if w.kind != ClaimKind.PATH]
+    if len(files) > 2:
+        words.append(f"{len(files)} files it writes ({files[0].what[len('the file ') :]}, ...)")
+    else:
+        words += [w.what for w in files]
+    text = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return text[0].upper() + text[1:]
 
 
 def held_problems(
@@ -201,12 +258,18 @@ def take(
     *,
     request: AccessRequest | None = None,
     binding: Binding | None = None,
+    for_binding: Binding | None = None,
 ) -> None:
     """Give ``wanted`` to ``request`` or ``binding`` (inside the caller's
     transaction). Raises ``ClaimHeld`` naming the holders when any is held
-    by another; then nothing was taken."""
+    by another; then nothing was taken. ``for_binding``: a change request of
+    that binding, for which what the binding holds is its own (left where it
+    is) and only what is new is taken by the request."""
     holder = {"request": request} if request is not None else {"binding": binding}
-    own = {"request_id": getattr(request, "pk", None), "binding_id": getattr(binding, "pk", None)}
+    own = {
+        "request_id": getattr(request, "pk", None),
+        "binding_id": getattr(binding or for_binding, "pk", None),
+    }
     # Lock what is there (in key order: two takers never wait on each other
     # in a cycle), then insert the rest; a concurrent insert of the same key
     # waits on the unique index and fails once the first commits.
@@ -259,3 +322,16 @@ def hand_to_binding(request: AccessRequest, binding: Binding) -> int:
     """A grant's merged pull requests made ``binding``: it holds what the
     request held."""
     return Claim.objects.filter(request=request).update(request=None, binding=binding)
+
+
+def hand_change_to_binding(request: AccessRequest, binding: Binding, *, gone: Iterable[str]) -> int:
+    """A change's merged pull requests rewrote ``binding``'s files: the
+    binding holds the new paths the change took, and no longer the paths
+    ``gone`` (path keys) the change deleted. The change's own hold on the
+    binding (``binding`` kind) stays with the request, released when it ends."""
+    Claim.objects.filter(binding=binding, kind=ClaimKind.PATH, key__in=list(gone)).delete()
+    return (
+        Claim.objects.filter(request=request)
+        .exclude(kind=ClaimKind.BINDING)
+        .update(request=None, binding=binding)
+    )

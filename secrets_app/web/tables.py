@@ -40,11 +40,13 @@ class StandingColumn(tables.Column):
 
 
 class ServiceColumn(tables.Column):
-    """The service, marked when the request revokes access rather than grants it."""
+    """The service, marked when the request revokes or changes access rather than grants it."""
 
     def render(self, value, record):
         if record.kind == RequestKind.REVOKE:
             return format_html('<span class="badge kind-revoke">Revoke</span> {}', value)
+        if record.kind == RequestKind.CHANGE:
+            return format_html('<span class="badge kind-change">Change</span> {}', value)
         return value
 
 

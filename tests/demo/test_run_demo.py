@@ -34,7 +34,7 @@ def test_demo_sets_up_every_part_and_stops_cleanly(tmp_path):
         pulls = db.execute("SELECT COUNT(*) FROM secrets_app_pullrequest").fetchone()[0]
     # The guide's request was approved and its pull requests opened (inline).
     assert states["data-access-service"] == "provisioning"
-    assert states["reporting"] == "pending" and states["payments"] == "rejected"
+    assert states["reporting"] == "pending" and states["billing-export"] == "rejected"
     assert pulls == 2
     # The sandbox cluster was swept: bindings in several health states.
     assert {"healthy", "failing", "degraded", "pending"} <= health

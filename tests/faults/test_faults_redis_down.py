@@ -52,7 +52,7 @@ def test_an_approval_with_redis_stopped_succeeds_and_its_prs_open_once_redis_is_
     assert queued_tasks(private_redis.client()).count(OPEN_PRS) == 1
 
     private_redis.stop()
-    during = make_pending(github_cluster, requester=requester)
+    during = make_pending(github_cluster, requester=requester, service="reporting")
     page = f"/requests/{during.pk}/"
     response = browser.post_form(page, page + "approve/")
     assert response.status_code == 302, response.text[:2000]

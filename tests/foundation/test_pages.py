@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from secrets_app.models import AccessRequest, RequestState
-from tests.factories import AccessRequestFactory, SecretGrantFactory
+from tests.factories import AccessRequestFactory, SecretGrantFactory, own_namespace
 from tests.support.access_requests import post_guide_request
 from tests.support.clients import client_for
 
@@ -186,6 +186,7 @@ def test_newcomer_journey(requester, approver, cluster):
 
 
 def test_approving_ones_own_request_is_refused_with_a_clear_message(approver, cluster):
+    own_namespace(approver, cluster, "deploy", team="team-deploy")
     client = client_for(approver)
     post_guide_request(client, cluster)
     request = AccessRequest.objects.get()

@@ -7,7 +7,8 @@ import datetime
 import pytest
 
 from secrets_app.web.forms import RequestPage
-from tests.factories import AccessRequestFactory, UserFactory
+from tests.conftest import DEPLOY_TEAM
+from tests.factories import AccessRequestFactory, TeamFactory, UserFactory
 from tests.support.access_requests import request_form_data, secrets_form_data
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,9 @@ KMS = "arn:aws:kms:us-west-2:287796791794:key/1234abcd-12ab-34cd-56ef-1234567890
 
 
 def checked_page(data) -> RequestPage:
-    page = RequestPage(data, requester=UserFactory(username="alice"))
+    alice = UserFactory(username="alice")
+    alice.groups.add(TeamFactory(name=DEPLOY_TEAM))
+    page = RequestPage(data, requester=alice)
     page.check()
     return page
 

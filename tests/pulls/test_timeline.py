@@ -219,7 +219,9 @@ def test_one_request_that_cannot_be_recorded_does_not_stop_the_poll(
     A to a person with the reason, and activates B."""
     a = make_pending(github_cluster)
     b = make_pending(github_cluster)
-    AccessRequest.objects.filter(pk=b.pk).update(service_account="other-sa", role_name="other")
+    AccessRequest.objects.filter(pk=b.pk).update(
+        service="other-service", workload_name="other-service", service_account="other-sa"
+    )
     pulls_a, pulls_b = opened(a, approver), opened(b, approver)
     BindingFactory(
         cluster=github_cluster,
@@ -266,7 +268,9 @@ def test_a_poll_that_fails_for_one_request_is_recorded_on_its_page(
     github, github_cluster, approver
 ):
     a, b = make_pending(github_cluster), make_pending(github_cluster)
-    AccessRequest.objects.filter(pk=b.pk).update(service_account="other-sa", role_name="other")
+    AccessRequest.objects.filter(pk=b.pk).update(
+        service="other-service", workload_name="other-service", service_account="other-sa"
+    )
     pulls_a, pulls_b = opened(a, approver), opened(b, approver)
     github.merge_pull("platform", "kilonova", pulls_b["infra"].number)
     # A's repository answers garbage for its pull request: not an outage.

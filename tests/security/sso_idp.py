@@ -1,6 +1,12 @@
 """A loopback OpenID Connect provider (token and userinfo endpoints; the id
 token is HS256 with the client secret) and the settings that point the
-portal's SSO at it."""
+portal's SSO at it.
+
+The whole login against a real provider (RS256, JWKS, the provider's login
+form, end session) is in tests/sso/ and tests/browser/test_sso_login.py.
+This hand-written one stays for what that provider cannot do: sign HS256
+with the client secret (OIDC_RP_SIGN_ALGO allows it), and take any code, so
+the security tests reach the callback in two requests."""
 
 from __future__ import annotations
 

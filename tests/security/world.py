@@ -31,6 +31,7 @@ from tests.factories import (
     BindingFactory,
     BindingSecretFactory,
     SecretGrantFactory,
+    own_namespace,
 )
 
 ROLES = ("anonymous", "requester", "other", "approver", "admin")
@@ -51,6 +52,7 @@ class World:
 def build_world(*, requester, other_user, approver, admin_user, cluster) -> World:
     cluster.repo_backend = "local"
     cluster.save(update_fields=["repo_backend"])
+    own_namespace(requester, cluster, "billing", team="team-deploy")
     pending = AccessRequestFactory(requester=requester, cluster=cluster, service="billing")
     SecretGrantFactory(request=pending)
     active = AccessRequestFactory(
@@ -69,6 +71,16 @@ def build_world(*, requester, other_user, approver, admin_user, cluster) -> Worl
     BindingSecretFactory(
         binding=binding, arn=GUIDE_ARN, name="dcp-db-password", alias="dcp-db-password"
     )
+    # A change of it that its requester cancelled: its page shows a diff.
+    change = AccessRequestFactory(
+        requester=requester,
+        cluster=cluster,
+        service="data-access-service",
+        kind="change",
+        changes=binding,
+        state="cancelled",
+    )
+    SecretGrantFactory(request=change)
     HealthSnapshot.objects.create(
         binding=binding,
         status="failing",
@@ -122,6 +134,7 @@ def build_world(*, requester, other_user, approver, admin_user, cluster) -> Worl
     world.ids.update(
         request=pending.pk,
         active_request=active.pk,
+        change_request=change.pk,
         binding=binding.pk,
         pull=pull.pk,
         candidate=candidate.pk,

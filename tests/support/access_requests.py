@@ -13,10 +13,18 @@ from secrets_app.requests import workflow
 from tests.factories import GUIDE_ARN, AccessRequestFactory, SecretGrantFactory
 
 
-def make_pending(cluster: Cluster, *, secrets: int = 1, requester: Any = None) -> AccessRequest:
-    """A pending request of data-access-service for the guide's secret, plus
-    ``secrets - 1`` more secrets (no Kubernetes secret synced)."""
-    kwargs = {"cluster": cluster, "service": "data-access-service"}
+def make_pending(
+    cluster: Cluster,
+    *,
+    secrets: int = 1,
+    requester: Any = None,
+    service: str = "data-access-service",
+) -> AccessRequest:
+    """A pending request of ``service`` for the guide's secret, plus
+    ``secrets - 1`` more secrets (no Kubernetes secret synced). Two open
+    requests of one service would write one folder: the second is refused
+    before its pull requests are written (claims)."""
+    kwargs = {"cluster": cluster, "service": service}
     if requester is not None:
         kwargs["requester"] = requester
     request = AccessRequestFactory(**kwargs)

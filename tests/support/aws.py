@@ -21,7 +21,7 @@ import pytest
 from secrets_app.models import Cluster
 from tests.aws.aws_fakes import RecordingProxy
 from tests.aws.aws_world import ACCOUNT, CLUSTER, REGION
-from tests.factories import ClusterFactory
+from tests.factories import ClusterFactory, NamespaceFactory, TeamFactory
 
 VALUE_READS = {"secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue"}
 
@@ -104,10 +104,13 @@ def portal_aws(settings: Any, proxy: RecordingProxy) -> Iterator[RecordingProxy]
 def moto_cluster(db: Any) -> Cluster:
     """A cluster registered in moto's account and region (EKS not created;
     tests that need it create it and set the issuer it reports)."""
-    return ClusterFactory(
+    cluster = ClusterFactory(
         name=CLUSTER,
         aws_account_id=ACCOUNT,
         region=REGION,
         oidc_issuer=f"oidc.eks.{REGION}.amazonaws.com/id/REGISTERED0",
         identity_mode="irsa",
     )
+    # The same world as the ``cluster`` fixture: team-deploy owns "deploy".
+    NamespaceFactory(cluster=cluster, name="deploy", team=TeamFactory(name="team-deploy"))
+    return cluster

@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from portal.celery import app as celery_app
 from secrets_app.demo import aws as demo_aws
+from secrets_app.demo import teams as demo_teams
 from secrets_app.demo.clusters import sandbox_objects, seed_sandbox, start_fake
 from secrets_app.demo.requests import seed_requests
 from secrets_app.integrations.localgit import init_demo_repository
@@ -61,12 +62,14 @@ class Command(BaseCommand):
         settings.LOCAL_REPOS_DIR = repos
         os.environ["LOCAL_REPOS_DIR"] = str(repos)
 
-        dev_fake = start_fake()
-        sandbox_fake = start_fake(sandbox_objects()[0])
+        dev_fake = start_fake(demo_teams.janus_objects())
+        sandbox = demo_teams.labelled_sandbox(sandbox_objects()[0])
+        sandbox_fake = start_fake(sandbox)
         Cluster.objects.filter(name__in=["janus-dev", "janus-prod"]).update(
             repo_backend="local", kube_api_url=dev_fake.url
         )
         seed_sandbox(sandbox_fake.url)
+        demo_teams.seed_teams([o["metadata"]["name"] for o in sandbox if o["kind"] == "Namespace"])
 
         worker = self._start_worker()
         seed_requests(arns)

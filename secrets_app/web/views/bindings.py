@@ -13,6 +13,7 @@ from django.urls import reverse
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from secrets_app.bindings.history import binding_history
 from secrets_app.models import (
     Binding,
     BindingSecret,
@@ -24,7 +25,7 @@ from secrets_app.models import (
 )
 from secrets_app.ownership.team_names import with_team_name
 from secrets_app.requests import revocation, workflow
-from secrets_app.requests.permissions import can_request_revocation
+from secrets_app.requests.permissions import can_request_change, can_request_revocation
 from secrets_app.requests.preview import deletion_listing
 from secrets_app.web.filters import BindingFilter
 from secrets_app.web.forms.decisions import RevokeForm
@@ -48,10 +49,23 @@ def binding_detail(
     # cluster and AWS to confirm: it is still the one in progress.
     in_progress = (*workflow.OPEN_STATES, RequestState.REVOKING)
     pending = next((r for r in revocations if r.state in in_progress), None)
+    history = binding_history(binding)
+    changing = next(
+        (e.request for e in history if e.kind == "change" and e.request.state in in_progress),
+        None,
+    )
     can_revoke = (
         binding.state == BindingState.ACTIVE
         and pending is None
+        and changing is None
         and can_request_revocation(request.user, binding)
+    )
+    can_change = (
+        binding.state == BindingState.ACTIVE
+        and binding.source == BindingSource.PORTAL
+        and pending is None
+        and changing is None
+        and can_request_change(request.user, binding)
     )
     context = {
         "binding": binding,
@@ -61,6 +75,9 @@ def binding_detail(
         "revocations": revocations,
         "pending_revocation": pending,
         "can_revoke": can_revoke,
+        "history": history,
+        "pending_change": changing,
+        "can_change": can_change,
         "revoke_form": RevokeForm(),
         **(revocation_files_context(binding) if can_revoke else {}),
         **(extra or {}),
