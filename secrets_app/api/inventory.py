@@ -25,6 +25,7 @@ from secrets_app.api.serializers import (
 )
 from secrets_app.api.views import detail_queryset
 from secrets_app.models import Binding, BindingSecret, Cluster, HealthSnapshot
+from secrets_app.ownership.team_names import with_team_name
 from secrets_app.requests import changes, revocation
 from secrets_app.requests.filing import FilingInvalid
 from secrets_app.tasks.locks import Queued
@@ -36,7 +37,7 @@ def binding_queryset() -> QuerySet[Binding]:
     # every binding on the page (Django >= 4.2).
     latest = HealthSnapshot.objects.order_by("-taken_at", "-id")[:1]
     return (
-        Binding.objects.select_related("cluster")
+        with_team_name(Binding.objects.select_related("cluster"))
         .prefetch_related(
             Prefetch("secrets", queryset=BindingSecret.objects.order_by("alias", "id")),
             Prefetch("snapshots", queryset=latest, to_attr="latest"),

@@ -244,6 +244,8 @@ ADMIN: dict[str, Entry] = {
     **_model_admin("auth_user", "user"),
     **_model_admin("authtoken_tokenproxy", "token"),
     **_model_admin("secrets_app_cluster", "cluster"),
+    # Namespaces: the sweep adds them, admins set owners and add unseen ones.
+    **_model_admin("secrets_app_namespace", "namespace_row"),
     # Requests change only through the workflow; the admin shows them.
     **_model_admin("secrets_app_accessrequest", "request", add=ADMIN_403, delete=ADMIN_403),
     # The audit log is append-only: no add, change or delete, for anyone.

@@ -20,6 +20,7 @@ from secrets_app.models import (
     AuditEvent,
     HealthSnapshot,
     ImportCandidate,
+    Namespace,
     Notification,
     PullRequest,
 )
@@ -140,6 +141,7 @@ def build_world(*, requester, other_user, approver, admin_user, cluster) -> Worl
         cluster=cluster.pk,
         cluster_name=cluster.name,
         namespace="deploy",
+        namespace_row=Namespace.objects.get(cluster=cluster, name="deploy").pk,
         audit_event=event.pk,
         user=requester.pk,
         group=Group.objects.get(name="platform").pk,

@@ -25,6 +25,7 @@ from secrets_app.rendering import BindingSpec
 from secrets_app.requests import workflow
 from secrets_app.requests.filing import rules
 from secrets_app.requests.filing.draft import Draft, read_draft
+from secrets_app.requests.filing.workload_accounts import replaced_account_warnings
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def request_check(
         fields=draft.filed(),
         secrets=[s.grant() for s in draft.secrets],
         spec=spec,
-        warnings=lookup.warnings,
+        warnings=[*replaced_account_warnings(draft), *lookup.warnings],
         resolved=resolved,
     )
 

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from secrets_app.accounts.roles import is_admin
 from secrets_app.models import AccessRequest, Binding, Cluster, WorkloadKind
 from secrets_app.rendering import name_rules
 from secrets_app.requests import changes, filing
@@ -30,8 +31,11 @@ from secrets_app.requests.filing.paths import field_of
 from secrets_app.requests.filing.rules import MAX_SECRETS
 from secrets_app.requests.states import WorkflowError
 from secrets_app.web.forms.lines import jmes_lines, parse_jmes_lines, parse_sync_lines, sync_lines
+from secrets_app.web.forms.namespaces import chosen_cluster, namespace_suggestions
 
 PREFIX = "secrets"
+#: The id of the namespace field's <datalist> (``namespace_suggestions``).
+NAMESPACE_LIST = "namespace-suggestions"
 _MARKED_REQUIRED = {"required": True}
 
 
@@ -84,13 +88,34 @@ class AccessRequestForm(forms.Form):
         help_text="Optional: access is revoked on this date.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, requester: AbstractBaseUser | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["justification"].widget.attrs["rows"] = 3
         self.fields["cluster"].widget.choices = [
             ("", "Choose a cluster"),
             *Cluster.objects.filter(active=True).order_by("name").values_list("pk", "name"),
         ]
+        self.namespace_suggestions = []
+        if requester is not None:
+            self._suggest_namespaces(requester)
+
+    def _suggest_namespaces(self, requester: AbstractBaseUser) -> None:
+        """The namespaces of the requester's teams, offered first; still a text field."""
+        # The cluster chosen: as posted, or as prefilled (a copied request).
+        cluster = chosen_cluster(
+            self.data.get("cluster") if self.is_bound else self.initial.get("cluster")
+        )
+        self.namespace_suggestions = namespace_suggestions(requester, cluster)
+        field = self.fields["namespace"]
+        if self.namespace_suggestions:
+            field.widget.attrs["list"] = NAMESPACE_LIST
+            field.help_text = "Your teams' namespaces are suggested first."
+        elif not is_admin(requester):
+            where = f" in {cluster.name}" if cluster is not None else ""
+            field.help_text = (
+                f"None of your teams owns a namespace{where} yet: the platform team sets "
+                "owners (the namespace's team label, or in the portal's admin)."
+            )
 
     def clean_containers(self) -> list[str]:
         return [n.strip() for n in self.cleaned_data["containers"].split(",") if n.strip()]
@@ -195,7 +220,9 @@ class RequestPage:
         secrets_initial: list[dict[str, Any]] | None = None,
     ) -> None:
         self.requester = requester
-        self.form = self.form_class(data, initial=initial)
+        # Only the request form has a namespace to suggest (a change keeps its own).
+        options = {"requester": requester} if issubclass(self.form_class, AccessRequestForm) else {}
+        self.form = self.form_class(data, initial=initial, **options)
         if data is None:
             given = list(secrets_initial or [])
             secrets_initial = given + [{}] * max(secrets - len(given), 0)

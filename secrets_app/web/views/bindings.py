@@ -23,6 +23,7 @@ from secrets_app.models import (
     RequestState,
     VerificationResult,
 )
+from secrets_app.ownership.team_names import with_team_name
 from secrets_app.requests import revocation, workflow
 from secrets_app.requests.permissions import can_request_change, can_request_revocation
 from secrets_app.requests.preview import deletion_listing
@@ -33,9 +34,9 @@ from secrets_app.web.tables import BindingTable
 
 def binding_queryset():
     """Bindings with what their page and their CSV row show: cluster,
-    request, requester, and secrets by file name."""
-    return Binding.objects.select_related(
-        "cluster", "request", "request__requester"
+    request, requester, owning team, and secrets by file name."""
+    return with_team_name(
+        Binding.objects.select_related("cluster", "request", "request__requester")
     ).prefetch_related(Prefetch("secrets", queryset=BindingSecret.objects.order_by("alias")))
 
 
@@ -124,7 +125,9 @@ class BindingListView(SingleTableMixin, FilterView):
         )
         # Only the cluster is shown: joining the request and its requester made
         # the rows too wide to sort in memory.
-        return (
+        # The owning team is a subquery as well: one row of the namespaces'
+        # (cluster, name) index per binding shown.
+        return with_team_name(
             Binding.objects.select_related("cluster")
             .annotate(secret_count=Coalesce(Subquery(secret_count), 0))
             .order_by("cluster__name", "namespace", "service_account")
@@ -143,6 +146,7 @@ CSV_COLUMNS = [
     "state",
     "health",
     "requester",
+    "team",
     "secrets",
 ]
 
@@ -173,6 +177,7 @@ def binding_export(request: HttpRequest) -> StreamingHttpResponse:
                         b.state,
                         b.health_status,
                         b.request.requester.get_username() if b.request else "",
+                        b.team_name or "",
                         " ".join(s.arn for s in b.secrets.all()),
                     ]
                 )

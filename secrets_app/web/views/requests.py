@@ -14,6 +14,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from secrets_app.models import AccessRequest, RequestKind, RequestState, SecretGrant, Verdict
+from secrets_app.ownership.team_names import with_team_name
 from secrets_app.rendering.name_rules import is_number
 from secrets_app.requests import workflow
 from secrets_app.requests.permissions import can_cancel, can_comment, can_decide
@@ -46,7 +47,7 @@ class MyRequestsView(SingleTableMixin, FilterView):
     table_pagination = {"per_page": 50}
 
     def get_queryset(self):
-        return (
+        return with_team_name(
             AccessRequest.objects.filter(requester=self.request.user)
             .select_related("cluster")
             .annotate(secret_count=Count("secrets", distinct=True))
@@ -98,7 +99,9 @@ def _show_warnings(request: HttpRequest, warnings: list[str]) -> None:
 
 
 def _request_queryset():
-    return AccessRequest.objects.select_related("cluster", "requester").prefetch_related(
+    return with_team_name(
+        AccessRequest.objects.select_related("cluster", "requester")
+    ).prefetch_related(
         Prefetch("secrets", queryset=SecretGrant.objects.order_by("position")),
         "decisions__approver",
     )
