@@ -80,6 +80,8 @@ def child(pods: int, bindings: int, page_size: int) -> dict:
                 t2 = time.perf_counter()
                 runs.append((t1 - t0, t2 - t1, c1 - c0))
                 del health
+            # Pages per kind, namespaces included (one LIST per 500 namespaces,
+            # for their team label: the generated cluster has one per 50 bindings).
             expected = sum(max(1, math.ceil(n / page_size)) for n in snap.items_seen.values())
             return {
                 "pods": pods,

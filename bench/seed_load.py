@@ -113,6 +113,7 @@ def seed(
         Binding,
         BindingSecret,
         Cluster,
+        Namespace,
         RequestState,
         SecretGrant,
     )
@@ -148,6 +149,20 @@ def seed(
                 required_approvals=1,
             )
             for i in range(clusters)
+        )
+        # Every namespace is owned by its team, as the sweep would record them:
+        # the inventory and the queues show the owning team (a subquery per row).
+        owners = [Group.objects.get_or_create(name=f"team-{n}")[0] for n in range(NAMESPACES)]
+        Namespace.objects.bulk_create(
+            Namespace(
+                cluster=c,
+                name=owner.name,
+                label_team=owner.name,
+                team=owner,
+                seen_at=now,
+            )
+            for c in cls
+            for owner in owners
         )
 
         # Bindings: four in five made through the portal (with their request),

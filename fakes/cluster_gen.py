@@ -140,10 +140,13 @@ def generate_cluster(
     plain_pod_fraction: float = 0.1,
     sync_fraction: float = 0.5,
     bindings_per_namespace: int = 50,
+    team_label: str | None = "team",
 ) -> GeneratedCluster:
     """``pods`` pods in total (a share without any CSI volume), ``bindings`` bindings.
 
     ``mix`` is either weights per mode or a sequence of modes assigned in turn.
+    Namespaces are ``team-000``, ``team-001``, ...; each carries the label
+    ``team_label`` naming itself as its team (``None``: no labels).
     """
     # Tens of thousands of new dicts trigger repeated full GC passes over a
     # growing heap; nothing here makes reference cycles.
@@ -151,7 +154,14 @@ def generate_cluster(
     gc.disable()
     try:
         return _generate(
-            pods, bindings, mix, seed, plain_pod_fraction, sync_fraction, bindings_per_namespace
+            pods,
+            bindings,
+            mix,
+            seed,
+            plain_pod_fraction,
+            sync_fraction,
+            bindings_per_namespace,
+            team_label,
         )
     finally:
         if was_enabled:
@@ -159,7 +169,7 @@ def generate_cluster(
 
 
 def _generate(
-    pods, bindings, mix, seed, plain_pod_fraction, sync_fraction, bindings_per_namespace
+    pods, bindings, mix, seed, plain_pod_fraction, sync_fraction, bindings_per_namespace, team_label
 ) -> GeneratedCluster:
     rng = random.Random(seed)
     modes = _modes_for(bindings, mix, rng)
@@ -171,9 +181,9 @@ def _generate(
 
     gen = _Builder(rng)
     namespaces = sorted({f"team-{i // bindings_per_namespace:03d}" for i in range(bindings)})
-    gen.objects += [
-        {"kind": "Namespace", "metadata": {"name": ns}} for ns in namespaces or ["default"]
-    ]
+    gen.objects += [namespace(ns, {team_label: ns} if team_label else None) for ns in namespaces]
+    if not namespaces:
+        gen.objects.append(namespace("default"))
     out = GeneratedCluster(gen.objects, [], {}, {}, pods)
     for i, mode in enumerate(modes):
         ns = f"team-{i // bindings_per_namespace:03d}"
@@ -329,6 +339,14 @@ def _expected(mode: str, number: int, n: int) -> Expected:
     if mode == "degraded":  # even pods mount, odd ones fail
         return Expected("degraded", CATALOGUE[3].code) if n >= 2 else Expected("healthy", None)
     return Expected("degraded" if number in SYNC_NUMBERS else "failing", CATALOGUE[number].code)
+
+
+def namespace(name: str, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A Namespace object, with ``labels`` (e.g. the team label) when given."""
+    meta: dict[str, Any] = {"name": name}
+    if labels:
+        meta["labels"] = dict(labels)
+    return {"kind": "Namespace", "metadata": meta}
 
 
 def _spc(ns: str, name: str, arn: str, secret_name: str) -> dict[str, Any]:

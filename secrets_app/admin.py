@@ -3,16 +3,19 @@ from django.db import models
 
 from secrets_app.aws_portal import cluster_refresh_from_aws
 from secrets_app.aws_portal.cluster_form import ClusterAdminForm
+from secrets_app.events.audit import audit_record
 from secrets_app.models import (
     AccessRequest,
     AuditEvent,
     Cluster,
     Comment,
     Decision,
+    Namespace,
     Notification,
     SecretGrant,
 )
 from secrets_app.notifications import notifications_resend
+from secrets_app.ownership import teams
 
 
 @admin.register(Cluster)
@@ -48,6 +51,55 @@ class ClusterAdmin(admin.ModelAdmin):
         report = getattr(form, "aws_report", None)
         if report is not None:
             self.message_user(request, report.message, report.level)
+
+
+@admin.register(Namespace)
+class NamespaceAdmin(admin.ModelAdmin):
+    """Who owns each namespace. The health sweep adds the namespaces it sees
+    with their team label; an admin sets an owner ("team override"), which
+    wins over the label, or adds a namespace the sweep has not seen yet.
+    The label, the workloads' ServiceAccounts and ``seen_at`` are the
+    sweep's: shown, not edited."""
+
+    list_display = ("name", "cluster", "label_team", "team", "team_override", "seen_at")
+    list_filter = ("cluster", "team")
+    search_fields = ("name",)
+    list_select_related = ("cluster", "team", "team_override")
+    fields = (
+        "cluster",
+        "name",
+        "team_override",
+        "label_team",
+        "team",
+        "workload_accounts",
+        "seen_at",
+    )
+    readonly_fields = ("label_team", "team", "workload_accounts", "seen_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        # A row names one namespace of one cluster for good; the sweep finds it by both.
+        if obj is not None:
+            return ("cluster", "name", *self.readonly_fields)
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        before = Namespace.objects.filter(pk=obj.pk).select_related("team").first()
+        if not change:
+            super().save_model(request, obj, form, change)
+        # ``team`` follows: the override, else the group the label names.
+        teams.set_override(obj, obj.team_override)
+        audit_record(
+            actor=request.user,
+            action="namespace.owner_set",
+            obj=obj,
+            before={"team": _team_name(before)} if before is not None else None,
+            after={"team": _team_name(obj), "override": obj.team_override_id is not None},
+            message=f"Owner of {obj}: {_team_name(obj) or 'nobody'}.",
+        )
+
+
+def _team_name(namespace: Namespace) -> str:
+    return namespace.team.name if namespace.team_id else ""
 
 
 class ReadOnly:

@@ -206,6 +206,9 @@ HEALTH_STALE_MINUTES = env.int("HEALTH_STALE_MINUTES", default=3 * HEALTH_SWEEP_
 # Seconds a sweep waits for each answer of a cluster's API before calling
 # it unreachable (per request; pages are retried once).
 HEALTH_KUBE_READ_TIMEOUT = env.float("HEALTH_KUBE_READ_TIMEOUT", default=30.0)
+# The namespace label whose value names the team (a group) that owns the
+# namespace; the sweep reads it, an admin's owner in the portal wins over it.
+PORTAL_NAMESPACE_TEAM_LABEL = env.str("PORTAL_NAMESPACE_TEAM_LABEL", default="team")
 CELERY_BEAT_SCHEDULE["health-sweep-all-clusters"] = {
     "task": "secrets_app.tasks.health.sweep_all_clusters",
     "schedule": HEALTH_SWEEP_MINUTES * 60,

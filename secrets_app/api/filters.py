@@ -57,11 +57,25 @@ class BindingAPIFilter(filters.FilterSet):
     drift = filters.ChoiceFilter(
         choices=DRIFT_CHOICES, method="by_drift", label="yes, no or unchecked."
     )
+    team = filters.CharFilter(
+        method="by_team", label="Name of the team that owns the binding's namespace."
+    )
 
     class Meta:
         model = Binding
-        fields = ["cluster", "namespace", "service", "secret", "state", "health", "source", "drift"]
+        fields = [
+            "cluster",
+            "namespace",
+            "service",
+            "secret",
+            "state",
+            "health",
+            "source",
+            "drift",
+            "team",
+        ]
 
     # The page's filters, so that the API and the inventory agree.
     by_drift = BindingFilter.by_drift
     by_secret = BindingFilter.by_secret
+    by_team = BindingFilter.by_team

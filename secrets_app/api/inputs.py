@@ -154,6 +154,16 @@ class RejectInput(StrictInput):
     reason = serializers.CharField(max_length=5000, help_text="Shown to the requester.")
 
 
+class ChangeInput(StrictInput):
+    """A change of a binding: its whole new list of secrets (kept, changed
+    and added; one left out is removed) and, optionally, a new mount path.
+    The cluster, namespace, service, workload, ServiceAccount and role stay."""
+
+    justification = _text(error_messages={"required": JUSTIFICATION_REQUIRED})
+    mount_path = _text(required=False, max_length=1024)
+    secrets = SecretInput(many=True, min_length=1, max_length=MAX_SECRETS)
+
+
 class RevokeInput(StrictInput):
     reason = serializers.CharField(max_length=5000, help_text="Shown to the approvers.")
 

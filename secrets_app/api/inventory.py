@@ -12,8 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from secrets_app.api.base import LIST_ERRORS, ListFiltersMixin, PortalAPIMixin, read_input
+from secrets_app.api.create import problem_errors, shape_errors
 from secrets_app.api.filters import BindingAPIFilter
-from secrets_app.api.inputs import RevokeInput
+from secrets_app.api.inputs import ChangeInput, RevokeInput
 from secrets_app.api.serializers import (
     BindingSerializer,
     ClusterSerializer,
@@ -24,7 +25,9 @@ from secrets_app.api.serializers import (
 )
 from secrets_app.api.views import detail_queryset
 from secrets_app.models import Binding, BindingSecret, Cluster, HealthSnapshot
-from secrets_app.requests import revocation
+from secrets_app.ownership.team_names import with_team_name
+from secrets_app.requests import changes, revocation
+from secrets_app.requests.filing import FilingInvalid
 from secrets_app.tasks.locks import Queued
 from secrets_app.tasks.verification import enqueue_verification
 
@@ -34,7 +37,7 @@ def binding_queryset() -> QuerySet[Binding]:
     # every binding on the page (Django >= 4.2).
     latest = HealthSnapshot.objects.order_by("-taken_at", "-id")[:1]
     return (
-        Binding.objects.select_related("cluster")
+        with_team_name(Binding.objects.select_related("cluster"))
         .prefetch_related(
             Prefetch("secrets", queryset=BindingSecret.objects.order_by("alias", "id")),
             Prefetch("snapshots", queryset=latest, to_attr="latest"),
@@ -120,6 +123,42 @@ class BindingViewSet(PortalAPIMixin, ListFiltersMixin, viewsets.ReadOnlyModelVie
         )
         data = RequestDetailSerializer(detail_queryset().get(pk=asked.pk)).data
         return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Ask for a change (the owner, the owning team and admins)",
+        description="Files a change request: the binding's new list of secrets (each kept, "
+        "changed or added; one left out is removed) and optionally a new mount path. It is "
+        "approved like a grant; its pull requests modify the binding's files, and once they "
+        "merge the binding takes the new values and is verified again.",
+        request=ChangeInput,
+        responses={
+            201: RequestDetailSerializer,
+            400: OpenApiResponse(description="Problems, keyed like the input."),
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="Not active, imported, or a change or revocation is already open.",
+            ),
+        },
+        filters=False,
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def change(self, request: Request, pk: str) -> Response:
+        binding = self.get_object()
+        # Who may ask, and of which binding, before what was sent (403/409 first).
+        changes.changeable(binding.pk, request.user)
+        shape = ChangeInput(data=request.data)
+        if not shape.is_valid():
+            return Response(shape_errors(shape.errors, request.data), status=400)
+        data = shape.validated_data
+        try:
+            filed = changes.request_change(binding_id=binding.pk, requester=request.user, data=data)
+        except FilingInvalid as invalid:
+            return Response(problem_errors(invalid.problems, len(data["secrets"])), status=400)
+        created = detail_queryset().get(pk=filed.request.pk)
+        created.api_warnings = filed.checked.warnings
+        return Response(RequestDetailSerializer(created).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Verify against AWS now (queued; metadata only)",

@@ -19,6 +19,7 @@ from secrets_app.models import (
     SecretGrant,
     Verdict,
 )
+from secrets_app.ownership.team_names import team_name_of
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -173,7 +174,9 @@ class RequestCreatedSerializer(RequestDetailSerializer):
     warnings = serializers.ListField(
         child=serializers.CharField(),
         source="api_warnings",
-        help_text="AWS lookup warnings (e.g. AWS unreachable); the request was saved.",
+        help_text="What needs attention, the request was saved all the same: AWS lookup "
+        "warnings (e.g. AWS unreachable), a patch replacing the ServiceAccount the "
+        "workload's pods run as today.",
     )
 
     class Meta(RequestDetailSerializer.Meta):
@@ -217,6 +220,9 @@ class BindingSerializer(serializers.ModelSerializer):
         help_text='What it waits for, e.g. "waiting for verification" or "waiting for the '
         'cluster / AWS"; empty when nothing.',
     )
+    team = serializers.SerializerMethodField(
+        help_text="The team that owns the binding's namespace (its name); null when none does."
+    )
     leftovers = serializers.JSONField(
         read_only=True,
         help_text="While revoking: what the last sweep and AWS check still found, as "
@@ -229,6 +235,7 @@ class BindingSerializer(serializers.ModelSerializer):
             "id",
             "cluster",
             "namespace",
+            "team",
             "service",
             "service_account",
             "secret_provider_class",
@@ -255,6 +262,10 @@ class BindingSerializer(serializers.ModelSerializer):
             "secrets",
             "health",
         ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_team(self, obj: Binding) -> str | None:
+        return team_name_of(obj)
 
     @extend_schema_field(HealthSnapshotSerializer(allow_null=True))
     def get_health(self, obj: Binding) -> dict | None:

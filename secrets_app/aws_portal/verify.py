@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from secrets_app.aws_portal.clients import adapter_for
+from secrets_app.bindings.history import current_request
 from secrets_app.integrations.aws import arn_parts
 from secrets_app.integrations.errors import IntegrationError, RetryableError
 from secrets_app.models import Binding, Cluster, TaskRun, VerificationResult
@@ -23,7 +24,7 @@ def binding_role_name(binding: Binding) -> str:
     if binding.role_arn.startswith("arn:"):
         # arn:aws:iam::<account>:role/<path/>name: IAM looks roles up by name alone.
         return arn_parts(binding.role_arn)[4].rsplit("/", 1)[-1]
-    request = binding.request
+    request = current_request(binding)
     if request is not None and request.role_name:
         return request.role_name
     return default_role_name(binding.cluster.name, binding.namespace, binding.service)
@@ -46,13 +47,15 @@ def _secret_pattern(cluster: Cluster, secret: str, any_suffix: bool) -> str:
 
 
 def expected_binding(binding: Binding) -> ExpectedBinding:
-    """The binding as the portal rendered it: the request's grants when the
-    portal made it, the recorded secrets when it was imported."""
+    """The binding as the portal rendered it: the grants of its request (or
+    of the change merged since) when the portal made it, the recorded
+    secrets when it was imported."""
     cluster = binding.cluster
     patterns: list[str] = []
     kms: dict[str, str | None] = {}
-    if binding.request is not None:
-        for grant in binding.request.secrets.order_by("position"):
+    request = current_request(binding)
+    if request is not None:
+        for grant in request.secrets.order_by("position"):
             pattern = _secret_pattern(cluster, grant.secret, grant.any_suffix)
             patterns.append(pattern)
             if grant.kms_key_arn:

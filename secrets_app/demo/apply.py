@@ -4,9 +4,9 @@
   ``terraform apply`` on the folders it changed. The demo does the same with
   real Terraform against its moto (``demo.terraform``) when the binary and
   the provider mirror are there and ``PORTAL_DEMO_TERRAFORM`` is on; else,
-  when the binding becomes active, a Python stand-in creates the IAM role
-  and policy (``apply_infra_for_binding``) so that verification has
-  something real to check. A removal's merge re-applies the folder without
+  when the binding becomes active or changed, a Python stand-in creates or
+  updates the IAM role and policy (``apply_infra_for_binding``) so that
+  verification has something real to check. A removal's merge re-applies the folder without
   the binding's file, and Terraform deletes the role (or the stand-in does).
 * A deploy pull request merged: a GitOps controller applies the service's
   kustomization. The demo builds the merged folder with real ``kubectl
@@ -26,6 +26,7 @@ from typing import Any
 from django.conf import settings
 
 from secrets_app.aws_portal.verify import binding_role_name
+from secrets_app.bindings.history import current_request
 from secrets_app.demo import cluster_apply
 from secrets_app.demo.aws import apply_binding_iam, remove_binding_iam
 from secrets_app.demo.clusters import RUNNING
@@ -110,12 +111,14 @@ def _targets(workspace: Workspace, files: dict[str, str]) -> tuple[str, ...]:
 
 
 def apply_infra_for_binding(binding_id: int) -> None:
-    """The Python stand-in for ``terraform apply`` of a grant: the role with
+    """The Python stand-in for ``terraform apply`` of a grant or a change: the role with
     its trust policy and an attached permissions policy."""
     binding = Binding.objects.select_related("request").get(pk=binding_id)
-    if binding.request is None or not settings.AWS_ENDPOINT_URL:
+    # After a change, its role's policy is the change's.
+    request = current_request(binding)
+    if request is None or not settings.AWS_ENDPOINT_URL:
         return
-    spec = spec_for_request(binding.request)
+    spec = spec_for_request(request)
     names = BindingNames.from_spec(spec)
     apply_binding_iam(
         settings.AWS_ENDPOINT_URL,

@@ -65,11 +65,27 @@ def apply_binding_iam(endpoint: str, *, role_name: str, trust: dict, permissions
     try:
         iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))
     except iam.exceptions.EntityAlreadyExistsException:
+        _update_permissions(iam, role_name, permissions)
         return
     policy = iam.create_policy(
         PolicyName=f"{role_name}-secrets-read", PolicyDocument=json.dumps(permissions)
     )
     iam.attach_role_policy(RoleName=role_name, PolicyArn=policy["Policy"]["Arn"])
+
+
+def _update_permissions(iam, role_name: str, permissions: dict) -> None:
+    """A changed binding: its policy gets a new default version (IAM keeps
+    at most five, so the old ones go first)."""
+    for attached in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]:
+        if attached["PolicyName"] != f"{role_name}-secrets-read":
+            continue
+        arn = attached["PolicyArn"]
+        for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
+            if not version["IsDefaultVersion"]:
+                iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+        iam.create_policy_version(
+            PolicyArn=arn, PolicyDocument=json.dumps(permissions), SetAsDefault=True
+        )
 
 
 def remove_binding_iam(endpoint: str, *, role_name: str) -> None:

@@ -66,13 +66,15 @@ def sweep_demo_cluster(event: AuditEvent) -> None:
 
 def table() -> dict[str, Sequence[Handler]]:
     followups: dict[str, list[Handler]] = {
-        # An approval that completes a request (grant or revocation), and an
+        # An approval that completes a request (grant, revocation or change), and an
         # admin's retry, send it to the pull-request task.
         "request.approved": [open_pull_requests],
         "request.retried": [open_pull_requests],
         # The demo's "terraform apply" must create the role before
         # verification looks for it.
         "binding.created": [*([apply_demo_infra] if settings.PORTAL_DEMO else []), verify_binding],
+        # A change rewrote the role's policy: verify the new one.
+        "binding.changed": [*([apply_demo_infra] if settings.PORTAL_DEMO else []), verify_binding],
         # Elsewhere the removal is confirmed by the next sweep of the cluster
         # and the AWS check after it (``tasks.removal``). In the demo a merge
         # is applied at once: Terraform for infra, the fake cluster for deploy.

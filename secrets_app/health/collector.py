@@ -2,9 +2,15 @@
 
 The cost is fixed by the cluster's size, not by the number of bindings:
 requests = sum over kinds of ceil(n / page_size), an empty kind costing one.
-Each page is reduced to small records as soon as it arrives, so memory is
-bounded by one page of JSON plus the compact snapshot.
+The kinds: pods, SecretProviderClassPodStatuses, SecretProviderClasses,
+ServiceAccounts, events (one series per reason), managed Secrets and
+namespaces. Each page is reduced to small records as soon as it arrives, so
+memory is bounded by one page of JSON plus the compact snapshot.
 Secrets are listed as metadata only: the portal never downloads secret data.
+
+Namespace ownership rides along: every namespace is listed (metadata only)
+for its team label, and each workload's active pods say which
+ServiceAccounts it runs as today (``teams.record_namespaces`` stores both).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from secrets_app.health import wire
 from secrets_app.integrations.kube import (
     DEFAULT_PAGE_SIZE,
     EVENTS,
+    NAMESPACES,
     PODS,
     SECRETS,
     SERVICE_ACCOUNTS,
@@ -34,6 +41,8 @@ MANAGED_SELECTOR = "secrets-store.csi.k8s.io/managed=true"
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 #: Event reasons the sweep lists, one request series per reason.
 DEFAULT_EVENT_REASONS: tuple[str, ...] = ("FailedMount", "FailedToCreateSecret")
+#: The namespace label naming the owning team (the portal's PORTAL_NAMESPACE_TEAM_LABEL).
+DEFAULT_TEAM_LABEL = "team"
 SYNC_FAILURE_REASON = "FailedToCreateSecret"
 _INACTIVE_PHASES = frozenset({"Succeeded", "Failed"})
 #: Names kept per workload of pods without a secrets-store volume (drift shows a few).
@@ -103,6 +112,10 @@ class ClusterSnapshot:
     # (namespace, pod) -> latest event per (reason, volume)
     events: dict[tuple[str, str], list[EventInfo]] = field(default_factory=dict)
     synced_secrets: set[tuple[str, str]] = field(default_factory=set)
+    # namespace -> the value of its team label ("" when unlabelled), every namespace
+    namespace_labels: dict[str, str] = field(default_factory=dict)
+    # namespace -> "<Kind>/<workload>" -> ServiceAccounts its active pods run as
+    workload_accounts: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     requests: int = 0
     items_seen: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -113,6 +126,7 @@ def sweep(
     *,
     page_size: int = DEFAULT_PAGE_SIZE,
     event_reasons: tuple[str, ...] = DEFAULT_EVENT_REASONS,
+    team_label: str = DEFAULT_TEAM_LABEL,
 ) -> ClusterSnapshot:
     """List everything mount health needs from one cluster.
 
@@ -138,6 +152,10 @@ def sweep(
                 _add_plain_pod(snap, item)
                 continue
             pod_keys.add((pod.namespace, pod.name))
+            if pod.active and pod.workload:
+                _add_account(
+                    snap, pod.namespace, pod.workload_kind, pod.workload, pod.service_account
+                )
             for spc in {c for _, c in pod.volumes}:
                 snap.pods_by_class.setdefault((pod.namespace, spc), []).append(pod)
             if pod.workload:
@@ -176,6 +194,15 @@ def sweep(
         for item in page:
             snap.synced_secrets.add((_intern(item.metadata.namespace), item.metadata.name))
 
+    # Every namespace, not only the labelled ones (a labelSelector): a label
+    # removed since the last sweep must clear the owner it gave, and the
+    # admin gets a row for each namespace to set an owner on. Namespaces
+    # are few (one page of 500 covers most clusters) and metadata is small.
+    for page in pages("namespaces", NAMESPACES, wire.PartialObject, metadata_only=True):
+        for item in page:
+            meta = item.metadata
+            snap.namespace_labels[_intern(meta.name)] = (meta.labels or {}).get(team_label, "")
+
     snap.requests = client.requests - before
     snap.seconds = time.perf_counter() - started
     return snap
@@ -209,15 +236,30 @@ def _add_plain_pod(snap: ClusterSnapshot, item: wire.Pod) -> None:
     meta = item.metadata
     if item.status.phase in _INACTIVE_PHASES or meta.deletionTimestamp:
         return
-    _, workload = _workload(meta)
+    kind, workload = _workload(meta)
     if not workload:
         return
+    account = _intern(item.spec.serviceAccountName or "default")
+    _add_account(snap, meta.namespace, kind, workload, account)
     plain = snap.plain_pods_by_workload.get((meta.namespace, workload))
     if plain is None:
         plain = snap.plain_pods_by_workload[(_intern(meta.namespace), workload)] = PlainPods()
     plain.count += 1
     if len(plain.names) < MAX_PLAIN_POD_NAMES:
-        plain.names.append((meta.name, item.spec.serviceAccountName or "default"))
+        plain.names.append((meta.name, account))
+
+
+def _add_account(snap: ClusterSnapshot, ns: str, kind: str, workload: str, account: str) -> None:
+    """Record that an active pod of ``kind``/``workload`` runs as ``account``
+    (the filing warns when a patch would change it)."""
+    workloads = snap.workload_accounts.get(ns)
+    if workloads is None:
+        workloads = snap.workload_accounts[_intern(ns)] = {}
+    key = f"{kind}/{workload}"
+    accounts = workloads.get(key)
+    if accounts is None:
+        accounts = workloads[key] = set()
+    accounts.add(account)
 
 
 def _workload(meta: wire.Meta) -> tuple[str, str]:

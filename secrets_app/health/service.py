@@ -2,7 +2,9 @@
 
 The cluster is read outside any database transaction (a sweep can take
 seconds); everything it produced is then written in one transaction with a
-fixed number of bulk queries, whatever the number of bindings.
+fixed number of bulk queries, whatever the number of bindings. What it read
+about namespaces (team labels, the ServiceAccounts workloads run as) is
+stored right after, in a transaction of its own (``record_ownership``).
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from secrets_app.bindings import drift as drift_checks
 from secrets_app.bindings.drift_store import drift_for, with_latest_findings
-from secrets_app.health.collector import sweep
+from secrets_app.health.collector import ClusterSnapshot, sweep
 from secrets_app.health.join import evaluate
 from secrets_app.health.leftovers import cluster_leftovers
 from secrets_app.health.types import BindingHealth, BindingTarget, ExpectedSecret
@@ -42,6 +44,7 @@ from secrets_app.models import (
     TaskRun,
 )
 from secrets_app.models.clusters import IdentityMode
+from secrets_app.ownership import teams
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +113,7 @@ def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterS
     targets = binding_targets(cluster, rows)
     try:
         with client_for(cluster) as kube:
-            snap = sweep(kube)
+            snap = sweep(kube, team_label=settings.PORTAL_NAMESPACE_TEAM_LABEL)
     except IntegrationError as error:
         log.warning("health sweep of %s failed: %s", cluster.name, error)
         record = record_failed_sweep(cluster, started, str(error))
@@ -126,7 +129,7 @@ def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterS
         for row, t in zip(rows, targets, strict=True)
         if row.state == BindingState.REVOKING
     }
-    return _store(
+    stored = _store(
         cluster,
         started,
         results,
@@ -135,6 +138,31 @@ def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterS
         drift=drift,
         leftovers=leftovers,
     )
+    record_ownership(cluster, snap)
+    return stored
+
+
+def record_ownership(cluster: Cluster, snap: ClusterSnapshot) -> None:
+    """Store each namespace's team label and its workloads' ServiceAccounts.
+
+    After ``_store`` and in its own transaction rather than inside it: the
+    binding rows that ``_store`` locks are released before the namespace
+    rows are locked (no lock held across both), and the health verdicts,
+    the sweep's main result, never roll back because of ownership. The one
+    expected failure is an admin creating a namespace row by hand while the
+    sweep inserts the same one; the next sweep then updates that row.
+    """
+    # Only namespaces the list returned: a namespace known from its pods alone
+    # (deleted between the two lists) says nothing about its label, and must
+    # not clear the owner the last sweep recorded.
+    listed = snap.namespace_labels
+    if not listed:  # a real cluster always has some; a fake may have none
+        return
+    accounts = {ns: w for ns, w in snap.workload_accounts.items() if ns in listed}
+    try:
+        teams.record_namespaces(cluster, listed, accounts)
+    except IntegrityError as error:
+        log.warning("namespaces of %s not recorded this sweep: %s", cluster.name, error)
 
 
 @transaction.atomic

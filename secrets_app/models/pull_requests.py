@@ -12,10 +12,12 @@ class PullRequestState(models.TextChoices):
 
 
 class PullRequestPurpose(models.TextChoices):
-    """What a pull request does: add a grant's files, or remove them."""
+    """What a pull request does: add a grant's files, remove them, or
+    rewrite a binding's files (a change request)."""
 
     GRANT = "grant", "Grant"
     REVOKE = "revoke", "Revoke"
+    CHANGE = "change", "Change"
 
 
 class PullRequest(models.Model):

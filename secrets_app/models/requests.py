@@ -27,6 +27,10 @@ class RequestState(models.TextChoices):
     NEEDS_ATTENTION = "needs_attention", "Needs attention"
     REVOKING = "revoking", "Revoking"
     REVOKED = "revoked", "Revoked"
+    # A change request whose pull requests merged: its binding took the new
+    # values. Final, like rejected: it holds nothing (a change that stayed
+    # "active" would keep its binding's claim, one that said "revoked" lie).
+    CHANGED = "changed", "Changed"
 
 
 class RequestKind(models.TextChoices):

@@ -47,7 +47,9 @@ def quote(text: str, limit: int = QUOTE_MAX) -> str:
 
 
 def title(request: AccessRequest) -> str:
-    noun = "Revocation request" if request.kind == RequestKind.REVOKE else "Request"
+    noun = {RequestKind.REVOKE: "Revocation request", RequestKind.CHANGE: "Change request"}.get(
+        request.kind, "Request"
+    )
     return f"{noun} #{request.pk}"
 
 
@@ -69,6 +71,14 @@ def _what(request: AccessRequest) -> str:
             f"(ServiceAccount {request.service_account}, {target})."
         )
     secrets = [g.alias for g in request.secrets.all()]
+    if request.kind == RequestKind.CHANGE:
+        return (
+            f"{request.requester.get_username()} asks to change the access of "
+            f"{request.workload_kind} {request.workload_name} in "
+            f"{request.cluster.name}/{request.namespace} (binding #{request.changes_id}): "
+            f"it would read {len(secrets)} secret{'s' if len(secrets) != 1 else ''}: "
+            f"{', '.join(secrets)}."
+        )
     return (
         f"{request.requester.get_username()} asks that {request.workload_kind} "
         f"{request.workload_name} in {request.cluster.name}/{request.namespace} may read "

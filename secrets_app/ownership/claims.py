@@ -193,6 +193,16 @@ def _problems(
     """One problem per field and holder: "The ServiceAccount x and the IAM
     role y belong to binding #3 (...)"."""
     by_key = {(c.kind, c.key): c for c in claims}
+    # A binding that holds the ServiceAccount holds that service's role and
+    # files too: said once, on the ServiceAccount, with the way out (a change
+    # of that binding). Were the role and files said on the service too, a
+    # ServiceAccount left blank (derived from the service) would lose that
+    # message as an echo of the service's.
+    accounts = {
+        by_key[(w.kind, w.key)].binding_id
+        for w in wanted
+        if w.kind == ClaimKind.SERVICE_ACCOUNT and (w.kind, w.key) in by_key
+    } - {None, binding_id}
     held: dict[tuple[str, Claim], list[Wanted]] = {}
     for w in wanted:
         claim = by_key.get((w.kind, w.key))
@@ -201,6 +211,8 @@ def _problems(
         if (request_id is not None and claim.request_id == request_id) or (
             binding_id is not None and claim.binding_id == binding_id
         ):
+            continue
+        if claim.binding_id in accounts and w.kind != ClaimKind.SERVICE_ACCOUNT:
             continue
         held.setdefault((w.field, claim.binding_id or -claim.request_id), []).append(w)
     problems = []
@@ -246,12 +258,18 @@ def take(
     *,
     request: AccessRequest | None = None,
     binding: Binding | None = None,
+    for_binding: Binding | None = None,
 ) -> None:
     """Give ``wanted`` to ``request`` or ``binding`` (inside the caller's
     transaction). Raises ``ClaimHeld`` naming the holders when any is held
-    by another; then nothing was taken."""
+    by another; then nothing was taken. ``for_binding``: a change request of
+    that binding, for which what the binding holds is its own (left where it
+    is) and only what is new is taken by the request."""
     holder = {"request": request} if request is not None else {"binding": binding}
-    own = {"request_id": getattr(request, "pk", None), "binding_id": getattr(binding, "pk", None)}
+    own = {
+        "request_id": getattr(request, "pk", None),
+        "binding_id": getattr(binding or for_binding, "pk", None),
+    }
     # Lock what is there (in key order: two takers never wait on each other
     # in a cycle), then insert the rest; a concurrent insert of the same key
     # waits on the unique index and fails once the first commits.
@@ -304,3 +322,16 @@ def hand_to_binding(request: AccessRequest, binding: Binding) -> int:
     """A grant's merged pull requests made ``binding``: it holds what the
     request held."""
     return Claim.objects.filter(request=request).update(request=None, binding=binding)
+
+
+def hand_change_to_binding(request: AccessRequest, binding: Binding, *, gone: Iterable[str]) -> int:
+    """A change's merged pull requests rewrote ``binding``'s files: the
+    binding holds the new paths the change took, and no longer the paths
+    ``gone`` (path keys) the change deleted. The change's own hold on the
+    binding (``binding`` kind) stays with the request, released when it ends."""
+    Claim.objects.filter(binding=binding, kind=ClaimKind.PATH, key__in=list(gone)).delete()
+    return (
+        Claim.objects.filter(request=request)
+        .exclude(kind=ClaimKind.BINDING)
+        .update(request=None, binding=binding)
+    )

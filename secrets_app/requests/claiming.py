@@ -1,5 +1,6 @@
 """What each request claims (``ownership.claims``), by its kind: a grant
-its role, ServiceAccount and files; a change or a revocation its binding.
+its role, ServiceAccount and files; a revocation its binding; a change its
+binding, and the files it writes, which must be its binding's or nobody's.
 
 Claims are taken when a request is submitted, in the transaction that
 submits it, and confirmed again by the pull-request task under the request's
@@ -22,22 +23,32 @@ from secrets_app.requests.states import lock_request
 def wanted(request: AccessRequest) -> list[claims.Wanted]:
     if request.kind == RequestKind.REVOKE:
         return claims.wanted_for_binding_change(request.revokes)
-    if request.kind == RequestKind.CHANGE:
-        return claims.wanted_for_binding_change(request.changes)
     try:
         spec = spec_for_request(request)
     except SpecInvalid:
+        if request.kind == RequestKind.CHANGE:
+            # The pull-request task refuses it when it renders.
+            return claims.wanted_for_binding_change(request.changes)
         # A draft that does not render yet (the API files drafts without
         # every secret): its names are claimed now, its files when the
         # pull-request task renders them (and refuses the request if it
         # cannot).
         return claims.wanted_for_names(request)
-    return claims.wanted_for_grant(request.cluster, spec, role_typed=bool(request.role_name))
+    grant = claims.wanted_for_grant(request.cluster, spec, role_typed=bool(request.role_name))
+    if request.kind == RequestKind.CHANGE:
+        # Its binding, and everything the binding's files become: the role,
+        # the ServiceAccount and every path it writes, which must be the
+        # binding's already or nobody's (a new path of the re-render).
+        return claims.wanted_for_binding_change(request.changes) + grant
+    return grant
 
 
 def claim(request: AccessRequest) -> None:
-    """Take what a (locked) request needs; raises ``claims.ClaimHeld``."""
-    claims.take(wanted(request), request=request)
+    """Take what a (locked) request needs; raises ``claims.ClaimHeld``. A
+    change takes what is new to its binding; what the binding holds stays
+    the binding's."""
+    for_binding = request.changes if request.kind == RequestKind.CHANGE else None
+    claims.take(wanted(request), request=request, for_binding=for_binding)
     if request.kind == RequestKind.REVOKE and request.deletes:
         # A revocation deletes only files its binding holds: an imported
         # binding's files, found in the repositories, become its own here,

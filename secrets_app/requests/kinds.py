@@ -1,6 +1,6 @@
-"""What differs between a grant and a revocation, in one place.
+"""What differs between a grant, a revocation and a change, in one place.
 
-The state machine (``workflow``) is the same for both kinds; at two points
+The state machine (``workflow``) is the same for every kind; at two points
 it asks the request's kind what the step means: when the last approval is
 recorded, and when every pull request is merged. The pull-request code asks
 it for the branch, what the pull requests change, and which one merges
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from secrets_app.bindings.changes import binding_change_merged
 from secrets_app.bindings.lifecycle import (
     binding_activate,
     binding_mark_revoking,
@@ -53,7 +54,11 @@ class Kind:
         revocation fixed when it was filed (``AccessRequest.deletes``), never
         paths derived again from the cluster's layout of today."""
         if not self.removes_files:
-            return {"files": rendered}
+            # A change's files replace its binding's at the same paths; those
+            # the binding had and the new render has not (fixed when it was
+            # filed, ``AccessRequest.deletes``) are deleted. A grant has none.
+            gone = sorted(set((request.deletes or {}).get(repository) or []) - set(rendered))
+            return {"files": rendered, "delete": gone} if gone else {"files": rendered}
         if not request.deletes:
             # Filed before revocations fixed their paths (migration 0006).
             return {"files": {}, "delete": sorted(rendered)}
@@ -81,7 +86,16 @@ REVOKE = Kind(
     approved=binding_mark_revoking,
     merged=binding_removal_merged,
 )
-KINDS = {RequestKind.GRANT: GRANT, RequestKind.REVOKE: REVOKE}
+CHANGE = Kind(
+    purpose=PullRequestPurpose.CHANGE,
+    branch_prefix="change",
+    # As a grant: the role must allow a new secret before the pods mount it.
+    merge_first="infra",
+    removes_files=False,
+    approved=_nothing,
+    merged=binding_change_merged,
+)
+KINDS = {RequestKind.GRANT: GRANT, RequestKind.REVOKE: REVOKE, RequestKind.CHANGE: CHANGE}
 
 
 def kind_of(request: AccessRequest) -> Kind:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from secrets_app.accounts.roles import is_admin, is_approver
-from secrets_app.models import AccessRequest, Binding
+from secrets_app.models import AccessRequest, Binding, Namespace
+from secrets_app.ownership import teams
 
 
 def can_comment(user, request: AccessRequest) -> bool:
@@ -25,3 +26,19 @@ def can_request_revocation(user, binding: Binding) -> bool:
         return False
     grant_requester = binding.request.requester_id if binding.request_id else None
     return user.pk in (binding.owner_id, grant_requester) or is_approver(user) or is_admin(user)
+
+
+def can_request_change(user, binding: Binding) -> bool:
+    """The owner, members of the team that owns the binding's namespace, and
+    admins: those who would file its grant today (approvers approve changes,
+    they do not ask for them)."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.pk == binding.owner_id or is_admin(user):
+        return True
+    team = (
+        Namespace.objects.filter(cluster_id=binding.cluster_id, name=binding.namespace)
+        .values_list("team_id", flat=True)
+        .first()
+    )
+    return team is not None and team in teams.team_ids(user)

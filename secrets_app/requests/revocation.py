@@ -32,6 +32,7 @@ from typing import Any
 from django.db import transaction
 
 from secrets_app.bindings.files import find_binding_files
+from secrets_app.bindings.history import current_request
 from secrets_app.events.audit import audit_record
 from secrets_app.integrations.backends import REPOSITORIES
 from secrets_app.integrations.errors import IntegrationError
@@ -59,9 +60,10 @@ def _grant_fields(binding: Binding) -> tuple[dict[str, Any], list[dict[str, Any]
     """The binding fields and secrets that render the binding's files.
 
     A portal binding copies its grant exactly (same role name, same secrets
-    and sync settings, hence the same paths). An imported binding has no
-    grant: its names are taken from what was found in the cluster."""
-    grant = binding.request
+    and sync settings, hence the same paths), or the change merged since
+    that its files now come from. An imported binding has no grant: its
+    names are taken from what was found in the cluster."""
+    grant = current_request(binding)
     if grant is not None:
         return (
             grant.filed(AccessRequest.BINDING_FIELDS),

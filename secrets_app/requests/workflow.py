@@ -81,21 +81,24 @@ def request_create(
     submit: bool = True,
     kind: str = RequestKind.GRANT,
     revokes: Binding | None = None,
+    changes: Binding | None = None,
     **filed: Any,
 ) -> AccessRequest:
     """Save a checked request (``filed``: ``AccessRequest.FILED_FIELDS``) with its
     secrets; submit it unless a draft is asked for.
 
     Grants are checked and filed by ``filing.request_file``; revocations by
-    ``revocation.request_revocation``. A retired cluster refuses new grants but
-    must still accept revocations."""
+    ``revocation.request_revocation``; changes by ``changes.request_change``.
+    A retired cluster refuses new grants but must still accept revocations."""
     unknown = set(filed) - set(AccessRequest.FILED_FIELDS)
     if unknown:
         raise TypeError(f"request_create() got fields it does not know: {sorted(unknown)}")
     cluster: Cluster = filed["cluster"]
     if kind == RequestKind.GRANT and not cluster.active:
         raise WorkflowError(f"Cluster {cluster.name} takes no new requests.", code="inactive")
-    request = AccessRequest.objects.create(requester=requester, kind=kind, revokes=revokes, **filed)
+    request = AccessRequest.objects.create(
+        requester=requester, kind=kind, revokes=revokes, changes=changes, **filed
+    )
     grants = [SecretGrant(request=request, position=i, **s) for i, s in enumerate(secrets)]
     if not grants:
         raise WorkflowError("A request needs at least one secret.", code="no_secrets")

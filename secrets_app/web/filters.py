@@ -1,7 +1,6 @@
 import functools
 
 import django_filters
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from secrets_app.models import (
@@ -16,6 +15,7 @@ from secrets_app.models import (
     RequestState,
 )
 from secrets_app.models.bindings import WORKING
+from secrets_app.ownership import teams
 
 #: Binding.has_drift: True, False, or None when never compared.
 DRIFT_CHOICES = [("yes", "Drift"), ("no", "No drift"), ("unchecked", "Not checked")]
@@ -86,7 +86,7 @@ class BindingFilter(django_filters.FilterSet):
     service = django_filters.CharFilter(lookup_expr="icontains")
     secret = django_filters.CharFilter(method="by_secret", label="Secret ARN or name")
     requester = django_filters.CharFilter(method="by_person", label="Requester or owner")
-    team = django_filters.CharFilter(method="by_team", label="Team")
+    team = django_filters.CharFilter(method="by_team", label="Owning team")
     state = django_filters.ChoiceFilter(choices=BindingState.choices, empty_label="Any state")
     standing = django_filters.ChoiceFilter(
         choices=STANDING_CHOICES, method="by_standing", empty_label="Any standing", label="Standing"
@@ -134,9 +134,9 @@ class BindingFilter(django_filters.FilterSet):
 
     @trimmed(150)
     def by_team(self, queryset, name, value):
-        # A team is a group of users: the bindings its members own or asked for.
-        members = get_user_model().objects.filter(groups__name=value).values("pk")
-        return queryset.filter(Q(owner__in=members) | Q(request__requester__in=members))
+        # The team (a group, by name) that owns the binding's namespace, as the
+        # binding's page shows it; whoever asked for it may have left that team.
+        return queryset.filter(teams.owned_by(value))
 
     def by_standing(self, queryset, name, value):
         if value == "working":

@@ -40,12 +40,19 @@ class StandingColumn(tables.Column):
 
 
 class ServiceColumn(tables.Column):
-    """The service, marked when the request revokes access rather than grants it."""
+    """The service, marked when the request revokes or changes access rather than grants it."""
 
     def render(self, value, record):
         if record.kind == RequestKind.REVOKE:
             return format_html('<span class="badge kind-revoke">Revoke</span> {}', value)
+        if record.kind == RequestKind.CHANGE:
+            return format_html('<span class="badge kind-change">Change</span> {}', value)
         return value
+
+
+def team_column() -> tables.Column:
+    """The team owning the row's namespace (``ownership.team_names``), "—" for none."""
+    return tables.Column(accessor="team_name", verbose_name="Team", order_by=("team_name",))
 
 
 class RequestTable(tables.Table):
@@ -53,13 +60,23 @@ class RequestTable(tables.Table):
     service = ServiceColumn(linkify=True)
     cluster = tables.Column(accessor="cluster__name", verbose_name="Cluster")
     namespace = tables.Column()
+    team = team_column()
     secret_count = tables.Column(verbose_name="Secrets", orderable=False)
     state = StateColumn()
     created_at = tables.DateTimeColumn(verbose_name="Filed", format="Y-m-d H:i")
 
     class Meta:
         model = AccessRequest
-        fields = ("id", "service", "cluster", "namespace", "secret_count", "state", "created_at")
+        fields = (
+            "id",
+            "service",
+            "cluster",
+            "namespace",
+            "team",
+            "secret_count",
+            "state",
+            "created_at",
+        )
         attrs = {"class": "table"}
         empty_text = "No requests yet."
 
@@ -71,6 +88,7 @@ class ApprovalQueueTable(tables.Table):
     cluster = tables.Column(accessor="cluster__name", verbose_name="Cluster")
     environment = tables.Column(accessor="cluster__environment", verbose_name="Env")
     namespace = tables.Column()
+    team = team_column()
     approvals = tables.Column(verbose_name="Approvals", orderable=False)
     submitted_at = tables.Column(verbose_name="Waiting")
 
@@ -83,6 +101,7 @@ class ApprovalQueueTable(tables.Table):
             "cluster",
             "environment",
             "namespace",
+            "team",
             "approvals",
             "submitted_at",
         )
@@ -105,6 +124,7 @@ class BindingTable(tables.Table):
     service = tables.Column(linkify=True)
     cluster = tables.Column(accessor="cluster__name", verbose_name="Cluster")
     namespace = tables.Column()
+    team = team_column()
     service_account = tables.Column(verbose_name="ServiceAccount")
     secret_count = tables.Column(verbose_name="Secrets", orderable=False)
     source = tables.Column()
@@ -118,6 +138,7 @@ class BindingTable(tables.Table):
             "service",
             "cluster",
             "namespace",
+            "team",
             "service_account",
             "secret_count",
             "source",

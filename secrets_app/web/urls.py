@@ -2,7 +2,16 @@ from django.urls import include, path
 
 from secrets_app.observability import health as readiness
 from secrets_app.observability import metrics
-from secrets_app.web.views import approvals, aws, bindings, home, pulls, requests, revocations
+from secrets_app.web.views import (
+    approvals,
+    aws,
+    bindings,
+    changes,
+    home,
+    pulls,
+    requests,
+    revocations,
+)
 from secrets_app.web.views import health as health_views
 from secrets_app.web.views import imports as import_views
 from secrets_app.web.views import secrets as secret_views
@@ -17,12 +26,14 @@ request_pages = [
     path("submit/", requests.request_submit, name="request-submit"),
     path("progress/", pulls.request_progress, name="request-progress"),
     path("retry/", pulls.request_retry, name="request-retry"),
+    path("diff/", changes.request_diff, name="request-diff"),
 ]
 binding_pages = [
     path("", bindings.binding_detail, name="binding-detail"),
     path("verify/", aws.binding_verify, name="binding-verify"),
     path("revoke/", revocations.binding_revoke, name="binding-revoke"),
     path("revoke/files/", revocations.binding_revoke_files, name="binding-revoke-files"),
+    path("change/", changes.binding_change, name="binding-change"),
 ]
 import_pages = [
     path("", import_views.import_cluster, name="import-cluster"),

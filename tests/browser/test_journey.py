@@ -1,8 +1,9 @@
 """The whole journey in a real browser: a requester files a request with two
 secrets and previews it; an approver approves; the pull requests appear in
 the local git repositories and are merged; the binding shows in the
-inventory; the dashboard shows its health, and its diagnosis. A screenshot
-of each step goes to test-artifacts/browser/."""
+inventory; the dashboard shows its health, and its diagnosis; the owner
+changes it (one more secret), it is approved and merged; then revoked. A
+screenshot of each step goes to test-artifacts/browser/."""
 
 import re
 
@@ -11,7 +12,7 @@ from playwright.sync_api import expect
 
 from fakes.kube_api import FakeKubeApi
 from secrets_app.integrations.localgit import init_demo_repository
-from tests.factories import ClusterFactory, UserFactory
+from tests.factories import ClusterFactory, UserFactory, own_namespace
 from tests.support.celery_worker import running_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,6 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery staple"
 DB_ARN = "arn:aws:secretsmanager:us-west-2:287796791794:secret:dcp-db-password-QWYC1r"
 API_ARN = "arn:aws:secretsmanager:us-west-2:287796791794:secret:api-key-AbC123"
+SESSION_ARN = "arn:aws:secretsmanager:us-west-2:287796791794:secret:session-key-XyZ789"
 
 
 @pytest.fixture
@@ -31,10 +33,14 @@ def world(settings, tmp_path, approver_group, moto):
     settings.PORTAL_TASK_RETRY_CAP = 0.2
     for name in ("infra", "deploy"):
         init_demo_repository(tmp_path / f"{name}.git", base="main")
-    UserFactory(username="alice")
+    alice = UserFactory(username="alice")
     UserFactory(username="pat").groups.add(approver_group)
     with FakeKubeApi() as cluster_api:
-        ClusterFactory(name="janus-dev", repo_backend="local", kube_api_url=cluster_api.url)
+        cluster = ClusterFactory(
+            name="janus-dev", repo_backend="local", kube_api_url=cluster_api.url
+        )
+        # Alice's team owns the namespace she files in.
+        own_namespace(alice, cluster, "deploy")
         with running_worker():
             yield
 
@@ -116,6 +122,44 @@ def test_request_to_healthy_dashboard(page, live_server, world, shots):
     shots(page, "binding-diagnosis")
     assert request_url.startswith(live_server.url)
     binding_url = page.url
+
+    # The owner asks for a change: one more secret. The preview shows what
+    # the pull requests change in the files the binding has; another member
+    # of the platform team approves; both are merged: the binding has all
+    # of its secrets, and its history says who changed what.
+    log_in(page, live_server, "alice")
+    page.goto(binding_url)
+    page.get_by_role("link", name="Change this binding").click()
+    expect(page.get_by_role("heading", name=re.compile("^Change access of"))).to_be_visible()
+    expect(page.locator("#id_secrets-1-secret")).to_have_value(API_ARN)
+    page.get_by_role("link", name="Add another secret").click()
+    page.locator("#id_secrets-2-secret").fill(SESSION_ARN)
+    page.get_by_label("Why this change?").fill("Reads the session key too.")
+    page.get_by_role("button", name="Preview changes").click()
+    expect(page.get_by_role("heading", name="What the pull requests change")).to_be_visible()
+    expect(page.locator(".diff-add", has_text="session-key").first).to_be_visible()
+    shots(page, "change-preview")
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.get_by_role("heading", name=re.compile("^Change request #"))).to_be_visible()
+    expect(page.get_by_text("Pending approval")).to_be_visible()
+    expect(page.locator("#change-diff .badge", has_text="modified").first).to_be_visible()
+    change_url = page.url
+    shots(page, "change-requested")
+    log_in(page, live_server, "pat")
+    page.goto(change_url)
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("Your approval is recorded.")).to_be_visible()
+    merge = page.get_by_role("button", name="Merge (local demo)")
+    expect(merge).to_have_count(2, timeout=30_000)
+    merge.first.click()
+    page.get_by_role("button", name="Merge (local demo)").click()
+    expect(page.locator("h1 .badge", has_text="Changed")).to_be_visible()
+    page.goto(binding_url)
+    secrets = page.locator("table").first
+    for alias in ("dcp-db-password", "api-key", "session-key"):
+        expect(secrets.get_by_text(alias, exact=True)).to_be_visible()
+    expect(page.get_by_text("changed it")).to_be_visible()
+    shots(page, "binding-changed")
 
     # The owner asks to revoke; another member of the platform team approves;
     # the removal pull requests are merged: the binding is revoking until a

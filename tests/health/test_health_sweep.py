@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 
-from fakes.cluster_gen import generate_cluster
+from fakes.cluster_gen import generate_cluster, namespace
+from fakes.legacy_objects import deployment_pods, pod, statefulset_pods
 from secrets_app.health.collector import DEFAULT_EVENT_REASONS, MANAGED_SELECTOR, sweep
 from secrets_app.health.join import evaluate
 from secrets_app.integrations.errors import PermanentError, RetryableError
 from secrets_app.integrations.kube import METADATA_ONLY_LIST, PODS, Timeouts, connect_host
 from tests.support.kube import expected_requests
 
+RBAC = Path(__file__).resolve().parents[2] / "deploy/rbac/portal-health-clusterrole.yaml"
 LIST_PATHS = {
     "/api/v1/pods",
     "/api/v1/serviceaccounts",
     "/api/v1/events",
     "/api/v1/secrets",
+    "/api/v1/namespaces",
     "/apis/secrets-store.csi.x-k8s.io/v1/secretproviderclasses",
     "/apis/secrets-store.csi.x-k8s.io/v1/secretproviderclasspodstatuses",
 }
@@ -143,3 +148,63 @@ def _one_page_then_fail(fake, client):
     yield next(pages)
     fake.fail_next(1)
     yield from pages
+
+
+def test_every_namespace_is_listed_metadata_only_with_its_team_label(fake, client):
+    # Twelve namespaces at five a page: three requests, like any other kind.
+    fake.add_many([namespace(f"ns-{i:02d}", {"team": f"team-{i % 3}"}) for i in range(11)])
+    fake.add(namespace("sandbox", {"owner": "someone"}))  # no team label: ""
+    snap = sweep(client, page_size=5)
+    calls = [r for r in fake.requests if r.path == "/api/v1/namespaces"]
+    assert len(calls) == 3 and all(r.accept == METADATA_ONLY_LIST for r in calls)
+    # No labelSelector: a namespace whose label was removed must come back too.
+    assert not any("labelSelector" in r.query for r in calls)
+    assert snap.namespace_labels["ns-04"] == "team-1"
+    assert snap.namespace_labels["sandbox"] == ""
+    assert len(snap.namespace_labels) == snap.items_seen["namespaces"] == 12
+    assert sweep(client, team_label="owner").namespace_labels["sandbox"] == "someone"
+
+
+def test_workloads_record_the_service_accounts_of_their_active_pods(fake, client):
+    done = pod("shop", "api-old", service_account_name="legacy", classes=[], phase="Succeeded")
+    done["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": "api-5d8f7c9b4"}]
+    leaving = deployment_pods("shop", "api", service_account_name="leaving", classes=[])[0]
+    leaving["metadata"]["name"] = "api-leaving"
+    leaving["metadata"]["deletionTimestamp"] = "2025-01-01T00:00:00Z"
+    fake.add_many(
+        [
+            # Pods that mount a secrets-store volume and pods that mount none.
+            *deployment_pods("shop", "api", service_account_name="api", classes=["api-spc"]),
+            # A rollout under way: the new ReplicaSet's pods run as another account.
+            *deployment_pods(
+                "shop", "api", service_account_name="default", classes=[], template_hash="7c4b"
+            ),
+            *statefulset_pods("shop", "db", service_account_name="db", classes=[]),
+            pod("shop", "loose", service_account_name="loose", classes=[]),  # no owner
+            done,
+            leaving,
+        ]
+    )
+    snap = sweep(client)
+    assert snap.workload_accounts == {
+        "shop": {"Deployment/api": {"api", "default"}, "StatefulSet/db": {"db"}}
+    }
+
+
+def test_the_cluster_role_lets_the_sweep_list_everything_it_lists(fake, client):
+    fake.add_many(generate_cluster(pods=30, bindings=5, seed=8).objects)
+    sweep(client)
+    role = next(
+        doc for doc in yaml.safe_load_all(RBAC.read_text()) if doc and doc["kind"] == "ClusterRole"
+    )
+    granted = {
+        (group, resource)
+        for rule in role["rules"]
+        if "list" in rule["verbs"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+    }
+    for path in {r.path for r in fake.requests}:
+        parts = path.strip("/").split("/")
+        group = "" if parts[0] == "api" else parts[1]
+        assert (group, parts[-1]) in granted, path

@@ -16,13 +16,15 @@ from secrets_app.integrations.kube import METADATA_ONLY_LIST
 from secrets_app.models import Binding, BindingState, ClusterSweep, HealthSnapshot, HealthStatus
 from tests.factories import ClusterFactory
 from tests.health_portal.health_support import load_cluster
+from tests.support.health import OWNERSHIP_QUERIES
 from tests.support.kube import expected_requests
 
 pytestmark = pytest.mark.django_db
 
 # Queries of one successful sweep, whatever the number of bindings: the cluster,
-# bindings, their secrets, savepoint, snapshots, bindings' health, sweep, release.
-SWEEP_QUERIES = 8
+# bindings, their secrets, savepoint, snapshots, bindings' health, sweep, release;
+# then the namespaces (OWNERSHIP_QUERIES).
+SWEEP_QUERIES = 8 + OWNERSHIP_QUERIES
 
 
 def _check_stored(generated, bindings) -> None:

@@ -8,7 +8,13 @@ import pytest
 from django.urls import reverse
 
 from secrets_app.models import Binding, BindingSecret
-from tests.factories import BindingFactory, BindingSecretFactory, ClusterFactory
+from tests.factories import (
+    BindingFactory,
+    BindingSecretFactory,
+    ClusterFactory,
+    NamespaceFactory,
+    TeamFactory,
+)
 from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +111,8 @@ def test_the_list_costs_the_same_queries_for_ten_thousand_bindings(
 ):
     cluster = ClusterFactory()
     make_bindings(cluster, 20)
+    for i in range(7):  # every namespace owned: the Team column shows a name on each row
+        NamespaceFactory(cluster=cluster, name=f"team-{i}", team=TeamFactory(name=f"owners-{i}"))
     with django_assert_max_num_queries(6) as small:
         engineer.get(reverse("binding-list"))
     make_bindings(cluster, 10_000, prefix="bulk")
@@ -113,9 +121,7 @@ def test_the_list_costs_the_same_queries_for_ten_thousand_bindings(
     assert response.status_code == 200
 
 
-def test_requester_or_owner_and_team_filters(engineer, requester, other_user):
-    from django.contrib.auth.models import Group
-
+def test_requester_or_owner_filter(engineer, requester, other_user):
     from tests.factories import AccessRequestFactory
 
     dev = ClusterFactory(name="dev")
@@ -126,11 +132,46 @@ def test_requester_or_owner_and_team_filters(engineer, requester, other_user):
     adopted.save()
     theirs.owner = other_user
     theirs.save()
-    Group.objects.create(name="payments").user_set.add(other_user)
     url = reverse("binding-list")
     mine = listed(engineer.get(url, {"requester": requester.username}))
     assert sorted(mine) == sorted([asked.service, adopted.service])
-    assert listed(engineer.get(url, {"team": "payments"})) == [theirs.service]
-    assert listed(engineer.get(url, {"team": "no-such-team"})) == []
-    hostile = engineer.get(url, {"team": "%' OR 1=1 --", "requester": "<script>"})
+    hostile = engineer.get(url, {"requester": "<script>"})
     assert hostile.status_code == 200 and listed(hostile) == []
+
+
+def test_the_team_filter_is_the_team_that_owns_the_namespace(engineer, other_user):
+    dev, prod = ClusterFactory(name="dev"), ClusterFactory(name="prod")
+    make_bindings(dev, 8)  # namespaces team-0 .. team-6
+    make_bindings(prod, 2, prefix="pay")  # team-0, team-1 of prod
+    payments = TeamFactory(name="payments")
+    payments.user_set.add(other_user)
+    NamespaceFactory(cluster=dev, name="team-1", team=payments)
+    NamespaceFactory(cluster=prod, name="team-0", team=payments)
+    NamespaceFactory(cluster=dev, name="team-2", team=TeamFactory(name="shop"))
+    # A member of payments owning a binding elsewhere does not make it theirs.
+    Binding.objects.filter(service="svc-3").update(owner=other_user)
+    url = reverse("binding-list")
+    assert sorted(listed(engineer.get(url, {"team": "payments"}))) == ["pay-0", "svc-1"]
+    assert listed(engineer.get(url, {"team": " shop "})) == ["svc-2"]
+    assert listed(engineer.get(url, {"team": "no-such-team"})) == []
+    hostile = engineer.get(url, {"team": "%' OR 1=1 --"})
+    assert hostile.status_code == 200 and listed(hostile) == []
+    # The column shows each binding's owning team, none for unowned namespaces.
+    page = engineer.get(url, {"cluster": dev.pk})
+    teams = {
+        row.record.service: row.record.team_name for row in page.context["table"].page.object_list
+    }
+    assert teams["svc-1"] == "payments" and teams["svc-2"] == "shop" and teams["svc-0"] is None
+    assert ">Team<" in page.content.decode()
+    by_team = engineer.get(url, {"sort": "team"})
+    assert by_team.status_code == 200
+
+
+def test_the_csv_names_the_owning_team(engineer):
+    cluster = ClusterFactory()
+    make_bindings(cluster, 2)
+    NamespaceFactory(cluster=cluster, name="team-1", team=TeamFactory(name="payments"))
+    response = engineer.get(reverse("binding-export"))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    team = rows[0].index("team")
+    assert {r[3]: r[team] for r in rows[1:]} == {"svc-0": "", "svc-1": "payments"}

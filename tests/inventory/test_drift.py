@@ -20,13 +20,15 @@ from secrets_app.models import Binding, BindingState, VerificationResult
 from tests.factories import BindingFactory, ClusterFactory
 from tests.health_portal.health_support import load_cluster
 from tests.support.clients import client_for
+from tests.support.health import OWNERSHIP_QUERIES
 
 ROLE = "arn:aws:iam::111122223333:role/app"
 ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf"
 OBJECTS = f'- objectName: "{ARN}"\n  objectType: secretsmanager\n  objectAlias: db-password\n'
 # Queries of one sweep, as tests/health_portal asserts: drift adds none (the
 # latest AWS findings ride in the bindings query, drift in the same bulk update).
-SWEEP_QUERIES = 8
+# The namespaces the sweep records after are OWNERSHIP_QUERIES more.
+SWEEP_QUERIES = 8 + OWNERSHIP_QUERIES
 HOSTILE = "<script>alert(1)</script>"
 
 

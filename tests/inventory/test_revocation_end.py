@@ -289,5 +289,6 @@ def test_leftovers_cost_no_request_and_one_query_whatever_the_number_of_bindings
                 "SecretProviderClass",
                 "2",
             ]
-    # One query more than a sweep without revocations (the AWS part, read under lock).
+    # One query more than a sweep without revocations (the AWS part, read under
+    # lock); none for namespaces: this fake cluster lists none.
     assert queries[0] == queries[1] == 9

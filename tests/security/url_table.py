@@ -89,6 +89,8 @@ PORTAL: dict[str, Entry] = {
     # Already pending: the owner hears "not now" (409), everyone else "not yours".
     "request-submit": Entry(get=NOT_ALLOWED, post=(LOGIN, 409, 403, 403, 403), kwargs=PK_REQUEST),
     "request-progress": Entry(get=PAGE, kwargs=PK_ACTIVE),
+    # A change request's files against the repositories: as its page.
+    "request-diff": Entry(get=PAGE, kwargs={"pk": "change_request"}),
     # Refusals come back as a message on the request page (the workflow decides).
     "request-retry": Entry(get=NOT_ALLOWED, post=REDIRECT, kwargs=PK_ACTIVE),
     "pull-request-merge": Entry(get=NOT_ALLOWED, post=REDIRECT, kwargs={"pk": "pull"}),
@@ -109,6 +111,11 @@ PORTAL: dict[str, Entry] = {
         post=(LOGIN, 302, 403, 302, 302),
         kwargs=PK_BINDING,
         data={"reason": "No longer needed."},
+    ),
+    # A change is asked by the owner, the namespace's team or an admin (not
+    # approvers, who approve it); an empty form comes back with its errors.
+    "binding-change": Entry(
+        get=(LOGIN, 200, 403, 403, 200), post=(LOGIN, 200, 403, 403, 200), kwargs=PK_BINDING
     ),
     # What a revocation would delete: shown to those who may ask for one.
     "binding-revoke-files": Entry(get=(LOGIN, 200, 403, 200, 200), kwargs=PK_BINDING),
@@ -179,6 +186,13 @@ API: dict[str, Entry] = {
         data={"reason": "No longer needed."},
         json=True,
     ),
+    # The owner, the owning team and admins; an empty body is refused on its fields.
+    "api-binding-change": Entry(
+        get=(401, 405, 405, 405, 405),
+        post=(401, 400, 403, 403, 400),
+        kwargs=PK_BINDING,
+        json=True,
+    ),
     # As "Verify now" on the page: metadata reads only, queued, anyone may ask.
     "api-binding-verify": Entry(
         get=(401, 405, 405, 405, 405),
@@ -230,6 +244,8 @@ ADMIN: dict[str, Entry] = {
     **_model_admin("auth_user", "user"),
     **_model_admin("authtoken_tokenproxy", "token"),
     **_model_admin("secrets_app_cluster", "cluster"),
+    # Namespaces: the sweep adds them, admins set owners and add unseen ones.
+    **_model_admin("secrets_app_namespace", "namespace_row"),
     # Requests change only through the workflow; the admin shows them.
     **_model_admin("secrets_app_accessrequest", "request", add=ADMIN_403, delete=ADMIN_403),
     # The audit log is append-only: no add, change or delete, for anyone.

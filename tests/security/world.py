@@ -20,6 +20,7 @@ from secrets_app.models import (
     AuditEvent,
     HealthSnapshot,
     ImportCandidate,
+    Namespace,
     Notification,
     PullRequest,
 )
@@ -70,6 +71,16 @@ def build_world(*, requester, other_user, approver, admin_user, cluster) -> Worl
     BindingSecretFactory(
         binding=binding, arn=GUIDE_ARN, name="dcp-db-password", alias="dcp-db-password"
     )
+    # A change of it that its requester cancelled: its page shows a diff.
+    change = AccessRequestFactory(
+        requester=requester,
+        cluster=cluster,
+        service="data-access-service",
+        kind="change",
+        changes=binding,
+        state="cancelled",
+    )
+    SecretGrantFactory(request=change)
     HealthSnapshot.objects.create(
         binding=binding,
         status="failing",
@@ -123,12 +134,14 @@ def build_world(*, requester, other_user, approver, admin_user, cluster) -> Worl
     world.ids.update(
         request=pending.pk,
         active_request=active.pk,
+        change_request=change.pk,
         binding=binding.pk,
         pull=pull.pk,
         candidate=candidate.pk,
         cluster=cluster.pk,
         cluster_name=cluster.name,
         namespace="deploy",
+        namespace_row=Namespace.objects.get(cluster=cluster, name="deploy").pk,
         audit_event=event.pk,
         user=requester.pk,
         group=Group.objects.get(name="platform").pk,

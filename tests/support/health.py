@@ -18,6 +18,11 @@ from tests.factories import ClusterFactory, UserFactory
 from tests.support.celery_worker import emptied_broker
 from tests.support.clients import client_for
 
+# Queries a successful sweep spends recording namespaces, after storing health:
+# savepoint, their rows (locked), the groups their team labels name, one
+# insert (or update), release. (No label: no group query, 4.)
+OWNERSHIP_QUERIES = 5
+
 
 @pytest.fixture
 def kube_cluster(db: Any, fake: FakeKubeApi) -> Cluster:

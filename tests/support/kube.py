@@ -22,7 +22,10 @@ def fake() -> Iterator[FakeKubeApi]:
 
 def expected_requests(objects: list[dict], page_size: int = 500) -> int:
     """The LIST requests a sweep of ``objects`` needs: over the kinds it
-    reads, ceil(n / page_size), an empty kind costing one request."""
+    reads, ceil(n / page_size), an empty kind costing one request. The kinds:
+    pods, SecretProviderClassPodStatuses, SecretProviderClasses,
+    ServiceAccounts, events once per reason, managed Secrets, and namespaces
+    (all of them, for their team label: one request per 500 namespaces)."""
     n = Counter(o["kind"] for o in objects)
     events = Counter(o["reason"] for o in objects if o["kind"] == "Event")
     label = MANAGED_SELECTOR.split("=")[0]
@@ -38,5 +41,6 @@ def expected_requests(objects: list[dict], page_size: int = 500) -> int:
         n["ServiceAccount"],
         *(events[r] for r in DEFAULT_EVENT_REASONS),
         synced,
+        n["Namespace"],
     ]
     return sum(max(1, math.ceil(size / page_size)) for size in sizes)

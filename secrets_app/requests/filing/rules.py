@@ -165,15 +165,16 @@ def derived_role(draft: Draft, requester, problems: Problems) -> Problems:
     ]
 
 
-def claimed(draft: Draft, spec: BindingSpec | None) -> Problems:
+def claimed(draft: Draft, spec: BindingSpec | None, *, binding_id: int | None = None) -> Problems:
     """The role, ServiceAccount and files this grant would write, where
-    another binding or open request holds them."""
+    another binding or open request holds them (``binding_id``: a change of
+    that binding, whose own claims are the asker's)."""
     if draft.cluster is None or spec is None:
         return []
     wanted = claims.wanted_for_grant(
         draft.cluster, spec, role_typed=bool(draft.fields["role_name"])
     )
-    return claims.held_problems(wanted)
+    return claims.held_problems(wanted, binding_id=binding_id)
 
 
 def without_echoes(problems: Problems, derived: dict[str, str]) -> Problems:

@@ -20,11 +20,12 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 
 from secrets_app.aws_portal.lookup import Lookup, SecretToCheck, lookup_secrets
-from secrets_app.models import AccessRequest
+from secrets_app.models import AccessRequest, Binding
 from secrets_app.rendering import BindingSpec
 from secrets_app.requests import workflow
 from secrets_app.requests.filing import rules
 from secrets_app.requests.filing.draft import Draft, read_draft
+from secrets_app.requests.filing.workload_accounts import replaced_account_warnings
 
 
 @dataclass(frozen=True)
@@ -65,18 +66,30 @@ class Filed:
 
 
 def request_check(
-    *, requester: AbstractBaseUser, data: Mapping[str, Any], check_aws: bool = True
+    *,
+    requester: AbstractBaseUser,
+    data: Mapping[str, Any],
+    check_aws: bool = True,
+    changing: Binding | None = None,
 ) -> Checked:
     """Check what was filed (raises ``FilingInvalid``). ``check_aws=False``
-    skips the AWS lookup, for an adapter that refuses the input anyway."""
+    skips the AWS lookup, for an adapter that refuses the input anyway.
+
+    ``changing``: the binding a change request rewrites (``changes``), whose
+    fixed fields ``data`` carries. Its ServiceAccount, role and files are the
+    asker's own then, its role name is the binding's whatever the scheme
+    says today, and who may ask was decided by the binding's owner and team
+    (``changes``), not by the namespace rule of a new grant."""
     draft = read_draft(data)
     username = requester.get_username()
     problems = rules.resolve_cluster(draft) + rules.request_rules(draft)
-    problems += rules.ownership(draft, requester)
+    if changing is None:
+        problems += rules.ownership(draft, requester)
     spec, spec_problems = rules.build_spec(draft, requester=username)
     problems += spec_problems
-    problems += rules.derived_role(draft, requester, problems)
-    problems += rules.claimed(draft, spec)
+    if changing is None:
+        problems += rules.derived_role(draft, requester, problems)
+    problems += rules.claimed(draft, spec, binding_id=getattr(changing, "pk", None))
     _raise_if(problems, draft)
     # Only a request with nothing wrong locally is worth asking AWS about.
     to_check = [SecretToCheck(s.secret, s.ref, s.kms_key_arn) for s in draft.secrets]
@@ -95,7 +108,7 @@ def request_check(
         fields=draft.filed(),
         secrets=[s.grant() for s in draft.secrets],
         spec=spec,
-        warnings=lookup.warnings,
+        warnings=[*replaced_account_warnings(draft), *lookup.warnings],
         resolved=resolved,
     )
 

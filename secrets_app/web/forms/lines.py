@@ -58,3 +58,22 @@ def parse_sync_lines(text: str, *, default_object: str) -> list[dict[str, str]]:
     if errors:
         raise ValidationError(errors)
     return entries
+
+
+def jmes_lines(entries: list[dict[str, str]]) -> str:
+    """``parse_jmes_lines`` the other way: stored entries as the form shows them."""
+    return "\n".join(f"{e['path']} as {e['alias']}" for e in entries or [])
+
+
+def sync_lines(entries: list[dict[str, str]], *, default_object: str) -> str:
+    """``parse_sync_lines`` the other way; the file is left out when it is
+    ``default_object`` (the secret's own file)."""
+    lines = []
+    for e in entries or []:
+        line = e["key"]
+        if e.get("object") and e["object"] != default_object:
+            line = f"{e['object']} -> {line}"
+        if e.get("env"):
+            line = f"{line} as {e['env']}"
+        lines.append(line)
+    return "\n".join(lines)

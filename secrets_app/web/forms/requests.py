@@ -12,21 +12,30 @@ blank take their defaults in the service, which also says what it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
-from secrets_app.models import Cluster, WorkloadKind
+from secrets_app.accounts.roles import is_admin
+from secrets_app.models import AccessRequest, Binding, Cluster, WorkloadKind
 from secrets_app.rendering import name_rules
-from secrets_app.requests import filing
+from secrets_app.requests import changes, filing
 from secrets_app.requests.filing.paths import field_of
 from secrets_app.requests.filing.rules import MAX_SECRETS
-from secrets_app.web.forms.lines import parse_jmes_lines, parse_sync_lines
+from secrets_app.requests.states import WorkflowError
+from secrets_app.web.forms.lines import jmes_lines, parse_jmes_lines, parse_sync_lines, sync_lines
+from secrets_app.web.forms.namespaces import chosen_cluster, namespace_suggestions
 
 PREFIX = "secrets"
+#: The id of the namespace field's <datalist> (``namespace_suggestions``).
+NAMESPACE_LIST = "namespace-suggestions"
 _MARKED_REQUIRED = {"required": True}
 
 
@@ -79,13 +88,34 @@ class AccessRequestForm(forms.Form):
         help_text="Optional: access is revoked on this date.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, requester: AbstractBaseUser | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["justification"].widget.attrs["rows"] = 3
         self.fields["cluster"].widget.choices = [
             ("", "Choose a cluster"),
             *Cluster.objects.filter(active=True).order_by("name").values_list("pk", "name"),
         ]
+        self.namespace_suggestions = []
+        if requester is not None:
+            self._suggest_namespaces(requester)
+
+    def _suggest_namespaces(self, requester: AbstractBaseUser) -> None:
+        """The namespaces of the requester's teams, offered first; still a text field."""
+        # The cluster chosen: as posted, or as prefilled (a copied request).
+        cluster = chosen_cluster(
+            self.data.get("cluster") if self.is_bound else self.initial.get("cluster")
+        )
+        self.namespace_suggestions = namespace_suggestions(requester, cluster)
+        field = self.fields["namespace"]
+        if self.namespace_suggestions:
+            field.widget.attrs["list"] = NAMESPACE_LIST
+            field.help_text = "Your teams' namespaces are suggested first."
+        elif not is_admin(requester):
+            where = f" in {cluster.name}" if cluster is not None else ""
+            field.help_text = (
+                f"None of your teams owns a namespace{where} yet: the platform team sets "
+                "owners (the namespace's team label, or in the portal's admin)."
+            )
 
     def clean_containers(self) -> list[str]:
         return [n.strip() for n in self.cleaned_data["containers"].split(",") if n.strip()]
@@ -175,7 +205,10 @@ SecretGrantFormSet = forms.formset_factory(
 
 class RequestPage:
     """The page's form and formset, checked and filed by the filing service,
-    with every problem on the field it names."""
+    with every problem on the field it names. ``initial`` and
+    ``secrets_initial`` prefill an unbound page (a copy of a request)."""
+
+    form_class: type[forms.Form] = AccessRequestForm
 
     def __init__(
         self,
@@ -183,14 +216,27 @@ class RequestPage:
         *,
         requester: AbstractBaseUser,
         secrets: int = 1,
+        initial: Mapping[str, Any] | None = None,
+        secrets_initial: list[dict[str, Any]] | None = None,
     ) -> None:
         self.requester = requester
-        self.form = AccessRequestForm(data)
+        # Only the request form has a namespace to suggest (a change keeps its own).
+        options = {"requester": requester} if issubclass(self.form_class, AccessRequestForm) else {}
+        self.form = self.form_class(data, initial=initial, **options)
+        if data is None:
+            given = list(secrets_initial or [])
+            secrets_initial = given + [{}] * max(secrets - len(given), 0)
         self.formset = SecretGrantFormSet(
-            data, prefix=PREFIX, initial=None if data is not None else [{}] * secrets
+            data, prefix=PREFIX, initial=None if data is not None else secrets_initial
         )
         self.checked: filing.Checked | None = None
         self.warnings: list[str] = []
+
+    def _check(self, data: dict[str, Any], *, check_aws: bool) -> filing.Checked:
+        return filing.request_check(requester=self.requester, data=data, check_aws=check_aws)
+
+    def _file(self, data: dict[str, Any], *, submit: bool) -> filing.Filed:
+        return filing.request_file(requester=self.requester, data=data, submit=submit)
 
     def check(self) -> filing.Checked | None:
         """What would be filed, or None with the problems on their fields."""
@@ -204,18 +250,18 @@ class RequestPage:
         # Both run so that all the page's format errors show at once.
         readable = self.form.is_valid() & self.formset.is_valid()
         unreadable = {id(f): set(f.errors) for f in [self.form, *self.formset.forms]}
-        given = {"requester": self.requester, "data": self._filing_data()}
+        data = self._filing_data()
         outcome: filing.Checked | filing.Filed | None = None
         try:
             if not readable:
                 # The format errors refuse the request already: the service
                 # still says what else is wrong, without asking AWS about
                 # secrets the requester may retype.
-                filing.request_check(**given, check_aws=False)
+                self._check(data, check_aws=False)
             elif submit is None:
-                outcome = self.checked = filing.request_check(**given)
+                outcome = self.checked = self._check(data, check_aws=True)
             else:
-                outcome = filing.request_file(**given, submit=submit)
+                outcome = self._file(data, submit=submit)
                 self.checked = outcome.checked
         except filing.FilingInvalid as invalid:
             self.warnings = invalid.warnings
@@ -250,7 +296,7 @@ class RequestPage:
             # A field the page could not read reached the service blank: its
             # format error says what is wrong there.
             if name not in unreadable[id(form)]:
-                form.add_error(name, ValidationError(problem.message))
+                form.add_error(name, ValidationError(linked(problem.message)))
 
     def _show_resolved(self, resolved: Mapping[str, str]) -> None:
         """Put what AWS resolved into the bound data too, so the page shown
@@ -264,3 +310,122 @@ class RequestPage:
                 data = form.data.copy()  # a request's QueryDict is immutable
                 data[form.add_prefix(field.name)] = value
                 form.data = data
+
+
+#: How the claims say that a ServiceAccount is another binding's.
+_ASK_FOR_CHANGE = re.compile(r"ask for a change of binding #(?P<pk>[0-9]+) instead")
+
+
+def linked(message: str) -> str:
+    """A problem's words for the page: "ask for a change of binding #N"
+    becomes a link to that binding's change page (the API keeps the text)."""
+    match = _ASK_FOR_CHANGE.search(message)
+    if match is None:
+        return message
+    url = reverse("binding-change", args=[int(match["pk"])])
+    return format_html(
+        "{}{}{}",
+        message[: match.start()],
+        format_html('<a href="{}">{}</a>', url, match[0]),
+        message[match.end() :],
+    )
+
+
+class ChangeForm(forms.Form):
+    """What a change request may change besides the secrets (the formset)."""
+
+    mount_path = _text(
+        max_length=1024,
+        required_mark=True,
+        help_text="Where the secrets' files appear in the containers.",
+    )
+    justification = _text(
+        "Why this change?",
+        max_length=20000,
+        required_mark=True,
+        widget=forms.Textarea,
+        help_text="Approvers read this.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["justification"].widget.attrs["rows"] = 3
+
+    def filing_data(self) -> dict[str, Any]:
+        values = getattr(self, "cleaned_data", {})
+        return {name: values.get(name) for name in self.fields}
+
+
+class ChangePage(RequestPage):
+    """The change page of a binding: its mount path, the reason and every
+    secret it will have, checked and filed by the change service."""
+
+    form_class = ChangeForm
+
+    def __init__(self, data=None, *, binding: Binding, **kwargs) -> None:
+        super().__init__(data, **kwargs)
+        self.binding = binding
+        #: What the last check said the change does (``changes.ChangeChecked``).
+        self.change: changes.ChangeChecked | None = None
+
+    def _check(self, data: dict[str, Any], *, check_aws: bool) -> filing.Checked:
+        self.change = self._refusal_as_problem(
+            changes.change_check,
+            binding_id=self.binding.pk,
+            requester=self.requester,
+            data=data,
+            check_aws=check_aws,
+        )
+        return self.change.checked
+
+    def _file(self, data: dict[str, Any], *, submit: bool) -> filing.Filed:
+        return self._refusal_as_problem(
+            changes.request_change,
+            binding_id=self.binding.pk,
+            requester=self.requester,
+            data=data,
+        )
+
+    @staticmethod
+    def _refusal_as_problem(service, **kwargs):
+        # The view let the user in; a refusal now (a change filed meanwhile)
+        # is said on the page.
+        try:
+            return service(**kwargs)
+        except WorkflowError as refused:
+            raise filing.FilingInvalid([filing.Problem("", refused.message)]) from None
+
+
+def secret_initial(grant: Mapping[str, Any], cluster: Cluster) -> dict[str, Any]:
+    """One saved secret (``SecretGrant.FILED_FIELDS``) as the page's fields."""
+    try:
+        ref = name_rules.parse_secret_ref(grant["secret"])
+    except name_rules.SecretRefError:
+        ref = None
+    return {
+        "secret": grant["secret"],
+        "alias": grant["alias"],
+        "any_suffix": grant.get("any_suffix", False),
+        # Ticked when it was filed: the rules ask for it again on submit.
+        "cross_account": bool(ref and ref.is_arn and ref.account != cluster.aws_account_id),
+        "kms_key_arn": grant.get("kms_key_arn", ""),
+        "jmes": jmes_lines(grant.get("jmes") or []),
+        "sync_secret_name": grant.get("sync_secret_name", ""),
+        "sync_secret_type": grant.get("sync_secret_type") or "Opaque",
+        "sync_keys": sync_lines(grant.get("sync_keys") or [], default_object=grant["alias"]),
+    }
+
+
+def request_initial(request: AccessRequest) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A saved request's fields and secrets as the request page's initial
+    values: a copy that is saved only when submitted. An expiry date that has
+    passed is left out."""
+    fields = request.filed()
+    fields["cluster"] = request.cluster_id
+    fields["containers"] = ", ".join(request.containers)
+    if fields["expires_on"] and fields["expires_on"] <= timezone.localdate():
+        fields["expires_on"] = None
+    secrets = [
+        secret_initial(g.filed(), request.cluster) for g in request.secrets.order_by("position")
+    ]
+    return fields, secrets

@@ -4,6 +4,7 @@ from django_tables2 import SingleTableView
 
 from secrets_app.accounts.roles import is_approver
 from secrets_app.models import AccessRequest, RequestState, Verdict
+from secrets_app.ownership.team_names import with_team_name
 from secrets_app.web.tables import ApprovalQueueTable
 
 
@@ -20,7 +21,7 @@ class ApprovalQueueView(SingleTableView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
-        return (
+        return with_team_name(
             AccessRequest.objects.filter(state=RequestState.PENDING)
             .select_related("cluster", "requester")
             .annotate(approvals=Count("decisions", filter=Q(decisions__verdict=Verdict.APPROVE)))

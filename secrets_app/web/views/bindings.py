@@ -13,6 +13,7 @@ from django.urls import reverse
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from secrets_app.bindings.history import binding_history
 from secrets_app.models import (
     Binding,
     BindingSecret,
@@ -22,8 +23,9 @@ from secrets_app.models import (
     RequestState,
     VerificationResult,
 )
+from secrets_app.ownership.team_names import with_team_name
 from secrets_app.requests import revocation, workflow
-from secrets_app.requests.permissions import can_request_revocation
+from secrets_app.requests.permissions import can_request_change, can_request_revocation
 from secrets_app.requests.preview import deletion_listing
 from secrets_app.web.filters import BindingFilter
 from secrets_app.web.forms.decisions import RevokeForm
@@ -32,9 +34,9 @@ from secrets_app.web.tables import BindingTable
 
 def binding_queryset():
     """Bindings with what their page and their CSV row show: cluster,
-    request, requester, and secrets by file name."""
-    return Binding.objects.select_related(
-        "cluster", "request", "request__requester"
+    request, requester, owning team, and secrets by file name."""
+    return with_team_name(
+        Binding.objects.select_related("cluster", "request", "request__requester")
     ).prefetch_related(Prefetch("secrets", queryset=BindingSecret.objects.order_by("alias")))
 
 
@@ -47,10 +49,23 @@ def binding_detail(
     # cluster and AWS to confirm: it is still the one in progress.
     in_progress = (*workflow.OPEN_STATES, RequestState.REVOKING)
     pending = next((r for r in revocations if r.state in in_progress), None)
+    history = binding_history(binding)
+    changing = next(
+        (e.request for e in history if e.kind == "change" and e.request.state in in_progress),
+        None,
+    )
     can_revoke = (
         binding.state == BindingState.ACTIVE
         and pending is None
+        and changing is None
         and can_request_revocation(request.user, binding)
+    )
+    can_change = (
+        binding.state == BindingState.ACTIVE
+        and binding.source == BindingSource.PORTAL
+        and pending is None
+        and changing is None
+        and can_request_change(request.user, binding)
     )
     context = {
         "binding": binding,
@@ -60,6 +75,9 @@ def binding_detail(
         "revocations": revocations,
         "pending_revocation": pending,
         "can_revoke": can_revoke,
+        "history": history,
+        "pending_change": changing,
+        "can_change": can_change,
         "revoke_form": RevokeForm(),
         **(revocation_files_context(binding) if can_revoke else {}),
         **(extra or {}),
@@ -107,7 +125,9 @@ class BindingListView(SingleTableMixin, FilterView):
         )
         # Only the cluster is shown: joining the request and its requester made
         # the rows too wide to sort in memory.
-        return (
+        # The owning team is a subquery as well: one row of the namespaces'
+        # (cluster, name) index per binding shown.
+        return with_team_name(
             Binding.objects.select_related("cluster")
             .annotate(secret_count=Coalesce(Subquery(secret_count), 0))
             .order_by("cluster__name", "namespace", "service_account")
@@ -126,6 +146,7 @@ CSV_COLUMNS = [
     "state",
     "health",
     "requester",
+    "team",
     "secrets",
 ]
 
@@ -156,6 +177,7 @@ def binding_export(request: HttpRequest) -> StreamingHttpResponse:
                         b.state,
                         b.health_status,
                         b.request.requester.get_username() if b.request else "",
+                        b.team_name or "",
                         " ".join(s.arn for s in b.secrets.all()),
                     ]
                 )

@@ -100,9 +100,12 @@ def _attention(access_request: AccessRequest) -> str:
 
 
 def _binding_of(access_request: AccessRequest):
-    """The binding a grant made, once active, or the one a revocation removes."""
+    """The binding a grant made, once active, the one a revocation removes,
+    or the one a change rewrites."""
     if access_request.kind == RequestKind.REVOKE:
         return access_request.revokes
+    if access_request.kind == RequestKind.CHANGE:
+        return access_request.changes
     return (
         getattr(access_request, "binding", None)
         if access_request.state == RequestState.ACTIVE

@@ -8,19 +8,27 @@ from django.contrib import messages
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from secrets_app.models import AccessRequest, RequestState, SecretGrant, Verdict
+from secrets_app.models import AccessRequest, RequestKind, RequestState, SecretGrant, Verdict
+from secrets_app.ownership.team_names import with_team_name
 from secrets_app.rendering.name_rules import is_number
 from secrets_app.requests import workflow
 from secrets_app.requests.permissions import can_cancel, can_comment, can_decide
 from secrets_app.requests.preview import build_preview, preview_for_request
 from secrets_app.web.filters import RequestFilter
 from secrets_app.web.forms.decisions import ApproveForm, CommentForm, RejectForm
-from secrets_app.web.forms.requests import MAX_SECRETS, RequestPage, SecretGrantFormSet
+from secrets_app.web.forms.requests import (
+    MAX_SECRETS,
+    RequestPage,
+    SecretGrantFormSet,
+    request_initial,
+)
 from secrets_app.web.tables import RequestTable
+from secrets_app.web.views.changes import COPYABLE, copyable
 from secrets_app.web.views.pulls import progress_context
 
 #: States before any pull request could exist: no progress panel.
@@ -39,7 +47,7 @@ class MyRequestsView(SingleTableMixin, FilterView):
     table_pagination = {"per_page": 50}
 
     def get_queryset(self):
-        return (
+        return with_team_name(
             AccessRequest.objects.filter(requester=self.request.user)
             .select_related("cluster")
             .annotate(secret_count=Count("secrets", distinct=True))
@@ -68,7 +76,16 @@ def request_create(request: HttpRequest) -> HttpResponse:
         # Without JavaScript, "add another secret" reloads with ?secrets=N.
         wanted = request.GET.get("secrets", "1")
         count = min(int(wanted), MAX_SECRETS) if is_number(wanted) and wanted != "0" else 1
-        page = RequestPage(requester=request.user, secrets=count)
+        prefill: dict = {}
+        if request.GET.get("copy"):
+            # A rejected or cancelled grant, copied: nothing is saved until submitted.
+            source = copyable(request, request.GET["copy"], kind=RequestKind.GRANT)
+            prefill["initial"], prefill["secrets_initial"] = request_initial(source)
+            messages.info(
+                request,
+                f"A copy of request #{source.pk}: change what you need, then submit it.",
+            )
+        page = RequestPage(requester=request.user, secrets=count, **prefill)
     return render(
         request,
         "secrets_app/request_form.html",
@@ -82,7 +99,9 @@ def _show_warnings(request: HttpRequest, warnings: list[str]) -> None:
 
 
 def _request_queryset():
-    return AccessRequest.objects.select_related("cluster", "requester").prefetch_related(
+    return with_team_name(
+        AccessRequest.objects.select_related("cluster", "requester")
+    ).prefetch_related(
         Prefetch("secrets", queryset=SecretGrant.objects.order_by("position")),
         "decisions__approver",
     )
@@ -96,6 +115,7 @@ def request_detail(
     approvals = sum(1 for d in access_request.decisions.all() if d.verdict == Verdict.APPROVE)
     state = access_request.state
     show_progress = state not in NOT_PROVISIONED
+    kind = access_request.kind
     context = {
         "req": access_request,
         "secrets": access_request.secrets.all(),
@@ -111,12 +131,27 @@ def request_detail(
         "approve_form": ApproveForm(),
         "reject_form": RejectForm(),
         "comment_form": CommentForm(),
-        "preview": preview_for_request(access_request),
+        # A change shows its diff against the repositories, loaded afterwards.
+        "preview": preview_for_request(access_request) if kind != RequestKind.CHANGE else None,
+        "diff_url": reverse("request-diff", args=[pk]) if kind == RequestKind.CHANGE else "",
+        "copy_url": _copy_url(user, access_request),
         "show_progress": show_progress,
         "progress": progress_context(request, access_request) if show_progress else None,
         **(extra or {}),
     }
     return render(request, "secrets_app/request_detail.html", context, status=status)
+
+
+def _copy_url(user, access_request: AccessRequest) -> str:
+    """Where "Copy into a new request" goes, for the requester of a rejected
+    or cancelled grant or change ("" otherwise)."""
+    if access_request.requester_id != user.pk or access_request.state not in COPYABLE:
+        return ""
+    if access_request.kind == RequestKind.GRANT:
+        return f"{reverse('request-create')}?copy={access_request.pk}"
+    if access_request.kind == RequestKind.CHANGE:
+        return f"{reverse('binding-change', args=[access_request.changes_id])}?copy={access_request.pk}"
+    return ""
 
 
 def _action(service, *, success: str, form_class=None, key: str = "", invalid: str = ""):

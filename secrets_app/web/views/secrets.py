@@ -101,7 +101,7 @@ def secret_access(request: HttpRequest) -> HttpResponse:
             Grant(how, request=grant.request, written_as=grant.secret)
             for grant in SecretGrant.objects.filter(
                 request__state__in=IN_FLIGHT_STATES,
-                request__kind=RequestKind.GRANT,
+                request__kind__in=(RequestKind.GRANT, RequestKind.CHANGE),
                 secret__contains=lookup,
             )
             .select_related("request__cluster", "request__requester")
