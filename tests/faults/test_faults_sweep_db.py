@@ -46,7 +46,11 @@ def test_a_dropped_database_connection_fails_the_sweep_visibly_then_it_recovers(
         assert snapshots == 4
 
         fake.clear_requests()
-        fake.delay_next(1, seconds=2.0)  # the first page hangs: the worker waits on it
+        # The first page hangs: the worker waits on it while its connection is
+        # cut. Long enough that a test process starved on a busy machine still
+        # cuts it before the sweep stores anything (the sweep's last write,
+        # the namespaces, comes after its verdicts).
+        fake.delay_next(1, seconds=6.0)
         sweep_cluster_task.delay(kube_cluster.pk)
         wait_for(lambda: fake.requests, what="the second sweep's first request")
         assert terminate_other_backends() >= 1  # the worker's connection
