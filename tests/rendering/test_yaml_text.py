@@ -18,7 +18,7 @@ from tests.rendering.rendering_support import guide_data, pod_identity_data
 
 # Characters that change how libyaml writes a scalar: indicators, quotes,
 # spaces, a tab, a line break, non-ASCII, a control character.
-TRICKY = " :#-?'\"!&*|>%@`,[]{}.~=<\t\n\u00e9\u200b\x07"
+TRICKY = " :#-?'\"!&*|>%@`,[]{}.~=<$\\\t\n\u00e9\u200b\x07"
 WORDS = [
     "y",
     "n",
