@@ -207,8 +207,8 @@ def _holders(expected: Sequence[Expected]) -> dict[str, Claim]:
             keys += [path_key(repo, p) for p in files if p not in owned]
     found: dict[str, Claim] = {}
     for part in chunks(sorted(set(keys))):
-        for claim in Claim.objects.filter(kind=ClaimKind.PATH, key__in=part).select_related(
-            "binding", "request"
+        for claim in Claim.objects.filter(kind=ClaimKind.PATH, key__in=part).only(
+            "key", "binding_id", "request_id"
         ):
             found[claim.key] = claim
     return found
@@ -226,9 +226,7 @@ def _busy(bindings: Sequence[Binding]) -> set[int]:
     return busy
 
 
-def _holder_words(claim: Claim, binding_id: int) -> str | None:
-    if claim.binding_id == binding_id:
-        return None  # its own
+def _holder_words(claim: Claim) -> str:
     if claim.binding_id is not None:
         return f"binding #{claim.binding_id}"
     return f"request #{claim.request_id}"
@@ -254,13 +252,16 @@ def check_binding(
         for path in sorted(set(rendered) | owned):
             text = rendered.get(path)
             claim = holders.get(path_key(repo, path)) if path not in owned else None
+            # A path it holds the claim of is its own, recorded in its files
+            # or not (bindings made before the portal recorded them).
+            own = path in owned or (claim is not None and claim.binding_id == binding.pk)
             state, reason = _file_state(
                 path,
                 text,
                 tree.get(path),
                 recorded.get(path),
-                owned=path in owned,
-                holder=_holder_words(claim, binding.pk) if claim is not None else None,
+                owned=own,
+                holder=_holder_words(claim) if claim is not None and not own else None,
             )
             files.append(FileCheck(repository, path, state, text, tree.get(path), reason))
     status = _status(files)

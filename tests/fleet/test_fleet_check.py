@@ -152,3 +152,14 @@ def test_an_unreadable_repository_is_reported(world, requester, approver, settin
     report = check_fleet()
     assert report.checks[0].status == Status.UNREADABLE
     assert report.problems and "nowhere.git" in report.problems[0]
+
+
+def test_files_a_binding_holds_without_a_record_are_of_unknown_origin(world, requester, approver):
+    binding = grant(world, "billing", requester, approver)
+    as_if_rendered_before(binding, record=False)
+    # Made before the portal recorded the paths its pull requests wrote: its
+    # claims still say which files are its own.
+    binding.files = {}
+    binding.save(update_fields=["files"])
+    [check] = check_fleet().checks
+    assert check.status == Status.UNKNOWN_ORIGIN
