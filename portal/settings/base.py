@@ -141,6 +141,10 @@ PORTAL_NAMESPACE_TEAM_LABEL = env.str("PORTAL_NAMESPACE_TEAM_LABEL", default="te
 # Only the demo settings turn this on: its stand-ins (a "terraform apply" into
 # moto on merge) join the follow-ups of a new binding.
 PORTAL_DEMO = False
+# In the demo, an infra merge runs real Terraform against its moto when the
+# binary and the provider mirror are found (secrets_app/demo/terraform.py);
+# off, or without them, a Python stand-in creates the role instead.
+PORTAL_DEMO_TERRAFORM = env.bool("PORTAL_DEMO_TERRAFORM", default=True)
 
 # --- Single sign-on (mozilla-django-oidc), off unless OIDC_ENABLED ----------
 OIDC_ENABLED = env.bool("OIDC_ENABLED", default=False)

@@ -41,10 +41,16 @@ SANDBOX = {
 }
 
 
+#: The fakes this process serves, by URL: where the demo applies a merged
+#: deploy pull request (``demo.apply``).
+RUNNING: dict[str, FakeKubeApi] = {}
+
+
 def start_fake(objects: list[dict] | None = None) -> FakeKubeApi:
     fake = FakeKubeApi().start()
     if objects:
         fake.add_many(objects)
+    RUNNING[fake.url] = fake
     return fake
 
 

@@ -13,9 +13,14 @@ from collections.abc import Sequence
 from django.conf import settings
 
 from secrets_app import notifications
-from secrets_app.demo.apply import apply_infra_for_binding, remove_infra_for_binding
+from secrets_app.demo.apply import (
+    apply_infra_for_binding,
+    apply_merged_pull_request,
+    remove_infra_for_binding,
+    terraform_in_use,
+)
 from secrets_app.events.bus import Handler
-from secrets_app.models import AuditEvent, Binding
+from secrets_app.models import AuditEvent, Binding, PullRequest
 from secrets_app.notifications.events import ACTIONS as NOTIFIED_ACTIONS
 from secrets_app.tasks.health import sweep_cluster_task
 from secrets_app.tasks.notifications import enqueue_notifications
@@ -33,11 +38,25 @@ def verify_binding(event: AuditEvent) -> None:
 
 
 def apply_demo_infra(event: AuditEvent) -> None:
-    apply_infra_for_binding(int(event.object_id))
+    # With real Terraform the infra merge itself applied the role.
+    if not terraform_in_use():
+        apply_infra_for_binding(int(event.object_id))
 
 
 def apply_demo_removal(event: AuditEvent) -> None:
-    remove_infra_for_binding(int(event.object_id))
+    if not terraform_in_use():
+        remove_infra_for_binding(int(event.object_id))
+
+
+def apply_demo_pull_request(event: AuditEvent) -> None:
+    apply_merged_pull_request(int(event.object_id))
+
+
+def sweep_demo_cluster_of_pull(event: AuditEvent) -> None:
+    # A merged deploy change is in the fake cluster at once: show it.
+    pull = PullRequest.objects.select_related("request").get(pk=event.object_id)
+    if pull.repository == "deploy":
+        sweep_cluster_task.delay(pull.request.cluster_id)
 
 
 def sweep_demo_cluster(event: AuditEvent) -> None:
@@ -57,9 +76,13 @@ def table() -> dict[str, Sequence[Handler]]:
         # A change rewrote the role's policy: verify the new one.
         "binding.changed": [*([apply_demo_infra] if settings.PORTAL_DEMO else []), verify_binding],
         # Elsewhere the removal is confirmed by the next sweep of the cluster
-        # and the AWS check after it (``tasks.removal``).
+        # and the AWS check after it (``tasks.removal``). In the demo a merge
+        # is applied at once: Terraform for infra, the fake cluster for deploy.
         **(
-            {"binding.removal_merged": [apply_demo_removal, sweep_demo_cluster]}
+            {
+                "binding.removal_merged": [apply_demo_removal, sweep_demo_cluster],
+                "pull_request.merged": [apply_demo_pull_request, sweep_demo_cluster_of_pull],
+            }
             if settings.PORTAL_DEMO
             else {}
         ),

@@ -248,3 +248,11 @@ def _check_secret_ref(c: ClusterSpec, s: SecretSpec, base: str, col: Collector) 
             "Partial ARN (no 6-character suffix): the provider needs it to match exactly "
             "one secret; the policy grants <name>-??????.",
         )
+    elif ref.suffix_may_be_name:
+        col.warn(
+            path,
+            f"The ARN ends in '-{ref.suffix}', which may be Secrets Manager's 6-character "
+            f"suffix of the secret {ref.name} or the end of the name {ref.whole_name} (a partial "
+            f"ARN): the policy grants both, {ref.name} with this suffix and "
+            f"{ref.whole_name}-??????. File it with the AWS lookup on to have it resolved.",
+        )

@@ -9,17 +9,45 @@ Files (deploy repository, one directory per binding):
 * ``deployment-patch.yaml`` (or ``statefulset-patch.yaml``): a strategic-merge
   patch adding the ServiceAccount, the CSI volume, the read-only mounts and
   the env vars to the workload;
-* ``kustomization.yaml``: a Kustomize *Component* listing the two resources
-  and the patch. A Component rather than a plain Kustomization because the
-  workload lives in the service's own kustomization: a patch only reaches
-  resources of the kustomization that includes it, and a component is how a
-  directory contributes both new resources and patches to its parent
-  (``components: [secrets]``).
+* ``kustomizeconfig.yaml``: tells kustomize that a workload's CSI volume
+  attribute ``secretProviderClass`` names a SecretProviderClass;
+* ``kustomization.yaml``: a Kustomize *Component* listing the two resources,
+  the patch and the configuration. A Component rather than a plain
+  Kustomization because the workload lives in the service's own
+  kustomization: a patch only reaches resources of the kustomization that
+  includes it, and a component is how a directory contributes both new
+  resources and patches to its parent (``components: [secrets]``).
+
+The Component's shape comes from real ``kubectl kustomize`` builds
+(``tests/deploy/test_component_builds.py`` builds every layout):
+
+* A component runs *before* its parent's own transformers (namespace,
+  prefixes, labels). So the patch targets the workload by kind and name
+  only: a target naming the namespace matches nothing when the namespace is
+  set by the parent, and a targeted patch that matches nothing is silently
+  skipped. For the same reason the patch itself names no namespace.
+* A targeted patch never fails, so a ``replacements`` entry reads the
+  workload's name into an annotation of the ServiceAccount: a replacement
+  whose source is missing fails the build ("nothing selected by
+  Deployment...") instead of shipping a workload without its secrets.
+* ``namePrefix``/``nameSuffix`` of the parent rename the ServiceAccount and
+  the class; kustomize knows the ``serviceAccountName`` reference, and
+  ``kustomizeconfig.yaml`` teaches it the CSI attribute, so both follow.
+* Strategic merge merges env vars by name: an env var the workload already
+  sets (a literal ``value`` or another ``valueFrom``) would keep its old
+  source beside the new one, which the API server refuses. ``value: null``
+  removes a literal and ``$patch: replace`` replaces the whole ``valueFrom``.
+
+Strings are quoted wherever any YAML reader could retype them (``_RETYPED``):
+PyYAML's own resolver is YAML 1.1 but leaves out ``y``/``n`` and reads
+``1e3`` as a string, which other YAML 1.1 readers (Go's yaml.v2) and YAML 1.2
+readers do not.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import yaml
@@ -36,14 +64,36 @@ MANAGED_BY = "secrets-access-portal"
 REQUEST_ANNOTATION = "secrets-access-portal/request-id"
 REQUESTER_ANNOTATION = "secrets-access-portal/requester"
 
+WORKLOAD_ANNOTATION = "secrets-access-portal/workload"
+
 SERVICE_ACCOUNT_FILE = "serviceaccount.yaml"
 SPC_FILE = "secretproviderclass.yaml"
+KUSTOMIZE_CONFIG_FILE = "kustomizeconfig.yaml"
 KUSTOMIZATION_FILE = "kustomization.yaml"
+SPC_GROUP = SPC_API_VERSION.split("/", 1)[0]
+WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 
 # libyaml's emitter when present (several times faster); both are "safe"
 # dumpers: plain data only, no Python tags.
 _BaseDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _STR = "tag:yaml.org,2002:str"
+
+# Plain scalars that some YAML reader takes for something other than a
+# string: YAML 1.1's booleans (y/n included: http://yaml.org/type/bool.html),
+# nulls, its ints (0777 octal, 0b1, 0x1F, 1_000, 12:30 base 60) and floats
+# (1.5, 1e3 as YAML 1.2 reads it, .inf, .nan, 1:30.5), and the ``<<`` merge
+# and ``=`` value keys. A string matching it is written quoted.
+_RETYPED = re.compile(
+    r"""\A(?:
+        y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE
+        |on|On|ON|off|Off|OFF|~|null|Null|NULL|<<|=
+        |[-+]?(?:0b[0-1_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(?::[0-5]?[0-9])*)
+        |[-+]?(?=[0-9._]*[0-9])[0-9_]*\.?[0-9._]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+        |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
+    )\Z""",
+    re.VERBOSE,
+)
 
 
 class _Block(str):
@@ -68,6 +118,10 @@ class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
         tag = self._resolved.get(key)
         if tag is None:
             tag = super().resolve(kind, value, implicit)
+            if tag == _STR and implicit[0] and _RETYPED.match(value):
+                # Not a string to some reader: a tag other than str makes
+                # the emitter quote the value.
+                tag = "tag:yaml.org,2002:bool"
             if len(self._resolved) < 50_000:
                 self._resolved[key] = tag
         return tag
@@ -88,6 +142,8 @@ def _node(value: Any) -> yaml.Node:
         )
     if isinstance(value, list | tuple):
         return yaml.SequenceNode("tag:yaml.org,2002:seq", [_node(v) for v in value])
+    if value is None:
+        return yaml.ScalarNode("tag:yaml.org,2002:null", "null")
     if isinstance(value, bool):
         return yaml.ScalarNode("tag:yaml.org,2002:bool", "true" if value else "false")
     if isinstance(value, int):
@@ -106,7 +162,7 @@ _FAST = yaml_text.Writer(_reads_as_str, literal=_Block)
 
 
 def dump_yaml(doc: Any) -> str:
-    """YAML for plain data (str, bool, int, list, dict), keys in insertion order."""
+    """YAML for plain data (str, bool, int, None, list, dict), keys in insertion order."""
     # The same bytes libyaml writes, several times faster; libyaml itself
     # for whatever the fast writer does not reproduce exactly.
     text = _FAST.dump(doc)
@@ -199,9 +255,21 @@ def secret_provider_class(spec: BindingSpec, names: BindingNames) -> dict[str, A
 
 
 def workload_patch(names: BindingNames) -> dict[str, Any]:
-    """Strategic-merge patch: lists merge by ``name``, so nothing is replaced."""
+    """Strategic-merge patch: lists merge by ``name``, so nothing is replaced
+    but the binding's own env vars (see the module's notes).
+
+    No namespace: kustomize applies a targeted patch to whatever matched
+    the target, and the workload may get its namespace only later, from
+    the service's kustomization."""
     env = [
-        {"name": k.env, "valueFrom": {"secretKeyRef": {"name": k.secret_name, "key": k.key}}}
+        {
+            "name": k.env,
+            "value": None,
+            "valueFrom": {
+                "$patch": "replace",
+                "secretKeyRef": {"name": k.secret_name, "key": k.key},
+            },
+        }
         for k in names.env_vars
     ]
     containers = []
@@ -225,7 +293,7 @@ def workload_patch(names: BindingNames) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": names.workload_kind,
-        "metadata": {"name": names.workload_name, "namespace": names.namespace},
+        "metadata": {"name": names.workload_name},
         "spec": {
             "template": {
                 "spec": {
@@ -238,7 +306,33 @@ def workload_patch(names: BindingNames) -> dict[str, Any]:
     }
 
 
+def kustomize_config() -> dict[str, Any]:
+    """A ``nameReference`` for the class: when the service's kustomization
+    renames it (``namePrefix``, ``nameSuffix``), the workloads' CSI volumes
+    follow. The same for every binding, so two components in one build add
+    the same entry twice, which kustomize merges."""
+    path = "spec/template/spec/volumes/csi/volumeAttributes/secretProviderClass"
+    return {
+        "nameReference": [
+            {
+                "kind": "SecretProviderClass",
+                "group": SPC_GROUP,
+                "fieldSpecs": [
+                    {"kind": kind, "group": "apps", "path": path} for kind in WORKLOAD_KINDS
+                ],
+            }
+        ]
+    }
+
+
+def _name_pattern(name: str) -> str:
+    """A patch target's name is a regular expression (anchored by kustomize);
+    Kubernetes names hold no other metacharacter than ``.``."""
+    return name.replace(".", "\\.")
+
+
 def kustomization(names: BindingNames) -> dict[str, Any]:
+    workload = {"group": "apps", "kind": names.workload_kind, "name": names.workload_name}
     return {
         "apiVersion": "kustomize.config.k8s.io/v1alpha1",
         "kind": "Component",
@@ -246,13 +340,21 @@ def kustomization(names: BindingNames) -> dict[str, Any]:
         "patches": [
             {
                 "path": patch_file_name(names),
-                "target": {
-                    "group": "apps",
-                    "version": "v1",
-                    "kind": names.workload_kind,
-                    "name": names.workload_name,
-                    "namespace": names.namespace,
-                },
+                "target": {**workload, "name": _name_pattern(names.workload_name)},
+            }
+        ],
+        "configurations": [KUSTOMIZE_CONFIG_FILE],
+        # Fails the build when the workload is not in it (see the module's notes).
+        "replacements": [
+            {
+                "source": {**workload, "fieldPath": "metadata.name"},
+                "targets": [
+                    {
+                        "select": {"kind": "ServiceAccount", "name": names.service_account},
+                        "fieldPaths": [f"metadata.annotations.{WORKLOAD_ANNOTATION}"],
+                        "options": {"create": True},
+                    }
+                ],
             }
         ],
     }
@@ -264,5 +366,6 @@ def render_manifests(spec: BindingSpec, names: BindingNames) -> dict[str, str]:
         SERVICE_ACCOUNT_FILE: dump_yaml(service_account(spec, names)),
         SPC_FILE: dump_yaml(secret_provider_class(spec, names)),
         patch_file_name(names): dump_yaml(workload_patch(names)),
+        KUSTOMIZE_CONFIG_FILE: dump_yaml(kustomize_config()),
         KUSTOMIZATION_FILE: dump_yaml(kustomization(names)),
     }

@@ -269,6 +269,28 @@ class SecretRef:
     def is_full_arn(self) -> bool:
         return self.suffix is not None
 
+    @property
+    def suffix_may_be_name(self) -> bool:
+        """Whether the "suffix" may as well be the end of the secret's name.
+
+        ``...:secret:billing/db-master`` is the full ARN of ``billing/db``
+        or the partial ARN of ``billing/db-master``: nothing in the text
+        tells. Secrets Manager draws its suffix from upper- and lower-case
+        letters and digits, so a real one has an upper-case letter 96% of the
+        time ((36/62)^6 of suffixes have none), while names are by custom
+        lower case. A suffix without an upper-case letter is therefore taken
+        as possibly part of the name: the policy grants both readings and the
+        spec warns (``checks``). The AWS lookup, when it is on, replaces a
+        partial ARN with the full one before the spec is made.
+        """
+        return self.suffix is not None and not any("A" <= ch <= "Z" for ch in self.suffix)
+
+    @property
+    def whole_name(self) -> str:
+        """The name with whatever looked like a suffix: the name of the
+        partial-ARN reading."""
+        return f"{self.name}-{self.suffix}" if self.suffix is not None else self.name
+
 
 class SecretRefError(ValueError):
     pass

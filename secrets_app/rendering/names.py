@@ -83,6 +83,7 @@ class BindingNames:
     policy_name: str
     policy_arn: str
     oidc_provider_arn: str | None
+    eks_cluster_arn: str
     tf_label: str
     volume_name: str
     workload_kind: str
@@ -119,6 +120,7 @@ class BindingNames:
             policy_name=policy_name,
             policy_arn=f"{iam}:policy/{policy_name}",
             oidc_provider_arn=(f"{iam}:oidc-provider/{c.oidc_issuer}" if c.oidc_issuer else None),
+            eks_cluster_arn=f"arn:{c.partition}:eks:{c.region}:{c.account_id}:cluster/{c.name}",
             tf_label=terraform_label(role_name),
             volume_name=CSI_VOLUME_NAME,
             workload_kind=spec.workload.kind,

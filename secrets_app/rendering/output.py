@@ -49,6 +49,8 @@ def write_rendered(rendered: RenderedBinding, out_dir: Path) -> list[Path]:
     return sorted(planned)
 
 
-def render_spec_file(spec_path: Path, out_dir: Path) -> list[Path]:
-    """What ``manage.py render_binding`` does: load, validate, render, write."""
-    return write_rendered(render_binding(load_spec(spec_path)), out_dir)
+def render_spec_file(spec_path: Path, out_dir: Path) -> tuple[BindingSpec, list[Path]]:
+    """What ``manage.py render_binding`` does: load, validate, render, write.
+    Returns the spec (its ``warnings`` are for the user) and the files written."""
+    spec = load_spec(spec_path)
+    return spec, write_rendered(render_binding(spec), out_dir)

@@ -20,6 +20,11 @@ from secrets_app.rendering.spec import BindingSpec
 POLICY_VERSION = "2012-10-17"
 STS_AUDIENCE = "sts.amazonaws.com"
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+# Session tags EKS Pod Identity sets when it assumes a role (EKS user guide,
+# "Create IAM role with trust policy required by EKS Pod Identity").
+POD_IDENTITY_CLUSTER_TAG = "aws:RequestTag/eks-cluster-arn"
+POD_IDENTITY_NAMESPACE_TAG = "aws:RequestTag/kubernetes-namespace"
+POD_IDENTITY_SERVICE_ACCOUNT_TAG = "aws:RequestTag/kubernetes-service-account"
 SECRET_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
 KMS_ACTIONS = ("kms:Decrypt",)
 KMS_VIA_SERVICE = "kms:ViaService"
@@ -37,33 +42,50 @@ class Statement:
     conditions: tuple[tuple[str, str, str], ...] = ()
 
 
-def secret_resource(spec: BindingSpec, index: int) -> str:
-    """The ARN the policy grants for ``spec.secrets[index]``.
+SUFFIX_WILDCARD = "-??????"
+
+
+def secret_resources(spec: BindingSpec, index: int) -> tuple[str, ...]:
+    """The ARNs the policy grants for ``spec.secrets[index]``.
 
     The exact ARN when a full ARN was given. Otherwise (a plain name, a
     partial ARN, or ``any_suffix``) ``<...:secret:name>-??????``: the six
     characters Secrets Manager appends, and no more (``*`` would also match
-    ``name-other-abc123``).
+    ``name-other-abc123``). An ARN whose suffix may be the end of the name
+    (``SecretRef.suffix_may_be_name``: ``billing/db-master``) gets both
+    readings: its exact ARN, and ``billing/db-master-??????``.
     """
     secret = spec.secrets[index]
     ref = secret.ref
-    if ref.is_full_arn and not secret.any_suffix:
-        return secret.arn
     c = spec.cluster
-    partition = ref.partition or c.partition
-    region = ref.region or c.region
-    account = ref.account or c.account_id
-    return f"arn:{partition}:secretsmanager:{region}:{account}:secret:{ref.name}-??????"
+    prefix = (
+        f"arn:{ref.partition or c.partition}:secretsmanager:{ref.region or c.region}:"
+        f"{ref.account or c.account_id}:secret:"
+    )
+    if not ref.is_full_arn:
+        return (f"{prefix}{ref.name}{SUFFIX_WILDCARD}",)
+    full = f"{prefix}{ref.name}{SUFFIX_WILDCARD}" if secret.any_suffix else secret.arn
+    if not ref.suffix_may_be_name:
+        return (full,)
+    return (full, f"{prefix}{ref.whole_name}{SUFFIX_WILDCARD}")
 
 
 def trust_statements(spec: BindingSpec, names: BindingNames) -> tuple[Statement, ...]:
     if spec.cluster.identity == "pod_identity":
+        # Without conditions any pod identity association in the account
+        # could use the role; the session tags scope it to this cluster's
+        # ServiceAccount, as the IRSA ``sub`` condition does.
         return (
             Statement(
                 sid="EksPodIdentity",
                 actions=("sts:AssumeRole", "sts:TagSession"),
                 principal_type="Service",
                 principals=(POD_IDENTITY_PRINCIPAL,),
+                conditions=(
+                    ("StringEquals", POD_IDENTITY_CLUSTER_TAG, names.eks_cluster_arn),
+                    ("StringEquals", POD_IDENTITY_NAMESPACE_TAG, names.namespace),
+                    ("StringEquals", POD_IDENTITY_SERVICE_ACCOUNT_TAG, names.service_account),
+                ),
             ),
         )
     issuer = spec.cluster.oidc_issuer
@@ -83,7 +105,9 @@ def trust_statements(spec: BindingSpec, names: BindingNames) -> tuple[Statement,
 
 
 def permission_statements(spec: BindingSpec) -> tuple[Statement, ...]:
-    resources = tuple(dict.fromkeys(secret_resource(spec, i) for i in range(len(spec.secrets))))
+    resources = tuple(
+        dict.fromkeys(r for i in range(len(spec.secrets)) for r in secret_resources(spec, i))
+    )
     statements = [Statement(sid="Secrets", actions=SECRET_ACTIONS, resources=resources)]
     keys = tuple(dict.fromkeys(s.kms_key_arn for s in spec.secrets if s.kms_key_arn))
     if keys:

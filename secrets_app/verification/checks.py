@@ -48,7 +48,7 @@ def verify_binding(adapter: BindingReader, expected: ExpectedBinding) -> list[Fi
         if issuer:
             findings.extend(check_irsa_trust(role.trust_policy, expected, issuer))
     else:
-        findings.extend(check_pod_identity_trust(role.trust_policy))
+        findings.extend(check_pod_identity_trust(role.trust_policy, expected))
         findings.append(_check_association(adapter, expected, role))
     check_permissions(adapter, expected, role, findings)
     return findings

@@ -217,7 +217,62 @@ def _trust_denies(sts: list[Mapping[str, Any]], action: str) -> list[Finding]:
     ]
 
 
-def check_pod_identity_trust(trust: Mapping[str, Any]) -> list[Finding]:
+# Session tags EKS Pod Identity sets, which a trust policy can require.
+POD_IDENTITY_TAGS = {
+    "cluster": "aws:RequestTag/eks-cluster-arn",
+    "namespace": "aws:RequestTag/kubernetes-namespace",
+    "service_account": "aws:RequestTag/kubernetes-service-account",
+}
+
+
+def _pod_identity_scope(statements_: list[Mapping[str, Any]], expected: ExpectedBinding) -> Finding:
+    """Whether the role is kept to the binding's ServiceAccount: without the
+    session-tag conditions any pod identity association in the account can
+    use it (an IRSA role's ``sub`` condition does the same job)."""
+    cluster_arn = (
+        f"arn:{expected.partition}:eks:{expected.region}:{expected.account}:"
+        f"cluster/{expected.cluster_name}"
+    )
+    wanted = {
+        POD_IDENTITY_TAGS["cluster"]: cluster_arn,
+        POD_IDENTITY_TAGS["namespace"]: expected.namespace,
+        POD_IDENTITY_TAGS["service_account"]: expected.service_account,
+    }
+    condition = {"StringEquals": wanted}
+    fix = f"add this Condition to the {POD_IDENTITY_SERVICE} statement: {_compact(condition)}"
+    best: dict[str, str] = {}
+    for statement in statements_:
+        status = {key: _claim_status(statement, key, value)[0] for key, value in wanted.items()}
+        if sum(s == "ok" for s in status.values()) >= sum(s == "ok" for s in best.values()):
+            best = status
+    wrong = [key for key, s in best.items() if s == "wrong"]
+    if wrong:
+        return failed(
+            "trust.pod_identity_scope",
+            f"the trust policy's {', '.join(wrong)} condition does not match "
+            f"{expected.namespace}/{expected.service_account} in {expected.cluster_name}: "
+            "the pods of this binding cannot assume the role",
+            fix,
+        )
+    missing = [key for key, s in best.items() if s in ("missing", "broad")]
+    if missing:
+        return failed(
+            "trust.pod_identity_scope",
+            f"the trust policy does not pin {', '.join(missing)}: other pod identity "
+            "associations in the account that name this role can use it",
+            fix,
+            severity=WARNING,
+        )
+    return passed(
+        "trust.pod_identity_scope",
+        f"trust policy is kept to {expected.namespace}/{expected.service_account} in "
+        f"{expected.cluster_name}",
+    )
+
+
+def check_pod_identity_trust(
+    trust: Mapping[str, Any], expected: ExpectedBinding | None = None
+) -> list[Finding]:
     sts = statements(trust)
     ours = [
         s
@@ -253,6 +308,8 @@ def check_pod_identity_trust(trust: Mapping[str, Any]) -> list[Finding]:
                 "trust policy allows sts:AssumeRole and sts:TagSession",
             )
         )
+    if expected is not None:
+        findings.append(_pod_identity_scope(ours, expected))
     for action in want["Action"]:
         findings.extend(_trust_denies(sts, action))
     return findings

@@ -187,7 +187,7 @@ def test_a_taken_service_account_is_refused(as_requester, body):
     # folder, role and ServiceAccount the first request holds.
     message = again.json()["service"][0]
     assert message.startswith("The IAM role janus-dev_deploy_data-access-service")
-    assert "5 files it writes (iam/287796791794/janus-dev/" in message
+    assert "6 files it writes (iam/287796791794/janus-dev/" in message
     assert f"belong to request #{first.pk} (grant access by alice, pending approval)" in message
     assert AccessRequest.objects.count() == 1
 

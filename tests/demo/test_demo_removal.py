@@ -42,10 +42,13 @@ def test_a_merged_removal_deletes_the_role_the_merged_grant_made(settings, moto,
 
 
 @contextmanager
-def demo_mode(moto_url: str) -> Iterator[None]:
+def demo_mode(moto_url: str, *, terraform: bool = False) -> Iterator[None]:
     """The demo's follow-ups (its "terraform apply", its immediate sweep) and
-    tasks run inline, as ``run_demo`` has them without Redis."""
-    with override_settings(PORTAL_DEMO=True, AWS_ENDPOINT_URL=moto_url):
+    tasks run inline, as ``run_demo`` has them without Redis. The Python
+    stand-in applies infra changes unless ``terraform`` (test_demo_merges)."""
+    with override_settings(
+        PORTAL_DEMO=True, AWS_ENDPOINT_URL=moto_url, PORTAL_DEMO_TERRAFORM=terraform
+    ):
         bus.install(followups.table())
         eager = celery_app.conf.task_always_eager
         celery_app.conf.task_always_eager = True

@@ -33,6 +33,7 @@ def test_preview_on_the_form_shows_both_repositories_and_saves_nothing(alice, cl
             "serviceaccount.yaml",
             "secretproviderclass.yaml",
             "deployment-patch.yaml",
+            "kustomizeconfig.yaml",
             "kustomization.yaml",
         )
     }

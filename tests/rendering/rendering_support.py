@@ -85,11 +85,20 @@ def _expected_value(value: Any) -> Any:
 
 
 def strategic_merge(base: Any, patch: Any) -> Any:
-    """Enough of Kubernetes' strategic merge for pod specs: lists merge by name."""
+    """Enough of Kubernetes' strategic merge for pod specs: lists merge by
+    name, ``null`` deletes a key, ``$patch: replace`` replaces a map (the
+    real merge is kustomize's: ``tests/deploy/test_component_builds.py``)."""
+    if isinstance(patch, dict) and patch.get("$patch") == "replace":
+        return _without_directives(patch)
     if isinstance(base, dict) and isinstance(patch, dict):
         merged = dict(base)
         for key, value in patch.items():
-            merged[key] = strategic_merge(base[key], value) if key in base else value
+            if value is None:
+                merged.pop(key, None)
+            elif key in base:
+                merged[key] = strategic_merge(base[key], value)
+            else:
+                merged[key] = _without_directives(value)
         return merged
     if isinstance(base, list) and isinstance(patch, list):
         by_name = {item.get("name"): item for item in base if isinstance(item, dict)}
@@ -99,9 +108,20 @@ def strategic_merge(base: Any, patch: Any) -> Any:
             if name is not None and name in by_name:
                 merged_list[merged_list.index(by_name[name])] = strategic_merge(by_name[name], item)
             else:
-                merged_list.append(item)
+                merged_list.append(_without_directives(item))
         return merged_list
     return patch
+
+
+def _without_directives(value: Any) -> Any:
+    """A patch value added as it is: without ``$patch`` keys and nulls."""
+    if isinstance(value, dict):
+        return {
+            k: _without_directives(v) for k, v in value.items() if k != "$patch" and v is not None
+        }
+    if isinstance(value, list):
+        return [_without_directives(v) for v in value]
+    return value
 
 
 def minimal_workload(kind: str, name: str, namespace: str, containers: list[str]) -> dict:

@@ -42,6 +42,7 @@ def test_it_writes_the_expected_files():
     assert sorted(rendered.files["deploy"]) == [
         f"{DEPLOY_DIR}/deployment-patch.yaml",
         f"{DEPLOY_DIR}/kustomization.yaml",
+        f"{DEPLOY_DIR}/kustomizeconfig.yaml",
         f"{DEPLOY_DIR}/secretproviderclass.yaml",
         f"{DEPLOY_DIR}/serviceaccount.yaml",
     ]
@@ -72,13 +73,18 @@ def test_workload_patch_carries_the_guides_pod_parts():
     _, rendered = _render()
     patch = load_docs(rendered.files["deploy"])["deployment-patch.yaml"]
     assert patch["kind"] == "Deployment"
-    assert patch["metadata"] == {"name": "data-access-service", "namespace": "deploy"}
+    # No namespace: the Component's target finds the workload by kind and
+    # name, wherever its namespace comes from (tests/deploy builds it).
+    assert patch["metadata"] == {"name": "data-access-service"}
     ours, guide = patch["spec"]["template"]["spec"], GUIDE_POD["spec"]["template"]["spec"]
     assert ours["serviceAccountName"] == guide["serviceAccountName"]
     assert ours["volumes"] == guide["volumes"]
     (container,) = ours["containers"]
     assert container["name"] == "app"
-    assert container["env"] == guide["containers"][0]["env"]
+    # The guide's env var, written to replace whatever the workload had under that name.
+    (env,) = container["env"]
+    assert env.pop("value") is None and env["valueFrom"].pop("$patch") == "replace"
+    assert [env] == guide["containers"][0]["env"]
     assert container["volumeMounts"] == guide["containers"][0]["volumeMounts"]
 
 

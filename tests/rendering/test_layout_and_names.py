@@ -60,6 +60,7 @@ def test_custom_layout_is_used():
             "serviceaccount.yaml",
             "secretproviderclass.yaml",
             "deployment-patch.yaml",
+            "kustomizeconfig.yaml",
             "kustomization.yaml",
         )
     }

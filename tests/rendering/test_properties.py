@@ -117,7 +117,11 @@ def test_valid_but_tricky_values_round_trip(key, env, alias, requester):
     (container,) = docs["deployment-patch.yaml"]["spec"]["template"]["spec"]["containers"]
     assert container["env"][0] == {
         "name": env,
-        "valueFrom": {"secretKeyRef": {"name": "dcp-db-password", "key": key}},
+        "value": None,
+        "valueFrom": {
+            "$patch": "replace",
+            "secretKeyRef": {"name": "dcp-db-password", "key": key},
+        },
     }
     assert (
         docs["serviceaccount.yaml"]["metadata"]["annotations"]["secrets-access-portal/requester"]

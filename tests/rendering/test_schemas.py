@@ -105,7 +105,11 @@ def test_kustomization_lists_every_other_file(rendered):
     _, out = rendered
     docs = load_docs(out.files["deploy"])
     kustomization = docs.pop("kustomization.yaml")
-    listed = kustomization["resources"] + [p["path"] for p in kustomization["patches"]]
+    listed = (
+        kustomization["resources"]
+        + [p["path"] for p in kustomization["patches"]]
+        + kustomization["configurations"]
+    )
     assert sorted(listed) == sorted(docs)
 
 

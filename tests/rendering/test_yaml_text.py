@@ -146,6 +146,7 @@ def test_every_manifest_goes_through_the_fast_writer():
             m.provider_objects(spec),
             m.workload_patch(names),
             m.kustomization(names),
+            m.kustomize_config(),
         ):
             fast = m._FAST.dump(doc)
             assert fast is not None, doc

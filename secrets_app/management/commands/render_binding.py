@@ -21,12 +21,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, spec: Path, out: Path, **options: Any) -> None:
         try:
-            written = render_spec_file(spec, out)
+            loaded, written = render_spec_file(spec, out)
         except SpecInvalid as exc:
             for problem in exc.problems:
                 self.stderr.write(str(problem))
             raise CommandError(f"invalid binding spec: {len(exc.problems)} problem(s)") from exc
         except UnsafePath as exc:
             raise CommandError(str(exc)) from exc
+        # Allowed but worth a look (a secret in another account, a partial
+        # ARN): the same warnings the request page shows.
+        for warning in loaded.warnings:
+            self.stderr.write(f"warning: {warning}")
         for path in written:
             self.stdout.write(str(path))
