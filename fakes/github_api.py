@@ -85,6 +85,8 @@ class FakeGitHub:
         self._archive_tokens: set[str] = set()
         self._clock = itertools.count(1_700_000_000)
         self.log: list[LoggedRequest] = []
+        # Answer recursive tree listings as truncated (GitHub's limits).
+        self.truncate_trees = False
         self._server: ThreadingHTTPServer | None = None
         self.root = self.base_url = self.graphql_url = ""
 
@@ -124,6 +126,28 @@ class FakeGitHub:
             blobs = {p: self._blob(c) for p, c in (files or {"README.md": "#\n"}).items()}
             commit = self._commit("Initial commit", self._tree(blobs), [])
             self._repos[f"{owner}/{name}"] = {"refs": {base: commit}, "pulls": {}}
+
+    def push(
+        self,
+        owner: str,
+        repo: str,
+        branch: str,
+        files: dict[str, str | None],
+        message: str = "push",
+    ) -> str:
+        """Someone pushes one commit on ``branch``: ``files`` written (None
+        deletes one). Returns the commit."""
+        with self._lock:
+            r = self._repos[f"{owner}/{repo}"]
+            parent = r["refs"][branch]
+            entries = dict(self._trees[self._commits[parent]["tree"]])
+            for path, content in files.items():
+                if content is None:
+                    entries.pop(path, None)
+                else:
+                    entries[path] = self._blob(content)
+            r["refs"][branch] = self._commit(message, self._tree(entries), [parent])
+            return r["refs"][branch]
 
     def branch_files(self, owner: str, repo: str, branch: str) -> dict[str, str]:
         with self._lock:
@@ -320,6 +344,33 @@ class FakeGitHub:
         ]
         return {"sha": sha, "url": f"{url}/trees/{sha}", "tree": entries, "truncated": False}
 
+    def _tree_listing(self, repo: str, ref: str, *, recursive: str | None) -> dict[str, Any]:
+        """``GET /git/trees/<sha or branch>``: as GitHub lists it, folders as
+        ``tree`` entries; with ``recursive`` every path, else the top level.
+        ``truncate_trees`` makes it answer as GitHub does past its limits."""
+        refs = self._repos[repo]["refs"]
+        sha = self._commits[refs[ref]]["tree"] if ref in refs else ref
+        if sha in self._commits:
+            sha = self._commits[sha]["tree"]
+        if sha not in self._trees:
+            raise _HTTPError(404, "Not Found")
+        url = f"{self.base_url}/repos/{repo}/git"
+        entries: dict[str, dict[str, Any]] = {}
+        for path, blob in sorted(self._trees[sha].items()):
+            parts = path.split("/")
+            for depth in range(1, len(parts)):
+                folder = "/".join(parts[:depth])
+                entries.setdefault(folder, {"path": folder, "mode": "040000", "type": "tree"})
+            entries[path] = {
+                "path": path, "mode": "100644", "type": "blob", "sha": blob,
+                "size": len(self._blobs[blob].encode()), "url": f"{url}/blobs/{blob}",
+            }  # fmt: skip
+        listed = [e for p, e in sorted(entries.items()) if recursive or "/" not in p]
+        truncated = bool(recursive) and self.truncate_trees
+        if truncated:
+            listed = listed[: len(listed) // 2]
+        return {"sha": sha, "url": f"{url}/trees/{sha}", "tree": listed, "truncated": truncated}
+
     def _ref_json(self, repo: str, branch: str) -> dict[str, Any]:
         sha, url = self._repos[repo]["refs"][branch], f"{self.base_url}/repos/{repo}/git"
         return {
@@ -394,6 +445,8 @@ class FakeGitHub:
             if r["refs"].pop(branch, None) is None:
                 raise _HTTPError(422, "Reference does not exist")
             return 204, None, {}
+        if (ref := at("GET", r"/git/trees/(.+)")) is not None:
+            return 200, self._tree_listing(repo, ref, recursive=query.get("recursive")), {}
         if (ref := at("GET", r"/tarball/(.+)")) is not None:
             return self._tarball_redirect(repo, ref)
         if at("GET", r"/pulls()") is not None:

@@ -13,6 +13,8 @@ from secrets_app.models import (
     Namespace,
     Notification,
     SecretGrant,
+    Upgrade,
+    UpgradeBinding,
 )
 from secrets_app.notifications import notifications_resend
 from secrets_app.ownership import teams
@@ -200,3 +202,21 @@ class NotificationAdmin(ReadOnly, admin.ModelAdmin):
 
     def has_resend_permission(self, request):
         return request.user.has_perm("secrets_app.change_notification")
+
+
+class UpgradeBindingInline(ReadOnlyInline):
+    model = UpgradeBinding
+    fields = ("binding", "request", "writes", "deletes", "overwrites", "applied", "note")
+
+
+@admin.register(Upgrade)
+class UpgradeAdmin(ReadOnly, admin.ModelAdmin):
+    """Fleet upgrades as recorded, read-only: opened from the Upgrades page
+    (``/fleet/``) or ``manage.py upgrade_bindings --open-prs``, moved by the
+    webhook and the poll."""
+
+    list_display = ("id", "cluster", "repository", "number", "state", "forced", "opened_at")
+    list_filter = ("state", "repository", "cluster")
+    list_select_related = ("cluster",)
+    readonly_fields = [f.name for f in Upgrade._meta.fields]
+    inlines = [UpgradeBindingInline]

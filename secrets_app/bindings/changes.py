@@ -53,7 +53,7 @@ def binding_change_merged(change: AccessRequest, *, actor) -> Binding:
         "files": binding.files,
         "mount_path": before_request.mount_path if before_request else "",
     }
-    files = _written(change, render_binding(spec).files)
+    files, hashes = _written(change, render_binding(spec).files)
     gone = {
         claims.path_key(repository_name(binding.cluster, repo), path)
         for repo, paths in (binding.files or {}).items()
@@ -63,10 +63,17 @@ def binding_change_merged(change: AccessRequest, *, actor) -> Binding:
     binding.synced_secret_names = list(names.secret_names)
     binding.secret_provider_class = names.secret_provider_class
     binding.files = files
+    binding.file_hashes = hashes
     # What was verified was the old policy: the new one waits for its run.
     binding.verification_ok = None
     binding.save(
-        update_fields=["synced_secret_names", "secret_provider_class", "files", "verification_ok"]
+        update_fields=[
+            "synced_secret_names",
+            "secret_provider_class",
+            "files",
+            "file_hashes",
+            "verification_ok",
+        ]
     )
     binding.secrets.all().delete()
     BindingSecret.objects.bulk_create(
@@ -102,15 +109,20 @@ def binding_change_merged(change: AccessRequest, *, actor) -> Binding:
     return binding
 
 
-def _written(change: AccessRequest, rendered: dict[str, dict[str, str]]) -> dict[str, list[str]]:
+def _written(
+    change: AccessRequest, rendered: dict[str, dict[str, str]]
+) -> tuple[dict[str, list[str]], dict[str, dict[str, str]]]:
     """The paths the change's pull requests wrote (not those they deleted),
-    per repository: what a revocation, or the next change, starts from."""
+    per repository: what a revocation, or the next change, starts from; and
+    the blob id of each file written (``Binding.file_hashes``)."""
     pulls = {
         p.repository: p for p in change.pull_requests.filter(purpose=PullRequestPurpose.CHANGE)
     }
-    written = {}
+    written, hashes = {}, {}
     for repo in REPOSITORIES:
         deleted = set((change.deletes or {}).get(repo, [])) - set(rendered.get(repo, {}))
         recorded = pulls[repo].paths if repo in pulls else sorted(rendered.get(repo, {}))
         written[repo] = sorted(set(recorded) - deleted)
-    return written
+        recorded_hashes = pulls[repo].file_hashes if repo in pulls else {}
+        hashes[repo] = {p: h for p, h in recorded_hashes.items() if p in written[repo]}
+    return written, hashes

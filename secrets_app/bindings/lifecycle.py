@@ -36,6 +36,7 @@ def binding_activate(request: AccessRequest, *, actor) -> Binding:
     """Both pull requests of a grant are merged: record its binding."""
     spec = spec_for_request(request)
     names = BindingNames.from_spec(spec)
+    pulls = list(request.pull_requests.filter(purpose=PullRequestPurpose.GRANT))
     binding = Binding.objects.create(
         request=request,
         cluster=request.cluster,
@@ -50,11 +51,10 @@ def binding_activate(request: AccessRequest, *, actor) -> Binding:
         source=BindingSource.PORTAL,
         owner=request.requester,
         expires_on=request.expires_on,
-        # What the merged pull requests wrote: a revocation deletes exactly this.
-        files={
-            p.repository: list(p.paths)
-            for p in request.pull_requests.filter(purpose=PullRequestPurpose.GRANT)
-        },
+        # What the merged pull requests wrote: a revocation deletes exactly
+        # this, and a fleet upgrade tells hand edits from it.
+        files={p.repository: list(p.paths) for p in pulls},
+        file_hashes={p.repository: dict(p.file_hashes) for p in pulls},
     )
     BindingSecret.objects.bulk_create(
         BindingSecret(binding=binding, arn=s.arn, name=s.ref.name, alias=s.alias)

@@ -12,7 +12,9 @@ Request budget per repository (see ``repos`` for the content trailer):
 - files changed while the PR is open: read, tree, commit, force-move the ref;
 - reading a branch's definitions (``read_text_files``): its tarball, one API
   request and the redirect it answers with, whatever the repository's size
-  (why not the trees API: ``archives``).
+  (why not the trees API: ``archives``);
+- listing a branch's files with their blob ids (``read_tree``, what fleet
+  upgrades compare): one request, the recursive tree.
 
 Why GraphQL for the read: with REST, knowing whether the head branch exists
 costs one request and the base's commit and tree another, so opening would
@@ -53,6 +55,7 @@ from .repos import (
     BranchChange,
     PullRequestRef,
     RepoBackend,
+    blob_ids,
 )
 
 log = logging.getLogger(__name__)
@@ -212,6 +215,22 @@ class GitHubBackend(RepoBackend):
         with self._translated(f"read pull request #{number}"):
             # The lazy object completes on raw_data: one GET.
             return _ref_of(self._repo.get_pull(number).raw_data, created=False)
+
+    def read_tree(self, ref: str) -> dict[str, str]:
+        """One request: the branch's tree, recursive (``GET
+        /git/trees/<ref>?recursive=1``), every file's blob id without its
+        content. Past GitHub's limits for one listing (``truncated``), the
+        archive is read instead and the ids computed here: every file the
+        portal writes is a definition file."""
+        with self._translated(f"read tree {ref}"):
+            data = self._repo.get_git_tree(ref, recursive=True).raw_data
+        if data.get("truncated"):
+            return blob_ids(self.read_text_files(ref))
+        return {
+            str(entry["path"]): str(entry["sha"])
+            for entry in data.get("tree") or []
+            if entry.get("type") == "blob"
+        }
 
     def read_text_files(
         self,

@@ -251,6 +251,38 @@ class LocalGitBackend(RepoBackend):
             record.update(state="closed", head_sha=head)
             return self._ref(record, head, created=False)
 
+    def read_tree(self, ref: str) -> dict[str, str]:
+        """One ``ls-tree`` of the branch: ``{path: blob id}``."""
+        if self._rev(ref) is None:
+            raise PermanentError(f"branch {ref!r} not found", system=SYSTEM, status=404)
+        listing = _git(self.path, "ls-tree", "-r", "-z", f"refs/heads/{ref}")
+        tree = {}
+        for line in filter(None, listing.split("\0")):
+            meta, path = line.split("\t", 1)
+            _mode, kind, sha = meta.split()
+            if kind == "blob":
+                tree[path] = sha
+        return tree
+
+    def read_paths(self, ref: str, paths: Iterable[str]) -> dict[str, str]:
+        """Two git processes whatever the number of paths: the tree, then
+        one ``cat-file --batch`` of exactly those blobs."""
+        tree = self.read_tree(ref)
+        wanted = [(tree[p], p) for p in sorted(set(paths)) if p in tree]
+        if not wanted:
+            return {}
+        batch = "\n".join(sha for sha, _ in wanted).encode() + b"\n"
+        out = _run(self.path, ("cat-file", "--batch"), batch).stdout
+        found, at = {}, 0
+        for _, path in wanted:  # "<sha> blob <size>\n<content>\n" per object
+            header_end = out.index(b"\n", at)
+            size = int(out[at:header_end].split()[2])
+            content = out[header_end + 1 : header_end + 1 + size]
+            at = header_end + 1 + size + 1
+            with contextlib.suppress(UnicodeDecodeError):
+                found[path] = content.decode("utf-8")
+        return found
+
     def read_text_files(
         self,
         ref: str,

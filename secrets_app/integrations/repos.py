@@ -126,6 +126,20 @@ class RepoBackend(ABC):
     def get_pull_request(self, number: int) -> PullRequestRef: ...
 
     @abstractmethod
+    def read_tree(self, ref: str) -> dict[str, str]:
+        """Every file on branch ``ref`` as ``{path: git blob id}``: the whole
+        listing in one request (one git process locally), no content read."""
+
+    def read_paths(self, ref: str, paths: Iterable[str]) -> dict[str, str]:
+        """The text of ``paths`` on branch ``ref`` (those that exist and are
+        UTF-8 text): what ``read_text_files`` reads, narrowed to them."""
+        wanted = set(paths)
+        if not wanted:
+            return {}
+        found = self.read_text_files(ref, suffixes=tuple({p.lower() for p in wanted}))
+        return {path: text for path, text in found.items() if path in wanted}
+
+    @abstractmethod
     def read_text_files(
         self,
         ref: str,
@@ -150,6 +164,20 @@ class MergeableRepoBackend(Protocol):
 
 
 # --- content fingerprint shared by the backends ------------------------------
+
+
+def blob_id(text: str) -> str:
+    """Git's object id of a file holding ``text`` (UTF-8): what a tree lists
+    for it, locally (``ls-tree``) and on GitHub (the trees API), so a file
+    is compared with what the portal would write without reading it."""
+    data = text.encode("utf-8")
+    header = b"blob %d\0" % len(data)
+    return hashlib.sha1(header + data, usedforsecurity=False).hexdigest()
+
+
+def blob_ids(files: Mapping[str, str]) -> dict[str, str]:
+    """``{path: blob_id(text)}``."""
+    return {path: blob_id(text) for path, text in files.items()}
 
 
 def validate_change(files: Mapping[str, str], delete: Iterable[str]) -> list[str]:

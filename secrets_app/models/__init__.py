@@ -17,6 +17,7 @@ from .requests import (
     WorkloadKind,
 )
 from .task_runs import TaskRun
+from .upgrades import Upgrade, UpgradeBinding
 from .verification import VerificationResult
 
 __all__ = [
@@ -46,6 +47,8 @@ __all__ = [
     "RequestState",
     "SecretGrant",
     "TaskRun",
+    "Upgrade",
+    "UpgradeBinding",
     "Verdict",
     "VerificationResult",
     "WebhookDelivery",

@@ -95,6 +95,11 @@ class Binding(models.Model):
     # [...], "deploy": [...]}), recorded when it became active: a revocation
     # deletes exactly these, whatever the cluster's layout is by then.
     files = models.JSONField(default=dict, blank=True)
+    # What the portal wrote at those paths, as git blob ids per repository
+    # ({"infra": {path: id}, ...}): a file whose id is neither this nor
+    # that of today's render was edited by hand (fleet upgrades). Empty for
+    # bindings made before it was recorded: their files' origin is unknown.
+    file_hashes = models.JSONField(default=dict, blank=True)
     # When both removal pull requests merged. The binding stays "revoking"
     # until a sweep and an AWS check find nothing of it left; ``leftovers``
     # says what was still there at the last look.

@@ -39,6 +39,9 @@ class PullRequest(models.Model):
     # The paths the pull request writes (grant) or deletes (revocation): what
     # the binding records as its files once every pull request merged.
     paths = models.JSONField(default=list, blank=True)
+    # The git blob id of each file it writes ({path: id}): what its binding
+    # records as written by the portal once it merged.
+    file_hashes = models.JSONField(default=dict, blank=True)
     opened_at = models.DateTimeField(auto_now_add=True)
     merged_at = models.DateTimeField(null=True, blank=True)
     # GitHub's ``updated_at`` of the newest event or read applied: an older

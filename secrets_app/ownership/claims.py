@@ -335,3 +335,66 @@ def hand_change_to_binding(request: AccessRequest, binding: Binding, *, gone: It
         .exclude(kind=ClaimKind.BINDING)
         .update(request=None, binding=binding)
     )
+
+
+def take_paths(
+    cluster: Cluster, repository: str, wanted: dict[Binding, list[str]]
+) -> dict[int, str]:
+    """Give each binding the files ``wanted`` lists for it in ``repository``
+    (a fleet upgrade's new paths), many bindings in a few queries. A binding
+    any of whose paths another binding or request holds, or that another
+    binding of the same call wants too, takes none: returned, by id, with
+    the reason. Inside the caller's transaction."""
+    repo = repository_key(cluster, repository)
+    keyed: dict[str, tuple[Binding, str]] = {}
+    refused: dict[int, str] = {}
+    for binding, paths in wanted.items():
+        for path in paths:
+            key = path_key(repo, path)
+            other = keyed.get(key)
+            if other is not None and other[0].pk != binding.pk:
+                refused[binding.pk] = f"binding #{other[0].pk} renders {path} too"
+                refused[other[0].pk] = f"binding #{binding.pk} renders {path} too"
+            keyed[key] = (binding, path)
+    keys = sorted(keyed)
+    held = {}
+    for start in range(0, len(keys), 2000):
+        for claim in Claim.objects.select_for_update(of=("self",)).filter(
+            kind=ClaimKind.PATH, key__in=keys[start : start + 2000]
+        ):
+            held[claim.key] = claim
+    for key, claim in held.items():
+        binding, path = keyed[key]
+        if claim.binding_id != binding.pk:
+            holder = (
+                f"binding #{claim.binding_id}"
+                if claim.binding_id is not None
+                else f"request #{claim.request_id}"
+            )
+            refused[binding.pk] = f"the file {path} belongs to {holder}"
+    new: dict[int, list[Claim]] = {}
+    for key in keys:
+        binding, _ = keyed[key]
+        if key not in held and binding.pk not in refused:
+            new.setdefault(binding.pk, []).append(
+                Claim(kind=ClaimKind.PATH, key=key, binding=binding)
+            )
+    try:
+        with transaction.atomic():
+            Claim.objects.bulk_create([c for claims in new.values() for c in claims])
+    except IntegrityError:
+        # One was taken by a concurrent filing since the read: binding by binding.
+        for binding_id, claims in new.items():
+            try:
+                with transaction.atomic():
+                    Claim.objects.bulk_create(claims)
+            except IntegrityError:
+                refused[binding_id] = "a file it renders was just taken by someone else"
+    return refused
+
+
+def release_paths(binding: Binding, repository: str, paths: Iterable[str]) -> int:
+    """The binding no longer holds these files of ``repository``."""
+    repo = repository_key(binding.cluster, repository)
+    keys = [path_key(repo, p) for p in paths]
+    return Claim.objects.filter(binding=binding, kind=ClaimKind.PATH, key__in=keys).delete()[0]

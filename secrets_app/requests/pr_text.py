@@ -52,6 +52,11 @@ def _code(text: str) -> str:
     return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
+def code_span(text: str) -> str:
+    """``text`` as an inert one-line code span (for other pull requests' bodies)."""
+    return _code(text)
+
+
 def _fenced(text: str) -> list[str]:
     """A fenced code block nothing in ``text`` can close: its fence (backticks,
     or tildes when those make a shorter one) is longer than any run of the

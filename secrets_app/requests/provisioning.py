@@ -12,7 +12,7 @@ from django.conf import settings
 
 from secrets_app.integrations.backends import REPOSITORIES, backends_for, repository_name
 from secrets_app.integrations.errors import PermanentError
-from secrets_app.integrations.repos import MergeableRepoBackend, PullRequestRef
+from secrets_app.integrations.repos import MergeableRepoBackend, PullRequestRef, blob_ids
 from secrets_app.models import AccessRequest, PullRequest, PullRequestState, RequestState
 from secrets_app.rendering import SpecInvalid, render_binding
 from secrets_app.requests import claiming, pr_text, workflow
@@ -115,6 +115,7 @@ def open_pull_requests(request_id: int) -> dict[str, PullRequestRef] | None:
             ref=refs[repository],
             purpose=purpose,
             paths=kind.paths(changes[repository]),
+            file_hashes=blob_ids(changes[repository]["files"]),
         )
     workflow.pull_requests_opened(request_id=request.pk, purpose=purpose)
     return refs

@@ -10,6 +10,7 @@ import hmac
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
+from secrets_app.fleet.tracking import apply_upgrade_webhook
 from secrets_app.models import PullRequest, PullRequestState, WebhookDelivery
 from secrets_app.requests import workflow
 
@@ -66,7 +67,8 @@ def apply_webhook(change: dict, *, delivery: str, event: str) -> dict:
         repo_name=change["repo_name"], number=change["number"]
     ).first()
     if pull is None:
-        return {"ignored": "not a portal pull request"}
+        upgraded = apply_upgrade_webhook(change)
+        return upgraded if upgraded is not None else {"ignored": "not a portal pull request"}
     if change["state"] is None:
         return {"ignored": "nothing to record for this action"}
     pull = workflow.pull_request_update_state(

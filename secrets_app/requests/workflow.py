@@ -58,6 +58,7 @@ __all__ = [
     "PROVISIONABLE",
     "RETRYABLE",
     "WorkflowError",
+    "pull_move_allowed",
     "pull_request_record",
     "pull_request_update_state",
     "pull_requests_opened",
@@ -301,12 +302,15 @@ def pull_request_record(
     ref,
     purpose: str = PullRequestPurpose.GRANT,
     paths: Iterable[str] = (),
+    file_hashes: dict[str, str] | None = None,
 ) -> PullRequest:
     """Store the pull request a backend opened (or found), once per repository.
 
     A recorded pull request that merged is final: nothing replaces it. One
     closed unmerged is replaced by the one a re-run opened. A ref that is no
-    longer open (found merged) moves the record as a webhook would."""
+    longer open (found merged) moves the record as a webhook would.
+    ``file_hashes`` (the blob id of each file written) follows the branch:
+    a re-run that rewrote it records what it holds now."""
     request = lock_request(request_id)
     url = _web_url(ref.url)
     pull = (
@@ -323,6 +327,7 @@ def pull_request_record(
         pull.repo_name, pull.branch, pull.number, pull.url = repo_name, branch, ref.number, url
         pull.state, pull.head_sha = PullRequestState.OPEN, ref.head_sha or ""
         pull.paths, pull.merged_at, pull.remote_updated_at = sorted(paths), None, None
+        pull.file_hashes = dict(file_hashes or {})
         pull.save()
         if opened:
             audit_record(
@@ -332,6 +337,9 @@ def pull_request_record(
                 request=request,
                 after={"repository": repository, "url": url, "number": ref.number},
             )
+    elif file_hashes is not None and pull.file_hashes != file_hashes:
+        pull.file_hashes = dict(file_hashes)
+        pull.save(update_fields=["file_hashes", "updated_at"])
     if ref.state != pull.state:
         _move_pull(request, pull, ref.state, actor=None, reopen=False)
     return pull
@@ -381,9 +389,15 @@ _PULL_MOVES = {
 }
 
 
+def pull_move_allowed(before: str, after: str, *, reopen: bool) -> bool:
+    """Whether a pull request's state may move from ``before`` to ``after``
+    (``_PULL_MOVES``); fleet upgrades' pull requests follow the same rules."""
+    needs_reopen = _PULL_MOVES.get((before, after))
+    return needs_reopen is not None and (reopen or not needs_reopen)
+
+
 def _move_pull(request: AccessRequest, pull: PullRequest, state: str, *, actor, reopen: bool):
-    needs_reopen = _PULL_MOVES.get((pull.state, state))
-    if needs_reopen is None or (needs_reopen and not reopen):
+    if not pull_move_allowed(pull.state, state, reopen=reopen):
         return
     before = pull.state
     pull.state = state

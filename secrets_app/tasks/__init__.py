@@ -9,5 +9,6 @@ from . import (  # noqa: F401
     notifications,
     provisioning,
     removal,
+    upgrades,
     verification,
 )

@@ -12,6 +12,7 @@ from django.db import InterfaceError, OperationalError
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
+from secrets_app.fleet.tracking import refresh_upgrades
 from secrets_app.integrations.backends import retry_policy
 from secrets_app.integrations.errors import IntegrationError, RetryableError
 from secrets_app.models import AccessRequest, RequestState, TaskRun, WebhookDelivery
@@ -124,7 +125,8 @@ def requeue_stuck_requests() -> int:
 @shared_task(bind=True, max_retries=3)
 def poll_pull_requests(self) -> int:
     """The fallback for missed webhooks: read the state of every pull request
-    that can still change, of requests waiting for merges. One request that
+    that can still change, of requests waiting for merges, and of fleet
+    upgrades (``fleet.tracking``). One request that
     fails (its repository unreachable, or a bug) is recorded on its page and
     skipped: it must not stop the poll for everyone."""
     changed = 0
@@ -152,6 +154,8 @@ def poll_pull_requests(self) -> int:
                 error=f"{type(error).__name__}: {error}"[:4000],
                 finished_at=timezone.now(),
             )
+    # Fleet upgrades' pull requests (each failure logged and skipped there).
+    changed += refresh_upgrades()
     return changed
 
 

@@ -11,6 +11,7 @@ from secrets_app.web.views import (
     pulls,
     requests,
     revocations,
+    upgrades,
 )
 from secrets_app.web.views import health as health_views
 from secrets_app.web.views import imports as import_views
@@ -64,6 +65,12 @@ urlpatterns = [
     path("aws/secrets/", aws.secret_picker, name="aws-secret-picker"),
     path("secrets/", secret_views.secret_index, name="secret-index"),
     path("secrets/access/", secret_views.secret_access, name="secret-access"),
+    path("fleet/", upgrades.fleet_upgrades, name="fleet-upgrades"),
+    path("fleet/open/", upgrades.fleet_upgrades_open, name="fleet-upgrades-open"),
+    path("fleet/upgrades/<int:pk>/", upgrades.fleet_upgrade, name="fleet-upgrade"),
+    path(
+        "fleet/upgrades/<int:pk>/merge/", upgrades.fleet_upgrade_merge, name="fleet-upgrade-merge"
+    ),
     path("imports/", import_views.import_list, name="import-list"),
     path("imports/<str:name>/", include(import_pages)),
     path("health/", health_views.health_overview, name="health-overview"),

@@ -134,6 +134,13 @@ PORTAL: dict[str, Entry] = {
         kwargs=CLUSTER,
         data={"action": "dismiss", "candidate": Ref("candidate")},
     ),
+    # Fleet upgrades: admins only (a GitHub upgrade's merge button says no, politely).
+    "fleet-upgrades": Entry(get=(LOGIN, 403, 403, 403, 200)),
+    "fleet-upgrades-open": Entry(get=NOT_ALLOWED, post=(LOGIN, 403, 403, 403, 302)),
+    "fleet-upgrade": Entry(get=(LOGIN, 403, 403, 403, 200), kwargs={"pk": "upgrade"}),
+    "fleet-upgrade-merge": Entry(
+        get=NOT_ALLOWED, post=(LOGIN, 403, 403, 403, 302), kwargs={"pk": "upgrade"}
+    ),
     "health-overview": Entry(get=PAGE),
     "health-cluster": Entry(get=PAGE, kwargs=CLUSTER),
     "health-namespace": Entry(get=PAGE, kwargs={"name": "cluster_name", "namespace": "namespace"}),
@@ -257,6 +264,8 @@ ADMIN: dict[str, Entry] = {
     **_model_admin("axes_accessfailurelog", "access_failure_log", add=ADMIN_403),
     # Notifications are written by the portal; the admin shows them (and resends).
     **_model_admin("secrets_app_notification", "notification", add=ADMIN_403, delete=ADMIN_403),
+    # Fleet upgrades are opened and followed by the portal; the admin shows them.
+    **_model_admin("secrets_app_upgrade", "upgrade", add=ADMIN_403, delete=ADMIN_403),
 }
 # POSTs that must be refused even to an admin: the audit log cannot be edited.
 ADMIN["admin:secrets_app_auditevent_delete"] = Entry(

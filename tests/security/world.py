@@ -23,6 +23,8 @@ from secrets_app.models import (
     Namespace,
     Notification,
     PullRequest,
+    Upgrade,
+    UpgradeBinding,
 )
 from secrets_app.requests import workflow
 from tests.factories import (
@@ -96,6 +98,17 @@ def build_world(*, requester, other_user, approver, admin_user, cluster) -> Worl
         number=7,
         url="https://github.example.com/platform/kilonova/pull/7",
     )
+    upgrade = Upgrade.objects.create(
+        cluster=cluster,
+        repository="deploy",
+        repo_name="platform/deploy",
+        branch=f"portal/upgrade-{cluster.name}-1",
+        number=8,
+        url="https://github.example.com/platform/deploy/pull/8",
+    )
+    UpgradeBinding.objects.create(
+        upgrade=upgrade, binding=binding, request=active, files={}, writes=[], deletes=[]
+    )
     candidate = ImportCandidate.objects.create(
         cluster=cluster,
         namespace="legacy",
@@ -137,6 +150,7 @@ def build_world(*, requester, other_user, approver, admin_user, cluster) -> Worl
         change_request=change.pk,
         binding=binding.pk,
         pull=pull.pk,
+        upgrade=upgrade.pk,
         candidate=candidate.pk,
         cluster=cluster.pk,
         cluster_name=cluster.name,
