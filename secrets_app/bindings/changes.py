@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from secrets_app.bindings.history import current_request, secrets_summary
 from secrets_app.events.audit import audit_record
-from secrets_app.integrations.backends import REPOSITORIES, repository_name
+from secrets_app.integrations.backends import REPOSITORIES
 from secrets_app.models import (
     AccessRequest,
     Binding,
@@ -55,7 +55,7 @@ def binding_change_merged(change: AccessRequest, *, actor) -> Binding:
     }
     files, hashes = _written(change, render_binding(spec).files)
     gone = {
-        claims.path_key(repository_name(binding.cluster, repo), path)
+        claims.path_key(claims.repository_key(binding.cluster, repo), path)
         for repo, paths in (binding.files or {}).items()
         for path in paths
         if path not in files.get(repo, [])
