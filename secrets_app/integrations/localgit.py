@@ -271,17 +271,7 @@ class LocalGitBackend(RepoBackend):
         wanted = [(tree[p], p) for p in sorted(set(paths)) if p in tree]
         if not wanted:
             return {}
-        batch = "\n".join(sha for sha, _ in wanted).encode() + b"\n"
-        out = _run(self.path, ("cat-file", "--batch"), batch).stdout
-        found, at = {}, 0
-        for _, path in wanted:  # "<sha> blob <size>\n<content>\n" per object
-            header_end = out.index(b"\n", at)
-            size = int(out[at:header_end].split()[2])
-            content = out[header_end + 1 : header_end + 1 + size]
-            at = header_end + 1 + size + 1
-            with contextlib.suppress(UnicodeDecodeError):
-                found[path] = content.decode("utf-8")
-        return found
+        return self._read_blobs(wanted)
 
     def read_text_files(
         self,
@@ -303,6 +293,11 @@ class LocalGitBackend(RepoBackend):
                 wanted.append((sha, path))
         if not wanted:
             return {}
+        return self._read_blobs(wanted)
+
+    def _read_blobs(self, wanted: list[tuple[str, str]]) -> dict[str, str]:
+        """The text of each (sha, path) in one ``cat-file --batch``; files
+        that are not UTF-8 are left out."""
         batch = "\n".join(sha for sha, _ in wanted).encode() + b"\n"
         out = _run(self.path, ("cat-file", "--batch"), batch).stdout
         found, at = {}, 0
