@@ -20,7 +20,7 @@ from secrets_app.demo.apply import (
     terraform_in_use,
 )
 from secrets_app.events.bus import Handler
-from secrets_app.models import AuditEvent, Binding, PullRequest
+from secrets_app.models import AuditEvent, Binding, PullRequest, Upgrade
 from secrets_app.notifications.events import ACTIONS as NOTIFIED_ACTIONS
 from secrets_app.tasks.health import sweep_cluster_task
 from secrets_app.tasks.notifications import enqueue_notifications
@@ -35,6 +35,16 @@ def open_pull_requests(event: AuditEvent) -> None:
 def verify_binding(event: AuditEvent) -> None:
     # The same one-queued-run-per-binding as the "Verify now" button.
     enqueue_verification(int(event.object_id))
+
+
+def verify_upgraded_bindings(event: AuditEvent) -> None:
+    # A merged infra upgrade rewrote roles and policies: verify each binding
+    # it was recorded for (a deploy upgrade is checked by the next sweep).
+    upgrade = Upgrade.objects.get(pk=event.object_id)
+    if upgrade.repository != "infra":
+        return
+    for binding_id in upgrade.entries.filter(applied=True).values_list("binding_id", flat=True):
+        enqueue_verification(binding_id)
 
 
 def apply_demo_infra(event: AuditEvent) -> None:
@@ -75,6 +85,7 @@ def table() -> dict[str, Sequence[Handler]]:
         "binding.created": [*([apply_demo_infra] if settings.PORTAL_DEMO else []), verify_binding],
         # A change rewrote the role's policy: verify the new one.
         "binding.changed": [*([apply_demo_infra] if settings.PORTAL_DEMO else []), verify_binding],
+        "upgrade.merged": [verify_upgraded_bindings],
         # Elsewhere the removal is confirmed by the next sweep of the cluster
         # and the AWS check after it (``tasks.removal``). In the demo a merge
         # is applied at once: Terraform for infra, the fake cluster for deploy.

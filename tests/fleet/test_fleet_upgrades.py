@@ -16,6 +16,8 @@ from secrets_app.models import AuditEvent, Claim, ClaimKind, Upgrade
 from secrets_app.ownership.claims import path_key, repository_key
 from secrets_app.rendering import render_binding
 from secrets_app.requests.specs import spec_for_request
+from secrets_app.tasks.locks import Queued
+from secrets_app.tasks.verification import enqueue_verification
 from tests.changes.change_support import ask_change, carried_out
 from tests.factories import ClusterFactory
 from tests.fleet.fleet_support import (
@@ -25,6 +27,7 @@ from tests.fleet.fleet_support import (
     local_world,
     main_files,
 )
+from tests.support.celery_worker import emptied_broker
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +223,24 @@ def test_a_change_merged_meanwhile_is_not_overwritten_in_the_record(world, reque
     assert binding.file_hashes == recorded
     entry = opened["infra"].entries.get()
     assert entry.applied is False and f"request #{change.pk}" in entry.note
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_merged_infra_upgrade_queues_a_verification_of_each_binding(
+    settings, tmp_path, requester, approver
+):
+    world = local_world(settings, tmp_path)
+    bindings = [grant(world, s, requester, approver) for s in ("billing", "ledger")]
+    for b in bindings:
+        as_if_rendered_before(b)
+    with emptied_broker("portal:queued:*") as broker:
+        # The grants' own verifications (binding.created) are not counted.
+        for key in broker.scan_iter("portal:queued:*"):
+            broker.delete(key)
+        for result in upgrades_open(check_fleet(), actor=approver):
+            merge_local_upgrade(result.upgrade, actor=approver)
+        queued = [m for m in broker.lrange("celery", 0, -1) if b"verify_binding_task" in m]
+        # One per binding, from the infra upgrade (the deploy one waits for the sweep).
+        assert len(queued) == len(bindings)
+        for b in bindings:
+            assert enqueue_verification(b.pk) == Queued.ALREADY_QUEUED
