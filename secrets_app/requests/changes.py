@@ -31,7 +31,6 @@ from secrets_app.models import (
     AccessRequest,
     Binding,
     BindingSource,
-    BindingState,
     Cluster,
     RequestKind,
 )
@@ -39,7 +38,7 @@ from secrets_app.rendering import render_binding
 from secrets_app.rendering.names import default_role_name
 from secrets_app.requests import filing, workflow
 from secrets_app.requests.permissions import can_request_change
-from secrets_app.requests.revocation import revocation_deletes
+from secrets_app.requests.revocation import require_active, revocation_deletes
 from secrets_app.requests.states import OPEN_STATES, WorkflowError
 
 #: The fields that define a binding: a change keeps them. Request path -> words.
@@ -103,12 +102,7 @@ def changeable(binding_id: int, requester, *, lock: bool = False) -> Binding:
             "to revoke it and file a new request.",
             code="imported",
         )
-    if binding.state != BindingState.ACTIVE:
-        raise WorkflowError(
-            f"This binding is {binding.get_state_display().lower()}; only active bindings "
-            "can be changed.",
-            code="wrong_state",
-        )
+    require_active(binding, done="changed")
     if not binding.cluster.active:
         raise WorkflowError(
             f"Cluster {binding.cluster.name} takes no new requests.", code="inactive"

@@ -135,6 +135,16 @@ def revocation_deletes(binding: Binding) -> dict[str, list[str]]:
     return found.deletes
 
 
+def require_active(binding: Binding, *, done: str) -> None:
+    """Only an active binding is revoked or changed (``done``: "revoked")."""
+    if binding.state != BindingState.ACTIVE:
+        raise WorkflowError(
+            f"This binding is {binding.get_state_display().lower()}; only active bindings "
+            f"can be {done}.",
+            code="wrong_state",
+        )
+
+
 def _revocable(binding_id: int, requester, *, by_portal: bool, lock: bool) -> Binding:
     """The binding, if the requester may ask to revoke it now; else a WorkflowError."""
     rows = Binding.objects.select_related("cluster", "request")
@@ -149,12 +159,7 @@ def _revocable(binding_id: int, requester, *, by_portal: bool, lock: bool) -> Bi
             "Only the binding's owner, the platform team and admins can ask to revoke it.",
             code="forbidden",
         )
-    if binding.state != BindingState.ACTIVE:
-        raise WorkflowError(
-            f"This binding is {binding.get_state_display().lower()}; only active bindings "
-            "can be revoked.",
-            code="wrong_state",
-        )
+    require_active(binding, done="revoked")
     pending = open_revocation(binding)
     if pending is not None:
         raise WorkflowError(
