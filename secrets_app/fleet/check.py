@@ -21,7 +21,14 @@ from enum import StrEnum
 from secrets_app.fleet.expected import Expected, chunks, expected_files, live_bindings
 from secrets_app.fleet.repos import REPOSITORIES, FleetRepos, Unreadable
 from secrets_app.integrations.repos import blob_id
-from secrets_app.models import Binding, Claim, ClaimKind, Cluster
+from secrets_app.models import (
+    Binding,
+    Claim,
+    ClaimKind,
+    Cluster,
+    PullRequestState,
+    UpgradeBinding,
+)
 from secrets_app.ownership.claims import path_key, repository_key
 
 
@@ -84,6 +91,9 @@ class BindingCheck:
     status: Status
     files: list[FileCheck] = field(default_factory=list)
     problem: str = ""
+    #: Open upgrade pull requests that already carry it (ids): still
+    #: "outdated" on the base branch until they merge.
+    open_upgrades: list[int] = field(default_factory=list)
 
     @property
     def differing(self) -> list[FileCheck]:
@@ -226,6 +236,18 @@ def _busy(bindings: Sequence[Binding]) -> set[int]:
     return busy
 
 
+def _open_upgrades(bindings: Sequence[Binding]) -> dict[int, list[int]]:
+    """Binding id -> the open upgrade pull requests listing it."""
+    found: dict[int, list[int]] = {}
+    for part in chunks([b.pk for b in bindings]):
+        rows = UpgradeBinding.objects.filter(
+            binding_id__in=part, upgrade__state=PullRequestState.OPEN
+        ).values_list("binding_id", "upgrade_id")
+        for binding_id, upgrade_id in rows.order_by("upgrade_id"):
+            found.setdefault(binding_id, []).append(upgrade_id)
+    return found
+
+
 def _holder_words(claim: Claim) -> str:
     if claim.binding_id is not None:
         return f"binding #{claim.binding_id}"
@@ -281,4 +303,7 @@ def check_fleet(
     holders = _holders(expected)
     busy = _busy(bindings)
     checks = [check_binding(e, repos, holders, busy) for e in expected]
+    in_upgrades = _open_upgrades(bindings)
+    for check in checks:
+        check.open_upgrades = in_upgrades.get(check.binding.pk, [])
     return FleetReport(checks, problems=sorted(set(repos.errors.values())))

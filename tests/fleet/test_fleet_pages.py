@@ -77,3 +77,16 @@ def test_an_upgrade_page_and_its_merge_button(world, admin_user):
     upgrade.refresh_from_db()
     assert upgrade.state == "merged"
     assert list(upgrade.entries.values_list("applied", flat=True)) == [True]
+
+
+def test_a_binding_already_in_an_open_upgrade_says_so(world, admin_user):
+    from secrets_app.fleet.check import check_fleet
+    from secrets_app.fleet.upgrades import upgrades_open
+
+    opened = upgrades_open(check_fleet(), actor=admin_user)
+    ids = sorted(o.upgrade.pk for o in opened)
+    outdated = [c for c in check_fleet().checks if c.open_upgrades]
+    assert len(outdated) == 1 and outdated[0].open_upgrades == ids
+    text = client_for(admin_user).get(reverse("fleet-upgrades"), {"check": "1"}).content.decode()
+    for upgrade_id in ids:
+        assert f"in open upgrade #{upgrade_id}" in text
