@@ -215,10 +215,31 @@ def refresh_upgrades() -> int:
     return changed
 
 
+def infra_first(upgrade: Upgrade) -> Upgrade | None:
+    """The open infra upgrade of the cluster that must merge before this
+    deploy upgrade (None: nothing waits)."""
+    if upgrade.repository != "deploy":
+        return None
+    return (
+        Upgrade.objects.filter(
+            cluster_id=upgrade.cluster_id, repository="infra", state=PullRequestState.OPEN
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
 def merge_local_upgrade(upgrade: Upgrade, *, actor) -> Upgrade:
     """The demo's merge button for an upgrade pull request in local git."""
     backend = backends_for(upgrade.cluster)[upgrade.repository]
     if not isinstance(backend, MergeableRepoBackend) or upgrade.number is None:
         raise WorkflowError("Pull requests on GitHub are merged on GitHub.", code="forbidden")
+    infra = infra_first(upgrade)
+    if infra is not None:
+        raise WorkflowError(
+            f"Merge the infra upgrade #{infra.pk} of {upgrade.cluster.name} first: the roles "
+            "and policies must be in place before the workloads use them.",
+            code="wrong_order",
+        )
     ref = backend.merge_pull_request(upgrade.number)
     return upgrade_update_state(upgrade_id=upgrade.pk, state=ref.state, actor=actor)

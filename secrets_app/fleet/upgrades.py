@@ -227,6 +227,15 @@ def title(upgrade: Upgrade, count: int) -> str:
     )
 
 
+#: As for a grant: roles and policies change before the workloads that use them.
+MERGE_ORDER = {
+    "infra": "Merge this pull request first, before the deploy repository's upgrade of this "
+    "cluster: the roles and policies must be in place before the workloads use them.",
+    "deploy": "Merge the infra repository's upgrade of this cluster first (the portal's "
+    "page links it): the roles and policies must be in place before the workloads use them.",
+}
+
+
 def body(upgrade: Upgrade, entries: Sequence[_Entry]) -> str:
     page = settings.PORTAL_BASE_URL.rstrip("/") + reverse("fleet-upgrade", args=[upgrade.pk])
     lines = [
@@ -246,6 +255,7 @@ def body(upgrade: Upgrade, entries: Sequence[_Entry]) -> str:
         )
     if len(entries) > MAX_LISTED:
         lines.append(f"- and {len(entries) - MAX_LISTED} more: the portal's page lists them all.")
+    lines += ["", MERGE_ORDER[upgrade.repository]]
     overwritten = [p for e in entries for p in e.overwrites]
     if overwritten:
         lines += [

@@ -73,6 +73,13 @@ def test_an_upgrade_page_and_its_merge_button(world, admin_user):
     client = client_for(admin_user)
     page = client.get(reverse("fleet-upgrade", args=[upgrade.pk])).content.decode()
     assert "Merge (local demo)" in page and "billing-secrets" in page
+    # The deploy upgrade waits for the infra one, as a grant's pull requests do.
+    refused = client.post(reverse("fleet-upgrade-merge", args=[upgrade.pk]), follow=True)
+    assert "Merge the infra upgrade" in refused.content.decode()
+    upgrade.refresh_from_db()
+    assert upgrade.state == "open"
+    infra = Upgrade.objects.get(repository="infra")
+    client.post(reverse("fleet-upgrade-merge", args=[infra.pk]))
     client.post(reverse("fleet-upgrade-merge", args=[upgrade.pk]))
     upgrade.refresh_from_db()
     assert upgrade.state == "merged"

@@ -244,3 +244,18 @@ def test_a_merged_infra_upgrade_queues_a_verification_of_each_binding(
         assert len(queued) == len(bindings)
         for b in bindings:
             assert enqueue_verification(b.pk) == Queued.ALREADY_QUEUED
+
+
+def test_the_deploy_upgrade_waits_for_the_infra_one(world, requester, approver):
+    from secrets_app.requests.states import WorkflowError
+
+    binding = grant(world, "billing", requester, approver)
+    as_if_rendered_before(binding)
+    opened = {o.repository: o.upgrade for o in upgrades_open(check_fleet(), actor=approver)}
+    assert "Merge this pull request first" in pull_of(opened["infra"])["body"]
+    assert "Merge the infra repository's upgrade" in pull_of(opened["deploy"])["body"]
+    with pytest.raises(WorkflowError, match=f"infra upgrade #{opened['infra'].pk}"):
+        merge_local_upgrade(opened["deploy"], actor=approver)
+    assert Upgrade.objects.get(pk=opened["deploy"].pk).state == "open"
+    merge_local_upgrade(opened["infra"], actor=approver)
+    assert merge_local_upgrade(opened["deploy"], actor=approver).state == "merged"
