@@ -19,16 +19,10 @@ from tests.fleet.fleet_support import (
     as_if_rendered_before,
     commit_local,
     grant,
-    local_world,
     main_files,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(settings, tmp_path):
-    return local_world(settings, tmp_path)
 
 
 def statuses(report):

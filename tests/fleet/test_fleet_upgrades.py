@@ -32,11 +32,6 @@ from tests.support.celery_worker import emptied_broker
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(settings, tmp_path):
-    return local_world(settings, tmp_path)
-
-
 def pull_of(upgrade: Upgrade) -> dict:
     backend = LocalGitBackend(upgrade.cluster.repository(upgrade.repository))
     with backend._locked() as pulls:
