@@ -8,6 +8,7 @@ from secrets_app.models.validators import (
     validate_dns1123_subdomain,
     validate_kms_key_arn,
     validate_mount_path,
+    validate_name_affix,
     validate_role_name,
 )
 from secrets_app.rendering import name_rules
@@ -81,6 +82,23 @@ class AccessRequest(models.Model):
     containers = models.JSONField(default=list, help_text="Names of the containers that mount.")
     service_account = models.CharField(
         "ServiceAccount", max_length=253, validators=[validate_dns1123_subdomain]
+    )
+    # What the kustomization layers above the Component add to every name
+    # (namePrefix/nameSuffix, all layers combined): the ServiceAccount in the
+    # cluster, which the trust policy names, is prefix + name + suffix.
+    name_prefix = models.CharField(
+        max_length=253,
+        blank=True,
+        default="",
+        validators=[validate_name_affix],
+        help_text="The kustomization's namePrefix (all layers), if any.",
+    )
+    name_suffix = models.CharField(
+        max_length=253,
+        blank=True,
+        default="",
+        validators=[validate_name_affix],
+        help_text="The kustomization's nameSuffix (all layers), if any.",
     )
     role_name = models.CharField(
         "IAM role name",

@@ -31,6 +31,7 @@ class NameRuleValidator:
 
 validate_dns1123_label = NameRuleValidator(name_rules.check_dns1123_label)
 validate_dns1123_subdomain = NameRuleValidator(name_rules.check_dns1123_subdomain)
+validate_name_affix = NameRuleValidator(name_rules.check_name_affix)
 validate_account_id = NameRuleValidator(name_rules.check_account_id)
 validate_region = NameRuleValidator(name_rules.check_region)
 validate_oidc_issuer = NameRuleValidator(name_rules.check_oidc_issuer)

@@ -38,6 +38,7 @@ SECRET_KEY_NAME = strict(r"[-._a-zA-Z0-9]+")
 ALIAS_NAME = strict(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _REGION = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}"
 _PARTITION = r"aws|aws-cn|aws-us-gov"
+NAME_AFFIX = strict(r"[a-z0-9.-]*")
 ACCOUNT_ID = strict(r"[0-9]{12}")
 REGION = strict(_REGION)
 IAM_ROLE_NAME = strict(r"[A-Za-z0-9_+=,.@-]+")
@@ -83,6 +84,24 @@ def is_number(value: str) -> bool:
     """Only ASCII digits: ``str.isdigit`` is also true for "١٢" (which
     ``int`` reads as 12) and "²" (which ``int`` refuses: a 500)."""
     return value.isascii() and value.isdigit()
+
+
+def built_name(prefix: str, name: str, suffix: str) -> str:
+    """The name kustomize gives ``name`` when the layers including the
+    Component add ``namePrefix``/``nameSuffix`` (combined over all layers)."""
+    return f"{prefix}{name}{suffix}"
+
+
+def check_name_affix(value: str, what: str = "name prefix") -> str | None:
+    """A ``namePrefix``/``nameSuffix`` as it joins a DNS-1123 name: may be empty."""
+    if len(value) > MAX_SUBDOMAIN:
+        return f"The {what} must be at most {MAX_SUBDOMAIN} characters (it has {len(value)})."
+    return _unless_matches(
+        NAME_AFFIX,
+        value,
+        f"The {what} may hold only lower-case letters, digits, '-' and '.' "
+        "(kustomize adds it to the names of the ServiceAccount and the class).",
+    )
 
 
 def default_service_account(service: str) -> str:
