@@ -132,6 +132,15 @@ class RequestCreateInput(StrictInput):
         help_text='Containers that mount the secrets, e.g. ["app"].',
     )
     service_account = _text(required=False, max_length=253, help_text="Default: <service>-secrets.")
+    name_prefix = _text(
+        required=False,
+        max_length=253,
+        help_text="The namePrefix the service's kustomization layers add, all combined "
+        "(outermost first); the role trusts the renamed ServiceAccount.",
+    )
+    name_suffix = _text(
+        required=False, max_length=253, help_text="Likewise for nameSuffix (innermost first)."
+    )
     role_name = _text(
         required=False,
         max_length=64,

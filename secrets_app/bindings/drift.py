@@ -101,6 +101,18 @@ def service_account_drift(target: BindingTarget, health: BindingHealth) -> list[
     """The join's ServiceAccount findings (``expects_annotation`` says when a
     role annotation is due), as records."""
     ns, name = target.namespace, target.service_account
+    if "sa-renamed" in health.findings:
+        renamed = health.renamed_service_account
+        return [
+            record(
+                "sa-renamed",
+                SA,
+                f"ServiceAccount {ns}/{name}",
+                f"built as {renamed}",
+                f"The kustomization renamed the ServiceAccount {name} to {renamed}; "
+                "the role trusts the name the request gave.",
+            )
+        ]
     if "sa-missing" in health.findings:
         return [
             record(

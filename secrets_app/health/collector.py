@@ -109,6 +109,8 @@ class ClusterSnapshot:
     classes: dict[tuple[str, str], ClassInfo] = field(default_factory=dict)
     # (namespace, name) -> role-arn annotation ("" when absent)
     service_accounts: dict[tuple[str, str], str] = field(default_factory=dict)
+    # namespace -> its ServiceAccounts' names (to spot one the build renamed)
+    accounts_by_namespace: dict[str, list[str]] = field(default_factory=dict)
     # (namespace, pod) -> latest event per (reason, volume)
     events: dict[tuple[str, str], list[EventInfo]] = field(default_factory=dict)
     synced_secrets: set[tuple[str, str]] = field(default_factory=set)
@@ -179,7 +181,9 @@ def sweep(
         for item in page:
             meta = item.metadata
             role = (meta.annotations or {}).get(ROLE_ANNOTATION, "")
-            snap.service_accounts[(_intern(meta.namespace), meta.name)] = role
+            namespace = _intern(meta.namespace)
+            snap.service_accounts[(namespace, meta.name)] = role
+            snap.accounts_by_namespace.setdefault(namespace, []).append(meta.name)
 
     for reason in event_reasons:
         selector = f"reason={reason}"

@@ -222,6 +222,15 @@ SA_MISSING = Diagnosis(
     "The binding's ServiceAccount does not exist in the namespace, so new pods cannot be created.",
     "Apply the ServiceAccount manifest from the deploy repository (check its namespace).",
 )
+SA_RENAMED = Diagnosis(
+    "sa-renamed",
+    "ServiceAccount renamed by the kustomization",
+    "The service's kustomization (or an overlay) adds a namePrefix or nameSuffix, so the "
+    "pods run as a renamed ServiceAccount while the role trusts the name the request "
+    "gave: no pod can assume the role.",
+    "Request the access again with the kustomization's namePrefix and nameSuffix (the "
+    'form\'s "The kustomization renames" section), then revoke this binding.',
+)
 SA_ANNOTATION_MISSING = Diagnosis(
     "sa-annotation-missing",
     "ServiceAccount has no role annotation",
@@ -262,6 +271,7 @@ STATIC: dict[str, Diagnosis] = {
     d.code: d
     for d in (
         SA_MISSING,
+        SA_RENAMED,
         SA_ANNOTATION_MISSING,
         SA_ANNOTATION_MISMATCH,
         SPC_MISSING,

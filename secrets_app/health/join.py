@@ -30,6 +30,7 @@ from secrets_app.health.types import (
 # Static findings that by themselves mean new pods cannot mount, in the order
 # their diagnosis is preferred when no event explains the failure.
 _BLOCKING = (
+    "sa-renamed",
     "sa-missing",
     "spc-missing",
     "volume-class-mismatch",
@@ -63,7 +64,10 @@ def evaluate_one(
     annotation = snapshot.service_accounts.get(sa_key, "")
     cls = snapshot.classes.get((ns, spc))
     annotation_ok: bool | None = None
-    if not sa_found:
+    renamed = "" if sa_found else renamed_account(snapshot, ns, target.service_account)
+    if renamed:
+        findings.append("sa-renamed")
+    elif not sa_found:
         findings.append("sa-missing")
     elif expects_annotation(target, cls):
         annotation_ok = annotation == target.role_arn
@@ -136,6 +140,7 @@ def evaluate_one(
         synced_secrets_present=present,
         synced_secrets_missing=missing,
         service_account_found=sa_found,
+        renamed_service_account=renamed,
         annotation_ok=annotation_ok,
         object_versions={k: tuple(sorted(v)) for k, v in versions.items()},
         last_error=last_error,
@@ -163,12 +168,26 @@ def expects_annotation(target: BindingTarget, cls: ClassInfo | None) -> bool:
     )
 
 
+def renamed_account(snapshot: ClusterSnapshot, namespace: str, service_account: str) -> str:
+    """The ServiceAccount the build made of ``service_account`` when the
+    service's kustomization adds a ``namePrefix``/``nameSuffix`` the request
+    did not name ("" when there is none): the shortest name in the namespace
+    that contains it (one per namespace's accounts, only for a missing one)."""
+    found = [
+        name
+        for name in snapshot.accounts_by_namespace.get(namespace, ())
+        if service_account in name and name != service_account
+    ]
+    return min(found, key=lambda n: (len(n), n)) if found else ""
+
+
 def _status(
     expected: int, mounted: int, failing: bool, secret_fault: bool, findings: list[str]
 ) -> HealthStatus:
     blocking = any(f in _BLOCKING for f in findings)
-    if "sa-missing" in findings:
-        return HealthStatus.FAILING  # no new pod can even be created
+    if "sa-missing" in findings or "sa-renamed" in findings:
+        # No new pod can be created, or none can ever assume the role.
+        return HealthStatus.FAILING
     if expected == 0:
         return HealthStatus.FAILING if blocking else HealthStatus.PENDING
     if mounted == 0:
@@ -183,6 +202,10 @@ def _status(
 def _diagnosis(last_error: str, findings: list[str]) -> Diagnosis | None:
     # What actually happened (the event text) beats what we infer; an unknown
     # text falls back to a static finding, else None so the UI shows the text.
+    # Except a renamed ServiceAccount: the AccessDenied it causes reads like
+    # a policy problem, and fixing the policy would not help.
+    if "sa-renamed" in findings:
+        return STATIC["sa-renamed"]
     found = diagnose(last_error) if last_error else None
     if found is not None:
         return found

@@ -313,6 +313,7 @@ def snapshot_details(health: BindingHealth) -> dict[str, Any]:
         "synced_secrets_present": list(health.synced_secrets_present),
         "synced_secrets_missing": list(health.synced_secrets_missing),
         "service_account_found": health.service_account_found,
+        "renamed_service_account": health.renamed_service_account,
         "annotation_ok": health.annotation_ok,
         "diagnosis": (
             {"code": d.code, "title": d.title, "cause": d.cause, "fix": d.fix} if d else None

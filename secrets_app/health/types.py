@@ -64,6 +64,9 @@ class BindingHealth:
     synced_secrets_present: tuple[str, ...] = ()
     synced_secrets_missing: tuple[str, ...] = ()
     service_account_found: bool = False
+    # The name the binding's ServiceAccount was built under when a kustomize
+    # namePrefix/nameSuffix the request did not name renamed it ("" otherwise).
+    renamed_service_account: str = ""
     # None when it does not apply: Pod Identity class, or no ServiceAccount to read.
     annotation_ok: bool | None = None
     # object id (as the provider reports it) -> distinct versions seen across pods;

@@ -140,6 +140,8 @@ class AccessRequest(models.Model):
         "workload_name",
         "containers",
         "service_account",
+        "name_prefix",
+        "name_suffix",
         "role_name",
         "mount_path",
         "justification",

@@ -22,7 +22,7 @@ from django.db.models import Q
 
 from secrets_app.integrations.backends import REPOSITORIES, repository_name
 from secrets_app.models import AccessRequest, Binding, Claim, ClaimKind, Cluster
-from secrets_app.rendering import BindingNames, BindingSpec, render_binding
+from secrets_app.rendering import BindingNames, BindingSpec, name_rules, render_binding
 from secrets_app.rendering.name_rules import IAM_ROLE_ARN
 from secrets_app.rendering.names import default_role_name
 
@@ -112,7 +112,10 @@ def wanted_for_names(request: AccessRequest) -> list[Wanted]:
     cluster = request.cluster
     role = request.role_name or default_role_name(cluster.name, request.namespace, request.service)
     role_field = "role_name" if request.role_name else "service"
-    return _names(cluster, request.namespace, request.service_account, role, role_field)
+    service_account = name_rules.built_name(
+        request.name_prefix, request.service_account, request.name_suffix
+    )
+    return _names(cluster, request.namespace, service_account, role, role_field)
 
 
 def wanted_for_binding_change(binding: Binding) -> list[Wanted]:

@@ -100,6 +100,28 @@ def check_names(
     col.check("mount_path", name_rules.check_mount_path(mount_path))
 
 
+def check_built_names(col: Collector, *, prefix: str, suffix: str, names: dict[str, str]) -> None:
+    """The kustomization's ``namePrefix``/``nameSuffix`` and the names the build
+    gives with them (``names``: spec path -> the name as the files write it).
+
+    A built name that breaks the rules is reported on the affix, since the
+    plain name was checked on its own field."""
+    col.check("name_prefix", name_rules.check_name_affix(prefix, "name prefix"))
+    col.check("name_suffix", name_rules.check_name_affix(suffix, "name suffix"))
+    if col.has_problems_under("name_prefix") or col.has_problems_under("name_suffix"):
+        return
+    if not (prefix or suffix):
+        return
+    for path, name in names.items():
+        if not name or col.has_problems_under(path):
+            continue
+        built = name_rules.built_name(prefix, name, suffix)
+        message = name_rules.check_dns1123_subdomain(built, f"built name '{built}'")
+        if message:
+            col.check("name_prefix" if prefix else "name_suffix", message)
+            return
+
+
 def check_workload(w: Workload, col: Collector) -> None:
     if w.kind not in WORKLOAD_KINDS:
         col.check("workload.kind", f"Use one of: {', '.join(WORKLOAD_KINDS)}.")

@@ -202,7 +202,7 @@ def _metadata(spec: BindingSpec, name: str, namespace: str) -> dict[str, Any]:
 
 
 def service_account(spec: BindingSpec, names: BindingNames) -> dict[str, Any]:
-    meta = _metadata(spec, names.service_account, names.namespace)
+    meta = _metadata(spec, names.component_service_account, names.namespace)
     if spec.cluster.identity == "irsa":
         meta.setdefault("annotations", {})[ROLE_ARN_ANNOTATION] = names.role_arn
     return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta}
@@ -249,7 +249,7 @@ def secret_provider_class(spec: BindingSpec, names: BindingNames) -> dict[str, A
     return {
         "apiVersion": SPC_API_VERSION,
         "kind": "SecretProviderClass",
-        "metadata": _metadata(spec, names.secret_provider_class, names.namespace),
+        "metadata": _metadata(spec, names.component_class, names.namespace),
         "spec": body,
     }
 
@@ -287,17 +287,17 @@ def workload_patch(names: BindingNames) -> dict[str, Any]:
             "driver": CSI_DRIVER,
             "readOnly": True,
             # The class's name; the guide's comment says the ServiceAccount's.
-            "volumeAttributes": {"secretProviderClass": names.secret_provider_class},
+            "volumeAttributes": {"secretProviderClass": names.component_class},
         },
     }
     return {
         "apiVersion": "apps/v1",
         "kind": names.workload_kind,
-        "metadata": {"name": names.workload_name},
+        "metadata": {"name": names.component_workload},
         "spec": {
             "template": {
                 "spec": {
-                    "serviceAccountName": names.service_account,
+                    "serviceAccountName": names.component_service_account,
                     "containers": containers,
                     "volumes": [volume],
                 }
@@ -332,7 +332,7 @@ def _name_pattern(name: str) -> str:
 
 
 def kustomization(names: BindingNames) -> dict[str, Any]:
-    workload = {"group": "apps", "kind": names.workload_kind, "name": names.workload_name}
+    workload = {"group": "apps", "kind": names.workload_kind, "name": names.component_workload}
     return {
         "apiVersion": "kustomize.config.k8s.io/v1alpha1",
         "kind": "Component",
@@ -340,7 +340,7 @@ def kustomization(names: BindingNames) -> dict[str, Any]:
         "patches": [
             {
                 "path": patch_file_name(names),
-                "target": {**workload, "name": _name_pattern(names.workload_name)},
+                "target": {**workload, "name": _name_pattern(names.component_workload)},
             }
         ],
         "configurations": [KUSTOMIZE_CONFIG_FILE],
@@ -350,7 +350,10 @@ def kustomization(names: BindingNames) -> dict[str, Any]:
                 "source": {**workload, "fieldPath": "metadata.name"},
                 "targets": [
                     {
-                        "select": {"kind": "ServiceAccount", "name": names.service_account},
+                        "select": {
+                            "kind": "ServiceAccount",
+                            "name": names.component_service_account,
+                        },
                         "fieldPaths": [f"metadata.annotations.{WORKLOAD_ANNOTATION}"],
                         "options": {"create": True},
                     }

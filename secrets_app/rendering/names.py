@@ -76,6 +76,8 @@ class SyncedKey:
 @dataclass(frozen=True)
 class BindingNames:
     namespace: str
+    # The names in the cluster, after kustomize's namePrefix/nameSuffix: what
+    # the trust policy, the Pod Identity association and the health sweep use.
     service_account: str
     secret_provider_class: str
     role_name: str
@@ -91,6 +93,11 @@ class BindingNames:
     containers: tuple[str, ...]
     mount_path: str
     synced_keys: tuple[SyncedKey, ...]
+    # The same names as the Component's files write them: kustomize adds the
+    # prefix and suffix when it builds (and renames every reference).
+    component_service_account: str
+    component_class: str
+    component_workload: str
 
     @property
     def secret_names(self) -> tuple[str, ...]:
@@ -108,13 +115,17 @@ class BindingNames:
         policy_name = shorten(role_name + POLICY_SUFFIX, name_rules.MAX_POLICY_NAME)
         iam = f"arn:{c.partition}:iam::{c.account_id}"
         service_account = spec.service_account or name_rules.default_service_account(spec.service)
+
+        def built(name: str) -> str:
+            return name_rules.built_name(spec.name_prefix, name, spec.name_suffix)
+
         return cls(
             namespace=spec.namespace,
-            service_account=service_account,
+            service_account=built(service_account),
             # The guide names the class like the ServiceAccount (<service>-secrets
             # by default); one name per binding also keeps two bindings of one
             # service in a namespace from claiming the same class.
-            secret_provider_class=service_account,
+            secret_provider_class=built(service_account),
             role_name=role_name,
             role_arn=f"{iam}:role/{role_name}",
             policy_name=policy_name,
@@ -124,7 +135,7 @@ class BindingNames:
             tf_label=terraform_label(role_name),
             volume_name=CSI_VOLUME_NAME,
             workload_kind=spec.workload.kind,
-            workload_name=spec.workload.name,
+            workload_name=built(spec.workload.name),
             containers=spec.workload.containers,
             mount_path=spec.mount_path,
             synced_keys=tuple(
@@ -133,4 +144,7 @@ class BindingNames:
                 if s.sync is not None
                 for k in s.sync.keys
             ),
+            component_service_account=service_account,
+            component_class=service_account,
+            component_workload=spec.workload.name,
         )

@@ -21,6 +21,8 @@ JSON form (``BindingSpec.from_dict`` reads it; optional fields marked)::
                    "name": "data-access-service",
                    "containers": ["app"]},
       "service_account": "data-access-service-secrets",   # optional: <service>-secrets
+      "name_prefix": "",                  # optional: namePrefix the kustomizations add
+      "name_suffix": "",                  # optional: nameSuffix, all layers combined
       "role_name": "data-access-service-secrets",         # optional: see names.py
       "mount_path": "/mnt/secrets-store",                 # optional
       "secrets": [
@@ -38,6 +40,12 @@ JSON form (``BindingSpec.from_dict`` reads it; optional fields marked)::
                             "env": "DB_PASSWORD"}]}}         # env optional
       ]
     }
+
+``name_prefix``/``name_suffix``: what the kustomization layers that include
+the Component add to names (an overlay's prefix goes before the service's:
+``overlay-service-``). The files keep the plain names (kustomize renames); the
+trust policy, the Pod Identity association and the binding's records use the
+names the build gives.
 
 ``arn`` may also be a plain secret name (looked up in the cluster's region and
 account). Layout placeholders: {cluster} {namespace} {service} {account}
@@ -97,6 +105,8 @@ class BindingSpec:
     service_account: str | None = None
     role_name: str | None = None
     mount_path: str = name_rules.DEFAULT_MOUNT_PATH
+    name_prefix: str = ""
+    name_suffix: str = ""
     warnings: tuple[SpecProblem, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -122,6 +132,16 @@ def _check(spec: BindingSpec, col: Collector) -> None:
         service_account=spec.service_account,
         role_name=spec.role_name,
         mount_path=spec.mount_path,
+    )
+    checks.check_built_names(
+        col,
+        prefix=spec.name_prefix,
+        suffix=spec.name_suffix,
+        names={
+            "service_account": spec.service_account
+            or name_rules.default_service_account(spec.service),
+            "workload.name": spec.workload.name,
+        },
     )
     checks.check_workload(spec.workload, col)
     checks.check_secrets(spec.cluster, spec.secrets, col)
@@ -193,6 +213,8 @@ def _read_binding(r: _Reader, data: Any) -> BindingSpec | None:
             "namespace",
             "workload",
             "service_account",
+            "name_prefix",
+            "name_suffix",
             "role_name",
             "mount_path",
             "secrets",
@@ -212,6 +234,8 @@ def _read_binding(r: _Reader, data: Any) -> BindingSpec | None:
         service_account=r.optional_text(top, "service_account", ""),
         role_name=r.optional_text(top, "role_name", ""),
         mount_path=r.text_or(top, "mount_path", "", name_rules.DEFAULT_MOUNT_PATH),
+        name_prefix=r.text_or(top, "name_prefix", "", ""),
+        name_suffix=r.text_or(top, "name_suffix", "", ""),
         secrets=tuple(_read_secret(r, s, join("secrets", i)) for i, s in enumerate(secrets)),
     )
 

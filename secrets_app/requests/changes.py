@@ -50,6 +50,8 @@ FIXED_FIELDS = {
     "workload_name": "workload",
     "containers": "containers",
     "service_account": "ServiceAccount",
+    "name_prefix": "namePrefix",
+    "name_suffix": "nameSuffix",
     "role_name": "IAM role name",
 }
 

@@ -69,6 +69,9 @@ def spec_data(
     }
     if fields.get("role_name"):
         data["role_name"] = fields["role_name"]
+    for affix in ("name_prefix", "name_suffix"):
+        if fields.get(affix):
+            data[affix] = fields[affix]
     if request_id is not None or requester:
         data["request"] = {"id": request_id, "requester": requester}
     return data

@@ -81,15 +81,15 @@ def workload(
         for c in names_in
     ]
     spec: dict[str, Any] = {
-        "selector": {"matchLabels": {"app": names.workload_name}},
+        "selector": {"matchLabels": {"app": names.component_workload}},
         "template": {
-            "metadata": {"labels": {"app": names.workload_name}},
+            "metadata": {"labels": {"app": names.component_workload}},
             "spec": {"containers": built, **(pod or {})},
         },
     }
     if names.workload_kind == "StatefulSet":
-        spec["serviceName"] = names.workload_name
-    meta: dict[str, Any] = {"name": names.workload_name}
+        spec["serviceName"] = names.component_workload
+    meta: dict[str, Any] = {"name": names.component_workload}
     if namespace:
         meta["namespace"] = namespace
     return {"apiVersion": "apps/v1", "kind": names.workload_kind, "metadata": meta, "spec": spec}

@@ -12,13 +12,14 @@ binding-spec section names them."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jsonschema
 import kubernetes_validate
 import pytest
 
-from secrets_app.rendering import BindingNames, BindingSpec
+from secrets_app.rendering import BindingNames, BindingSpec, render_binding
 from secrets_app.rendering.manifests import WORKLOAD_ANNOTATION
 from secrets_app.rendering.names import CSI_DRIVER
 from tests.deploy.binding_specs import SPECS
@@ -32,7 +33,7 @@ from tests.deploy.kustomize_layouts import (
     write_component,
     write_yaml,
 )
-from tests.rendering.rendering_support import SPC_SCHEMA
+from tests.rendering.rendering_support import SPC_SCHEMA, parse_hcl
 
 K8S_VERSION = "1.33"
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -46,9 +47,11 @@ def _one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
 @pytest.mark.parametrize("layout_name", sorted(LAYOUTS))
 @pytest.mark.parametrize("spec_name", sorted(SPECS))
 def test_the_component_builds_into_a_working_workload(spec_name, layout_name, tmp_path):
-    spec = BindingSpec.from_dict(SPECS[spec_name]())
-    names = BindingNames.from_spec(spec)
     layout = LAYOUTS[layout_name]
+    # The request names the layout's namePrefix/nameSuffix, as its form asks.
+    data = {**SPECS[spec_name](), "name_prefix": layout.prefix, "name_suffix": layout.suffix}
+    spec = BindingSpec.from_dict(data)
+    names = BindingNames.from_spec(spec)
     objects = kustomize(layout.write(spec, names, tmp_path))
 
     assert sorted(o["kind"] for o in objects) == sorted(
@@ -58,10 +61,12 @@ def test_the_component_builds_into_a_working_workload(spec_name, layout_name, tm
     built = _one(objects, names.workload_kind)
     namespace = layout.namespace or spec.namespace
     assert {o["metadata"]["namespace"] for o in objects} == {namespace}
-    # Renamed by the layout, and every reference follows.
-    assert sa["metadata"]["name"] == layout.prefix + names.service_account + layout.suffix
-    assert spc["metadata"]["name"] == layout.prefix + names.secret_provider_class + layout.suffix
-    assert built["metadata"]["name"] == layout.prefix + names.workload_name + layout.suffix
+    # Renamed by the layout, and every reference follows: the names the
+    # binding records (and the sweep looks for) are the built ones.
+    assert sa["metadata"]["name"] == names.service_account
+    assert spc["metadata"]["name"] == names.secret_provider_class
+    assert built["metadata"]["name"] == names.workload_name
+    assert layout.prefix + names.component_service_account + layout.suffix == sa["metadata"]["name"]
     for obj in objects:
         assert layout.labels.items() <= obj["metadata"].get("labels", {}).items()
 
@@ -70,7 +75,11 @@ def test_the_component_builds_into_a_working_workload(spec_name, layout_name, tm
     _check_volume(pod, names, spc["metadata"]["name"], layout)
     _check_containers(pod, names, layout)
     _check_identity(spec, names, sa, spc)
-    assert sa["metadata"]["annotations"][WORKLOAD_ANNOTATION] == names.workload_name
+    if layout.namespace is None:
+        # (A kustomization that moves the service to another namespace than
+        # the request names is a wrong request: the trust names the request's.)
+        _check_iam_names_the_built_account(spec, names, sa)
+    assert sa["metadata"]["annotations"][WORKLOAD_ANNOTATION] == names.component_workload
 
     kubernetes_validate.validate(sa, K8S_VERSION, strict=True)
     kubernetes_validate.validate(built, K8S_VERSION, strict=True)
@@ -129,6 +138,39 @@ def _check_identity(spec: BindingSpec, names: BindingNames, sa: dict, spc: dict)
         assert ROLE_ANNOTATION not in annotations
         assert parameters["usePodIdentity"] == "true"
     assert parameters["region"] == spec.cluster.region
+
+
+def _check_iam_names_the_built_account(spec: BindingSpec, names: BindingNames, sa: dict) -> None:
+    """The role trusts the ServiceAccount the build made (not the name in the
+    Component's file), and a Pod Identity association names that one."""
+    namespace, account = sa["metadata"]["namespace"], sa["metadata"]["name"]
+    (tf,) = [t for p, t in render_binding(spec).files["infra"].items() if p.endswith(".tf")]
+    hcl = parse_hcl(tf)
+    conditions = {
+        re.split("[:/]", c["variable"])[-1]: c["values"] for c in _conditions(hcl["data"])
+    }
+    if spec.cluster.identity == "irsa":
+        assert conditions["sub"] == [f"system:serviceaccount:{namespace}:{account}"]
+        return
+    assert conditions["kubernetes-service-account"] == [account]
+    assert conditions["kubernetes-namespace"] == [namespace]
+    (assoc,) = [
+        next(iter(r["aws_eks_pod_identity_association"].values()))
+        for r in hcl["resource"]
+        if "aws_eks_pod_identity_association" in r
+    ]
+    assert (assoc["namespace"], assoc["service_account"]) == (namespace, account)
+
+
+def _conditions(node: Any) -> list[dict[str, Any]]:
+    """Every ``condition`` block under ``node`` (parsed HCL)."""
+    if isinstance(node, list):
+        return [c for item in node for c in _conditions(item)]
+    if not isinstance(node, dict):
+        return []
+    if {"test", "variable", "values"} <= node.keys():
+        return [node]
+    return [c for value in node.values() for c in _conditions(value)]
 
 
 GUIDE = BindingSpec.from_dict(SPECS["irsa-one-secret"]())

@@ -91,6 +91,8 @@ def read_draft(data: Mapping[str, Any]) -> Draft:
         "workload_name": workload_name,
         "containers": [c for c in (_text(c) for c in data.get("containers") or []) if c],
         "service_account": service_account,
+        "name_prefix": _text(data.get("name_prefix")),
+        "name_suffix": _text(data.get("name_suffix")),
         "role_name": _text(data.get("role_name")),
         # Absent: the default; given blank: checked as given (and refused).
         "mount_path": name_rules.DEFAULT_MOUNT_PATH if mount_path is None else _text(mount_path),

@@ -22,6 +22,8 @@ _TOP = {
     "service": "service",
     "namespace": "namespace",
     "service_account": "service_account",
+    "name_prefix": "name_prefix",
+    "name_suffix": "name_suffix",
     "role_name": "role_name",
     "mount_path": "mount_path",
     "workload.kind": "workload_kind",

@@ -8,6 +8,7 @@ refused."""
 from __future__ import annotations
 
 from secrets_app.models import Namespace
+from secrets_app.rendering.name_rules import built_name
 from secrets_app.requests.filing.draft import Draft
 
 
@@ -22,8 +23,10 @@ def replaced_account_warnings(draft: Draft) -> list[str]:
         .values_list("workload_accounts", flat=True)
         .first()
     )
-    workload = f"{fields['workload_kind']}/{fields['workload_name']}"
-    wanted = fields["service_account"]
+    # The sweep saw the names the build gave (after namePrefix/nameSuffix).
+    prefix, suffix = fields.get("name_prefix", ""), fields.get("name_suffix", "")
+    workload = f"{fields['workload_kind']}/{built_name(prefix, fields['workload_name'], suffix)}"
+    wanted = built_name(prefix, fields["service_account"], suffix)
     today = [a for a in (seen or {}).get(workload, []) if a != wanted]
     if not today:
         return []

@@ -70,6 +70,18 @@ class AccessRequestForm(forms.Form):
         help_text="Blank: <service>-secrets, as in the guide. The SecretProviderClass "
         "takes the same name.",
     )
+    name_prefix = _text(
+        "Kustomize namePrefix",
+        max_length=253,
+        help_text="Only if the service's kustomization (or an overlay above it) sets "
+        "namePrefix: all of them, outermost first. The role trusts the renamed "
+        "ServiceAccount.",
+    )
+    name_suffix = _text(
+        "Kustomize nameSuffix",
+        max_length=253,
+        help_text="Likewise for nameSuffix: innermost first.",
+    )
     mount_path = _text(max_length=1024, initial=name_rules.DEFAULT_MOUNT_PATH)
     role_name = _text(
         "IAM role name",
