@@ -136,8 +136,6 @@ LOGOUT_REDIRECT_URL = "login"
 # Requester: any logged-in user. Approver: members of this Django group
 # (filled from the SSO groups claim when OIDC is on). Admin: staff.
 PORTAL_APPROVER_GROUP = env.str("PORTAL_APPROVER_GROUP", default="platform")
-# The namespace label that names the team (a group) owning a namespace.
-PORTAL_NAMESPACE_TEAM_LABEL = env.str("PORTAL_NAMESPACE_TEAM_LABEL", default="team")
 # Only the demo settings turn this on: its stand-ins (a "terraform apply" into
 # moto on merge) join the follow-ups of a new binding.
 PORTAL_DEMO = False
@@ -285,6 +283,11 @@ AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="")
 # Look secrets up in Secrets Manager (metadata only) while the request form is
 # filled in; off where no AWS can be reached.
 PORTAL_AWS_LOOKUP = env.bool("PORTAL_AWS_LOOKUP", default=True)
+# Each health sweep compares the versions pods mount with each secret's
+# AWSCURRENT (ListSecrets / DescribeSecret: metadata only); pods still on an
+# old version this long after the rotation make the binding "stale".
+PORTAL_ROTATION_CHECK = env.bool("PORTAL_ROTATION_CHECK", default=True)
+PORTAL_STALE_GRACE_MINUTES = env.int("PORTAL_STALE_GRACE_MINUTES", default=30)
 
 # --- Security headers (django-csp 3.x) ---------------------------------------
 # Everything is served by the portal itself: no CDN, no inline script.

@@ -15,6 +15,8 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
 # No AWS lookups from the request form unless a test turns them on.
 PORTAL_AWS_LOOKUP = False
+# No AWS to ask unless a test starts moto and turns it on.
+PORTAL_ROTATION_CHECK = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

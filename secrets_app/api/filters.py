@@ -14,7 +14,12 @@ from secrets_app.models import (
     HealthStatus,
     RequestState,
 )
-from secrets_app.web.filters import DRIFT_CHOICES, BindingFilter, RequestFilter
+from secrets_app.web.filters import (
+    DRIFT_CHOICES,
+    VERSION_CHOICES,
+    BindingFilter,
+    RequestFilter,
+)
 
 
 class RequestAPIFilter(filters.FilterSet):
@@ -60,6 +65,11 @@ class BindingAPIFilter(filters.FilterSet):
     team = filters.CharFilter(
         method="by_team", label="Name of the team that owns the binding's namespace."
     )
+    versions = filters.ChoiceFilter(
+        choices=VERSION_CHOICES,
+        method="by_versions",
+        label="stale: pods run an old version of a rotated secret; current: none does.",
+    )
 
     class Meta:
         model = Binding
@@ -73,9 +83,11 @@ class BindingAPIFilter(filters.FilterSet):
             "source",
             "drift",
             "team",
+            "versions",
         ]
 
     # The page's filters, so that the API and the inventory agree.
     by_drift = BindingFilter.by_drift
     by_secret = BindingFilter.by_secret
     by_team = BindingFilter.by_team
+    by_versions = BindingFilter.by_versions

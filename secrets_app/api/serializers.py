@@ -228,6 +228,12 @@ class BindingSerializer(serializers.ModelSerializer):
         help_text="While revoking: what the last sweep and AWS check still found, as "
         '[{"where": "cluster" or "aws", "what": ...}].',
     )
+    versions = serializers.JSONField(
+        read_only=True,
+        help_text="Per secret its pods mount: state (current, stale-grace, stale, unknown), "
+        "current_version, stale_pods [[pod, version]], rotated_at, rotation_enabled, "
+        "schedule, next_rotation.",
+    )
 
     class Meta:
         model = Binding
@@ -249,6 +255,8 @@ class BindingSerializer(serializers.ModelSerializer):
             "waiting_for",
             "health_status",
             "health_checked_at",
+            "stale_since",
+            "versions",
             "verification_ok",
             "verified_at",
             "has_drift",

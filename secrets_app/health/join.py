@@ -94,11 +94,13 @@ def evaluate_one(
     errors: list[EventInfo] = []
     sync_errors: list[tuple[PodInfo, EventInfo]] = []
     versions: dict[str, set[str]] = {}
+    pod_objects: list[tuple[str, tuple[tuple[str, str], ...]]] = []
     for pod in pods:
         events = _events_for(snapshot, pod)
         mount = snapshot.mounts.get((ns, pod.name, spc))
         if mount is not None and mount.mounted:
             mounted += 1
+            pod_objects.append((pod.name, mount.objects))
             for obj_id, version in mount.objects:
                 versions.setdefault(obj_id, set()).add(version)
             sync = [e for e in events if e.reason == SYNC_FAILURE_REASON]
@@ -141,6 +143,7 @@ def evaluate_one(
         synced_secrets_missing=missing,
         service_account_found=sa_found,
         renamed_service_account=renamed,
+        pod_objects=tuple(pod_objects),
         annotation_ok=annotation_ok,
         object_versions={k: tuple(sorted(v)) for k, v in versions.items()},
         last_error=last_error,

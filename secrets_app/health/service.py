@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -20,8 +20,10 @@ from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from secrets_app.aws_portal.clients import adapter_for
 from secrets_app.bindings import drift as drift_checks
 from secrets_app.bindings.drift_store import drift_for, with_latest_findings
+from secrets_app.health import rotation
 from secrets_app.health.collector import ClusterSnapshot, sweep
 from secrets_app.health.join import evaluate
 from secrets_app.health.leftovers import cluster_leftovers
@@ -36,6 +38,7 @@ from secrets_app.integrations.kube import (
 )
 from secrets_app.models import (
     Binding,
+    BindingSecret,
     BindingState,
     Cluster,
     ClusterSweep,
@@ -44,6 +47,7 @@ from secrets_app.models import (
     TaskRun,
 )
 from secrets_app.models.clusters import IdentityMode
+from secrets_app.notifications import notify_stale_bindings
 from secrets_app.ownership import teams
 
 log = logging.getLogger(__name__)
@@ -121,6 +125,7 @@ def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterS
             raise
         return record
     results = evaluate(snap, targets)
+    versions = check_versions(cluster, results) if settings.PORTAL_ROTATION_CHECK else None
     drift = drift_for(rows, targets, results)
     # What is left of bindings being revoked: the removal check after the
     # sweep revokes those with nothing left here nor in AWS.
@@ -137,9 +142,39 @@ def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterS
         pods=snap.items_seen["pods"],
         drift=drift,
         leftovers=leftovers,
+        versions=versions,
     )
     record_ownership(cluster, snap)
+    if versions:
+        notify_stale_bindings(cluster.pk)
     return stored
+
+
+def check_versions(
+    cluster: Cluster, results: dict[Any, BindingHealth]
+) -> dict[Any, list[rotation.SecretVersions]]:
+    """Per binding with mounted pods, what each secret's pods mount against
+    its current version (``health/rotation.py``): one query for the bound
+    secrets, AWS calls once per sweep."""
+    mounted = [h for h in results.values() if h.pod_objects]
+    if not mounted:
+        return {}
+    secrets: dict[Any, list[rotation.BoundSecret]] = {}
+    for binding_id, arn, name, alias in BindingSecret.objects.filter(
+        binding_id__in=[h.binding_id for h in mounted]
+    ).values_list("binding_id", "arn", "name", "alias"):
+        secrets.setdefault(binding_id, []).append(rotation.BoundSecret(arn, name, alias))
+    current = rotation.CurrentVersions(
+        adapter_for(cluster), account=cluster.aws_account_id, region=cluster.region
+    ).load(s for found in secrets.values() for s in found)
+    now = timezone.now()
+    grace = timedelta(minutes=settings.PORTAL_STALE_GRACE_MINUTES)
+    return {
+        h.binding_id: rotation.secret_versions(
+            secrets.get(h.binding_id, []), h.pod_objects, current, now=now, grace=grace
+        )
+        for h in mounted
+    }
 
 
 def record_ownership(cluster: Cluster, snap: ClusterSnapshot) -> None:
@@ -191,6 +226,7 @@ def _store(
     pods: int,
     drift: dict[Any, list[dict[str, Any]]] | None = None,
     leftovers: dict[Any, list[dict[str, str]]] | None = None,
+    versions: dict[Any, list[rotation.SecretVersions]] | None = None,
 ) -> ClusterSweep:
     now = timezone.now()
     snapshots = [
@@ -229,6 +265,13 @@ def _store(
                 F("drift_checked_at"),
             )
         row.leftovers = leftovers.get(h.binding_id, F("leftovers"))
+        if versions is not None:
+            # None: not checked this sweep (the setting is off): keep the last.
+            found = versions.get(h.binding_id, [])
+            row.versions = [v.as_json() for v in found]
+            row.stale_since = rotation.stale_since(found)
+        else:
+            row.versions, row.stale_since = F("versions"), F("stale_since")
         rows.append(row)
     Binding.objects.bulk_update(rows, DRIFT_AND_HEALTH_FIELDS)
     counts = Counter(h.status.value for h in results.values())
@@ -251,6 +294,8 @@ DRIFT_AND_HEALTH_FIELDS = [
     "has_drift",
     "drift_checked_at",
     "leftovers",
+    "versions",
+    "stale_since",
 ]
 
 

@@ -67,6 +67,9 @@ class BindingHealth:
     # The name the binding's ServiceAccount was built under when a kustomize
     # namePrefix/nameSuffix the request did not name renamed it ("" otherwise).
     renamed_service_account: str = ""
+    # (pod, ((object id, version), ...)) of each mounted pod: the rotation
+    # check compares them with each secret's current version.
+    pod_objects: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     # None when it does not apply: Pod Identity class, or no ServiceAccount to read.
     annotation_ok: bool | None = None
     # object id (as the provider reports it) -> distinct versions seen across pods;

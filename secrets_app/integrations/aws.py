@@ -11,6 +11,7 @@ decide whether to retry without knowing anything about botocore.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import os
@@ -31,6 +32,8 @@ from secrets_app.rendering.name_rules import SECRET_NAME, SecretRefError, parse_
 
 SYSTEM = "aws"
 AWS_MANAGED_SECRETS_KEY = "alias/aws/secretsmanager"
+CURRENT_STAGE = "AWSCURRENT"
+LIST_PAGE = 100  # ListSecrets' largest page
 #: Refresh assumed-role credentials this long before they expire, so a call
 #: never starts with credentials that lapse mid-request.
 REFRESH_MARGIN_SECONDS = 300.0
@@ -141,6 +144,38 @@ class SecretSummary:
     description: str = ""
     kms_key_id: str | None = None
     last_changed: str | None = None  # ISO 8601
+
+
+@dataclass(frozen=True)
+class SecretRotation:
+    """A secret's current version and rotation schedule (metadata only)."""
+
+    arn: str
+    name: str
+    current_version: str | None  # the VersionId staged AWSCURRENT
+    rotation_enabled: bool = False
+    schedule: str = ""  # "rate(30 days)", "cron(...)" or "every 30 days"
+    last_rotated: datetime.datetime | None = None
+    next_rotation: datetime.datetime | None = None
+    last_changed: datetime.datetime | None = None
+
+    @classmethod
+    def from_response(cls, item: dict[str, Any], stages_key: str) -> SecretRotation:
+        stages = item.get(stages_key) or {}
+        current = next((v for v, s in stages.items() if CURRENT_STAGE in s), None)
+        rules = item.get("RotationRules") or {}
+        days = rules.get("AutomaticallyAfterDays")
+        schedule = rules.get("ScheduleExpression") or (f"every {days} days" if days else "")
+        return cls(
+            arn=item["ARN"],
+            name=item.get("Name", ""),
+            current_version=current,
+            rotation_enabled=bool(item.get("RotationEnabled")),
+            schedule=schedule,
+            last_rotated=item.get("LastRotatedDate"),
+            next_rotation=item.get("NextRotationDate"),
+            last_changed=item.get("LastChangedDate"),
+        )
 
 
 @dataclass(frozen=True)
@@ -384,6 +419,24 @@ class AwsAdapter:
             version_stages={k: list(v) for k, v in resp.get("VersionIdsToStages", {}).items()},
             has_resource_policy=has_policy,
         )
+
+    def list_secret_rotations(self) -> Iterator[SecretRotation]:
+        """Every secret of the adapter's account and region with its current
+        version: ListSecrets pages carry ``SecretVersionsToStages`` for 100
+        secrets at once (metadata only; never a value)."""
+        for item in self._paginate(
+            "secretsmanager",
+            "list_secrets",
+            "SecretList",
+            PaginationConfig={"PageSize": LIST_PAGE},
+        ):
+            yield SecretRotation.from_response(item, "SecretVersionsToStages")
+
+    def secret_rotation(self, secret_id: str) -> SecretRotation:
+        """One secret's current version (DescribeSecret: metadata only)."""
+        region = arn_parts(secret_id)[2] if secret_id.startswith("arn:") else None
+        resp = self._call("secretsmanager", "describe_secret", region=region, SecretId=secret_id)
+        return SecretRotation.from_response(resp, "VersionIdsToStages")
 
     def _resolve_kms_key(
         self, key_id: str | None, partition: str, region: str, account: str

@@ -75,6 +75,11 @@ class Binding(models.Model):
     # Set when the health status turns failing, cleared when it recovers: the
     # "failing for more than N minutes" notification reads it.
     failing_since = models.DateTimeField(null=True, blank=True)
+    # When its pods started running a superseded version of a secret (the
+    # rotation they missed, past the grace period), None when none is
+    # stale; ``versions``: per secret, what its pods mount (health/rotation.py).
+    stale_since = models.DateTimeField(null=True, blank=True, db_index=True)
+    versions = models.JSONField(default=list, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

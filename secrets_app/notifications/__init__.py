@@ -9,7 +9,12 @@ never reaches the workflow. What is recorded for which audit event is in
 ``events``; ``events.followups`` wires it to the audit log.
 """
 
-from .bindings import notify_binding_expired, notify_expiry_reminder, notify_failing_bindings
+from .bindings import (
+    notify_binding_expired,
+    notify_expiry_reminder,
+    notify_failing_bindings,
+    notify_stale_bindings,
+)
 from .events import notify_audit_event
 from .sending import SendOutcome, notification_send, notifications_resend
 from .store import RECORDED
@@ -23,4 +28,5 @@ __all__ = [
     "notify_binding_expired",
     "notify_expiry_reminder",
     "notify_failing_bindings",
+    "notify_stale_bindings",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
 import logging
 from collections.abc import Callable
 
@@ -135,3 +136,46 @@ def notify_failing_bindings(now: datetime.datetime | None = None) -> int:
         )
         reported += 1
     return reported
+
+
+def _stale_key(binding_id: int, arn: str, version: str) -> str:
+    # An ARN may be long; the key column is not: its hash names the secret.
+    secret = hashlib.sha256(arn.encode()).hexdigest()[:16]
+    return f"binding.stale:{binding_id}:{secret}:{version}"
+
+
+@_never_raises
+def notify_stale_bindings(cluster_id: int) -> list[Notification]:
+    """Tell each stale binding's owner which pods run a superseded version,
+    once per rotation: the key holds the secret's current version, which a
+    new rotation changes (one query for what was already said)."""
+    if not settings.NOTIFICATIONS_ENABLED:
+        return []
+    bindings = list(
+        Binding.objects.filter(cluster_id=cluster_id, stale_since__isnull=False)
+        .select_related(*_RELATED)
+        .order_by("pk")
+    )
+    wanted = {
+        _stale_key(b.pk, v["arn"], v["current_version"]): (b, v)
+        for b in bindings
+        for v in b.versions
+        if v.get("state") == "stale"
+    }
+    done = {
+        k.rsplit(":", 1)[0]
+        for k in Notification.objects.filter(
+            key__in=[f"{k}:{c}" for k in wanted for c in Notification.Channel.values]
+        ).values_list("key", flat=True)
+    }
+    sent: list[Notification] = []
+    for key, (binding, version) in wanted.items():
+        if key in done:
+            continue
+        sent += record(
+            key=key,
+            event="binding.stale",
+            message=messages.binding_stale(binding, version),
+            emails=_owners(binding),
+        )
+    return sent

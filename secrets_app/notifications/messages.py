@@ -194,6 +194,27 @@ def binding_failing(
     )
 
 
+def binding_stale(binding: Binding, version: dict) -> Message:
+    pods = ", ".join(f"{pod} ({v})" for pod, v in version["stale_pods"][:10])
+    more = len(version["stale_pods"]) - 10
+    return Message(
+        _subject(f"Pods run an old version of {version['alias']}: {binding_name(binding)}"),
+        _lines(
+            f"Secrets Manager rotated {version['arn']} (current version "
+            f"{version['current_version']}, since {version['rotated_at'] or 'unknown'}), "
+            f"but pods of {binding.workload_kind} {binding.workload_name} in "
+            f"{binding.cluster.name}/{binding.namespace} still mount an older one: "
+            f"{pods}{f' and {more} more' if more > 0 else ''}.",
+            "",
+            "Pods keep the version they mounted unless the CSI driver runs with "
+            "enableSecretRotation; env vars and synced Secrets change only when the "
+            f"pods restart (kubectl -n {binding.namespace} rollout restart "
+            f"{binding.workload_kind.lower()}/{binding.workload_name}).",
+            f"Details: {portal_url(binding)}",
+        ),
+    )
+
+
 def expiry_reminder(binding: Binding, days_left: int) -> Message:
     when = "tomorrow" if days_left == 1 else f"in {days_left} days"
     return Message(

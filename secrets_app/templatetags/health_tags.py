@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.dateparse import parse_datetime
 
 from secrets_app.health.selectors import is_stale
 
@@ -13,3 +14,32 @@ register = template.Library()
 def health_stale(binding) -> bool:
     """``{% if binding|health_stale %}``: its stored verdict cannot be trusted as current."""
     return is_stale(binding.health_status, binding.health_checked_at)
+
+
+#: How each state of ``Binding.versions`` reads, and its badge colour.
+VERSION_STATES = {
+    "current": ("current", "health-healthy"),
+    "stale-grace": ("rotated, pods catching up", "health-pending"),
+    "stale": ("stale: pods run an old version", "health-degraded"),
+    "unknown": ("unknown: Secrets Manager did not say", "health-unknown"),
+}
+
+
+@register.filter
+def secret_versions(rows) -> list[dict]:
+    """``Binding.versions`` for the page: dates as datetimes, the state in words."""
+    shown = []
+    for row in rows or []:
+        words, css = VERSION_STATES.get(row.get("state"), (row.get("state"), "health-unknown"))
+        shown.append(
+            {
+                **row,
+                "words": words,
+                "css": css,
+                "rotated_at": parse_datetime(row["rotated_at"]) if row.get("rotated_at") else None,
+                "next_rotation": (
+                    parse_datetime(row["next_rotation"]) if row.get("next_rotation") else None
+                ),
+            }
+        )
+    return shown

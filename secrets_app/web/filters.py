@@ -19,6 +19,8 @@ from secrets_app.ownership import teams
 
 #: Binding.has_drift: True, False, or None when never compared.
 DRIFT_CHOICES = [("yes", "Drift"), ("no", "No drift"), ("unchecked", "Not checked")]
+#: Binding.stale_since: pods past the grace period on a rotated secret's old version.
+VERSION_CHOICES = [("stale", "Stale: old version"), ("current", "No stale version")]
 #: Binding.standing, as far as a filter needs it.
 STANDING_CHOICES = [
     ("working", "Working"),
@@ -98,6 +100,9 @@ class BindingFilter(django_filters.FilterSet):
     drift = django_filters.ChoiceFilter(
         choices=DRIFT_CHOICES, method="by_drift", empty_label="Any drift", label="Drift"
     )
+    versions = django_filters.ChoiceFilter(
+        choices=VERSION_CHOICES, method="by_versions", empty_label="Any version", label="Versions"
+    )
 
     class Meta:
         model = Binding
@@ -115,6 +120,7 @@ class BindingFilter(django_filters.FilterSet):
             "health_status",
             "source",
             "drift",
+            "versions",
         ]
 
     @trimmed(200)
@@ -149,6 +155,9 @@ class BindingFilter(django_filters.FilterSet):
         if value == "unchecked":
             return queryset.filter(has_drift__isnull=True)
         return queryset.filter(has_drift=(value == "yes"))
+
+    def by_versions(self, queryset, name, value):
+        return queryset.filter(stale_since__isnull=(value != "stale"))
 
     @trimmed(2048)
     def by_secret(self, queryset, name, value):
