@@ -128,7 +128,8 @@ def test_an_admin_edits_but_does_not_submit_for_the_requester(admin_user, draft,
         **secrets_form_data({}),
         "action": "submit",  # not offered; saved as a draft all the same
     }
-    assert client.post(edit_url(draft), data).status_code == 302
+    response = client.post(edit_url(draft), data, follow=True)
+    assert "Only alice, who asked for it, can submit it." in response.content.decode()
     filed, state, _ = stored(draft)
     assert state == RequestState.DRAFT and filed["justification"] == "Fixed by the platform team."
 

@@ -43,6 +43,9 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 submitted = filed.request.state != RequestState.DRAFT
                 done = "submitted for approval" if submitted else "saved as a draft"
                 messages.success(request, f"Request #{pk} {done}.")
+                if action == "submit" and not can_submit:
+                    who = draft.requester.get_username()
+                    messages.info(request, f"Only {who}, who asked for it, can submit it.")
                 return redirect(filed.request)
         for warning in page.warnings:
             messages.warning(request, warning)
