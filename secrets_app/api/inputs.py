@@ -155,6 +155,17 @@ class RequestCreateInput(StrictInput):
     secrets = SecretInput(many=True, min_length=1, max_length=MAX_SECRETS)
 
 
+class RequestEditInput(RequestCreateInput):
+    """A draft's new values: the whole request, as filed (PUT), or the
+    draft's values with the keys given replaced (PATCH)."""
+
+    submit = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: submit the draft for approval once saved (its requester only).",
+    )
+
+
 class ApproveInput(StrictInput):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from secrets_app.api import inputs
 from secrets_app.api.base import LIST_ERRORS, ListFiltersMixin, PortalAPIMixin, read_input
 from secrets_app.api.create import request_create_from_api, shape_errors
+from secrets_app.api.edit import edit_body, request_edit_from_api
 from secrets_app.api.filters import RequestAPIFilter
 from secrets_app.api.serializers import (
     CommentSerializer,
@@ -27,6 +28,7 @@ from secrets_app.api.serializers import (
 from secrets_app.models import AccessRequest, SecretGrant
 from secrets_app.rendering.name_rules import is_number
 from secrets_app.requests import workflow
+from secrets_app.requests.drafts import editable_draft
 
 _BAD_INPUT = OpenApiResponse(
     description="Field errors keyed like the input, e.g. "
@@ -57,6 +59,21 @@ _DONE_WITH_INPUT = {200: RequestDetailSerializer, 400: _BAD_INPUT, **_REFUSED}
         summary="File a request (validated exactly like the request form)",
         request=inputs.RequestCreateInput,
         responses={201: RequestCreatedSerializer, 400: _BAD_INPUT},
+    ),
+    update=extend_schema(
+        summary="Edit a draft: the whole request again (its requester and admins)",
+        description="Validated exactly like a new request; the draft's fields and secrets "
+        "are replaced together, or nothing changes. `submit=true` submits it too (its "
+        "requester only). A request that is no longer a draft answers 409.",
+        request=inputs.RequestEditInput,
+        responses={200: RequestCreatedSerializer, 400: _BAD_INPUT, **_REFUSED},
+    ),
+    partial_update=extend_schema(
+        summary="Edit a draft: only the fields given (its requester and admins)",
+        description="As PUT, with the draft's values for the fields left out; `secrets`, "
+        "if given, is the whole new list.",
+        request=inputs.RequestEditInput,
+        responses={200: RequestCreatedSerializer, 400: _BAD_INPUT, **_REFUSED},
     ),
 )
 class RequestViewSet(
@@ -94,6 +111,28 @@ class RequestViewSet(
         created = detail_queryset().get(pk=outcome.request.pk)
         created.api_warnings = outcome.warnings
         return Response(RequestCreatedSerializer(created).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk: str) -> Response:
+        return self._edit(request, pk, partial=False)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        return self._edit(request, pk, partial=True)
+
+    def _edit(self, request: Request, pk: str, *, partial: bool) -> Response:
+        # Who may edit, and whether it is still a draft, before the body.
+        draft = editable_draft(_id(pk), request.user)
+        body = edit_body(draft, request.data, partial=partial)
+        shape = inputs.RequestEditInput(data=body)
+        if not shape.is_valid():
+            return Response(shape_errors(shape.errors, body), status=status.HTTP_400_BAD_REQUEST)
+        outcome = request_edit_from_api(
+            editor=request.user, request_id=draft.pk, data=shape.validated_data
+        )
+        if outcome.errors:
+            return Response(outcome.errors, status=status.HTTP_400_BAD_REQUEST)
+        edited = detail_queryset().get(pk=draft.pk)
+        edited.api_warnings = outcome.warnings
+        return Response(RequestCreatedSerializer(edited).data)
 
     @extend_schema(
         summary="Approve (platform team; never your own request)",

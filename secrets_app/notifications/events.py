@@ -4,8 +4,9 @@ change has committed (``events.followups`` routes the actions below here).
 A listener never raises into the workflow: it runs after the commit, in its
 own transaction, and logs whatever goes wrong. Keys make each notification
 once-only: per request for what happens once (submitted, approved,
-rejected), per audit event for what may happen again (failed, needs
-attention), per pair of pull requests for "pull requests opened".
+rejected, access active), per comment, per audit event for what may happen
+again (failed, needs attention), per pair of pull requests for "pull
+requests opened".
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import transaction
 
-from secrets_app.models import AccessRequest, AuditEvent, PullRequest, RequestKind, Verdict
+from secrets_app.models import (
+    AccessRequest,
+    AuditEvent,
+    Binding,
+    PullRequest,
+    RequestKind,
+    Verdict,
+)
 
 from . import messages
 from .recipients import approvers, emails
@@ -100,10 +108,39 @@ def _pull_opened(event: AuditEvent, request: AccessRequest) -> None:
     )
 
 
+def _commented(event: AuditEvent, request: AccessRequest) -> None:
+    # The requester hears of everyone else's comments (approvers asking,
+    # admins helping), never of their own; by email only: a comment is a
+    # conversation with them, not news for the team's Slack channel.
+    people = [p for p in _requester_side(request) if p is not None and p.pk != event.actor_id]
+    if not people:
+        return
+    record(
+        key=f"request.commented:{event.object_id}",
+        event=event.action,
+        message=messages.request_commented(request, event.actor_name, event.message),
+        emails=emails(people),
+        slack=False,
+    )
+
+
+def _active(event: AuditEvent, request: AccessRequest) -> None:
+    # Once per request, whatever re-runs the merge step or this listener.
+    binding = Binding.objects.select_related("cluster").filter(request=request).first()
+    record(
+        key=f"request.active:{request.pk}",
+        event=event.action,
+        message=messages.access_active(request, binding),
+        emails=emails(_requester_side(request)),
+    )
+
+
 HANDLERS: dict[str, Callable[[AuditEvent, AccessRequest], None]] = {
     "request.submitted": _submitted,
     "request.approved": _approved,
     "request.rejected": _rejected,
+    "request.commented": _commented,
+    "request.active": _active,
     "request.failed": _in_trouble,
     "request.needs_attention": _in_trouble,
     "pull_request.opened": _pull_opened,

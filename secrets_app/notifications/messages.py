@@ -138,6 +138,36 @@ def request_rejected(request: AccessRequest, approver: str, reason: str) -> Mess
     )
 
 
+def request_commented(request: AccessRequest, author: str, body: str) -> Message:
+    return Message(
+        _subject(f"{author or 'Someone'} commented on {title(request)}: {place(request)}"),
+        _lines(
+            f"{author or 'Someone'} commented on {title(request)} ({place(request)}):",
+            "",
+            quote(body),
+            "",
+            f"Answer on its page: {portal_url(request)}",
+        ),
+    )
+
+
+def access_active(request: AccessRequest, binding: Binding | None) -> Message:
+    return Message(
+        _subject(f"Access is active: {title(request)}, {place(request)}"),
+        _lines(
+            f"Both pull requests of {title(request)} ({place(request)}) are merged: "
+            f"{request.workload_kind} {request.workload_name} has its role, ServiceAccount "
+            "and SecretProviderClass, and may read its secrets once its pods restart.",
+            "The portal verifies the role and the ServiceAccount now; the binding's page "
+            "shows the result and, after the next health sweep, whether the pods mount "
+            "the secrets.",
+            "",
+            f"The binding: {portal_url(binding)}" if binding is not None else None,
+            f"The request: {portal_url(request)}",
+        ),
+    )
+
+
 def request_in_trouble(request: AccessRequest, *, failed: bool, reason: str) -> Message:
     if failed:
         head = f"{title(request)} failed: {place(request)}"

@@ -15,6 +15,12 @@ def can_cancel(user, request: AccessRequest) -> bool:
     return request.requester_id == user.pk
 
 
+def can_edit_draft(user, request: AccessRequest) -> bool:
+    """Who may change a draft's fields and secrets (``drafts`` also wants a
+    draft): its requester, and admins helping them."""
+    return user.is_authenticated and (request.requester_id == user.pk or is_admin(user))
+
+
 def can_decide(user, request: AccessRequest) -> bool:
     """Whether to offer approve/reject; the workflow re-checks and explains refusals."""
     return is_approver(user) and request.requester_id != user.pk

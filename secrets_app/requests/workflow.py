@@ -41,6 +41,7 @@ from secrets_app.models import (
 )
 from secrets_app.ownership.claims import ClaimHeld
 from secrets_app.requests import claiming
+from secrets_app.requests.approvals import has_enough_approvals
 from secrets_app.requests.kinds import kind_of
 from secrets_app.requests.permissions import can_comment
 from secrets_app.requests.states import (
@@ -190,7 +191,7 @@ def request_approve(*, request_id: int, approver, comment: str = "") -> AccessRe
         after={"approvals": approvals, "required": required},
         message=comment,
     )
-    if approvals >= required:
+    if has_enough_approvals(approvals, required):
         move_state(
             request,
             to=RequestState.APPROVED,

@@ -10,6 +10,7 @@ from django.utils.timesince import timesince
 
 from secrets_app.health.selectors import is_stale
 from secrets_app.models import AccessRequest, Binding, BindingSecret, RequestKind
+from secrets_app.requests.approvals import approvals_needed
 
 
 class StateColumn(tables.Column):
@@ -109,7 +110,17 @@ class ApprovalQueueTable(tables.Table):
         empty_text = "Nothing waits for approval."
 
     def render_approvals(self, value, record):
-        return f"{value} of {record.cluster.required_approvals}"
+        required = record.cluster.required_approvals
+        needed = approvals_needed(value, required)
+        still = f"{needed} more needed" if needed else "no more needed"
+        mark = (
+            format_html(' <span class="badge approved-by-you">{}</span>', "You approved")
+            if getattr(record, "approved_by_me", False)
+            else ""
+        )
+        return format_html(
+            '{} of {} <small class="muted">· {}</small>{}', value, required, still, mark
+        )
 
     def render_submitted_at(self, value):
         return format_html('<time datetime="{}">{}</time>', value.isoformat(), timesince(value))

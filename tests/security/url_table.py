@@ -88,6 +88,11 @@ PORTAL: dict[str, Entry] = {
     "request-cancel": Entry(get=NOT_ALLOWED, post=(LOGIN, 302, 403, 403, 403), kwargs=PK_REQUEST),
     # Already pending: the owner hears "not now" (409), everyone else "not yours".
     "request-submit": Entry(get=NOT_ALLOWED, post=(LOGIN, 409, 403, 403, 403), kwargs=PK_REQUEST),
+    # Drafts only, by their requester or an admin: the pending request sends
+    # them to its page; anyone else is refused.
+    "request-edit": Entry(
+        get=(LOGIN, 302, 403, 403, 302), post=(LOGIN, 302, 403, 403, 302), kwargs=PK_REQUEST
+    ),
     "request-progress": Entry(get=PAGE, kwargs=PK_ACTIVE),
     # A change request's files against the repositories: as its page.
     "request-diff": Entry(get=PAGE, kwargs={"pk": "change_request"}),

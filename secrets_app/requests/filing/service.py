@@ -5,7 +5,8 @@ and the demo.
 once (the request's own, ``rules``, and the renderer's spec checks on the
 binding it would render), asks AWS about each secret when nothing local is
 wrong, and returns what would be filed: the fields, the secrets with what
-AWS resolved, the spec, and warnings. ``request_file`` then saves it.
+AWS resolved, the spec, and warnings. ``request_file`` then saves it;
+``request_edit`` saves it onto a draft instead (``requests.drafts``).
 Problems come back together in one ``FilingInvalid``, each at the path of
 the field that caused it (``secrets[1].alias``, see ``paths``), for the
 adapters to put on their own fields.
@@ -22,7 +23,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from secrets_app.aws_portal.lookup import Lookup, SecretToCheck, lookup_secrets
 from secrets_app.models import AccessRequest, Binding
 from secrets_app.rendering import BindingSpec
-from secrets_app.requests import workflow
+from secrets_app.requests import drafts, workflow
 from secrets_app.requests.filing import rules
 from secrets_app.requests.filing.draft import Draft, read_draft
 from secrets_app.requests.filing.workload_accounts import replaced_account_warnings
@@ -128,6 +129,34 @@ def request_file(
         problems = [Problem(path, message) for path, message in refused.problems]
         raise FilingInvalid(problems or [Problem("", refused.message)], checked.warnings) from None
     return Filed(request=created, checked=checked)
+
+
+def request_edit(
+    *, editor: AbstractBaseUser, request_id: int, data: Mapping[str, Any], submit: bool = False
+) -> Filed:
+    """Check new values for a draft exactly as filing does, and save them onto
+    it (submitted too when ``submit``). Raises ``FilingInvalid`` for the
+    values, ``WorkflowError`` when ``editor`` may not edit it or it is no
+    longer a draft (asked before anything is checked).
+
+    The rules are the request's requester's (whose namespaces, whose role
+    names), whoever edits: an admin fixing a draft files it for them."""
+    draft = drafts.editable_draft(request_id, editor, submitting=submit)
+    checked = request_check(requester=draft.requester, data=data)
+    try:
+        edited = drafts.draft_replace(
+            request_id=draft.pk,
+            editor=editor,
+            secrets=checked.secrets,
+            submit=submit,
+            **checked.fields,
+        )
+    except workflow.WorkflowError as refused:
+        if not refused.problems:
+            raise  # not the values: submitted meanwhile, or not the editor's to submit
+        problems = [Problem(path, message) for path, message in refused.problems]
+        raise FilingInvalid(problems, checked.warnings) from None
+    return Filed(request=edited, checked=checked)
 
 
 def _raise_if(problems: rules.Problems, draft: Draft, lookup: Lookup | None = None) -> None:

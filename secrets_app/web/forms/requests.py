@@ -27,6 +27,7 @@ from secrets_app.accounts.roles import is_admin
 from secrets_app.models import AccessRequest, Binding, Cluster, WorkloadKind
 from secrets_app.rendering import name_rules
 from secrets_app.requests import changes, filing
+from secrets_app.requests.drafts import crosses_account
 from secrets_app.requests.filing.paths import field_of
 from secrets_app.requests.filing.rules import MAX_SECRETS
 from secrets_app.requests.states import WorkflowError
@@ -324,6 +325,21 @@ class RequestPage:
                 form.data = data
 
 
+class DraftPage(RequestPage):
+    """A draft's page: checked as its requester's request (whoever edits) and
+    saved onto the same draft by ``filing.request_edit``."""
+
+    def __init__(self, data=None, *, draft: AccessRequest, editor: AbstractBaseUser, **kwargs):
+        super().__init__(data, requester=draft.requester, **kwargs)
+        self.draft = draft
+        self.editor = editor
+
+    def _file(self, data: dict[str, Any], *, submit: bool) -> filing.Filed:
+        return filing.request_edit(
+            editor=self.editor, request_id=self.draft.pk, data=data, submit=submit
+        )
+
+
 #: How the claims say that a ServiceAccount is another binding's.
 _ASK_FOR_CHANGE = re.compile(r"ask for a change of binding #(?P<pk>[0-9]+) instead")
 
@@ -410,16 +426,12 @@ class ChangePage(RequestPage):
 
 def secret_initial(grant: Mapping[str, Any], cluster: Cluster) -> dict[str, Any]:
     """One saved secret (``SecretGrant.FILED_FIELDS``) as the page's fields."""
-    try:
-        ref = name_rules.parse_secret_ref(grant["secret"])
-    except name_rules.SecretRefError:
-        ref = None
     return {
         "secret": grant["secret"],
         "alias": grant["alias"],
         "any_suffix": grant.get("any_suffix", False),
         # Ticked when it was filed: the rules ask for it again on submit.
-        "cross_account": bool(ref and ref.is_arn and ref.account != cluster.aws_account_id),
+        "cross_account": crosses_account(grant["secret"], cluster),
         "kms_key_arn": grant.get("kms_key_arn", ""),
         "jmes": jmes_lines(grant.get("jmes") or []),
         "sync_secret_name": grant.get("sync_secret_name", ""),
@@ -428,14 +440,18 @@ def secret_initial(grant: Mapping[str, Any], cluster: Cluster) -> dict[str, Any]
     }
 
 
-def request_initial(request: AccessRequest) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def request_initial(
+    request: AccessRequest, *, drop_past_expiry: bool = True
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A saved request's fields and secrets as the request page's initial
-    values: a copy that is saved only when submitted. An expiry date that has
-    passed is left out."""
+    values: a copy that is saved only when submitted, or a draft to edit. A
+    copy leaves out an expiry date that has passed; a draft shows it, and
+    saving says it must be in the future (``drop_past_expiry=False``)."""
     fields = request.filed()
     fields["cluster"] = request.cluster_id
     fields["containers"] = ", ".join(request.containers)
-    if fields["expires_on"] and fields["expires_on"] <= timezone.localdate():
+    past = fields["expires_on"] and fields["expires_on"] <= timezone.localdate()
+    if drop_past_expiry and past:
         fields["expires_on"] = None
     secrets = [
         secret_initial(g.filed(), request.cluster) for g in request.secrets.order_by("position")

@@ -17,7 +17,7 @@ from secrets_app.models import AccessRequest, RequestKind, RequestState, SecretG
 from secrets_app.ownership.team_names import with_team_name
 from secrets_app.rendering.name_rules import is_number
 from secrets_app.requests import workflow
-from secrets_app.requests.permissions import can_cancel, can_comment, can_decide
+from secrets_app.requests.permissions import can_cancel, can_comment, can_decide, can_edit_draft
 from secrets_app.requests.preview import build_preview, preview_for_request
 from secrets_app.web.filters import RequestFilter
 from secrets_app.web.forms.decisions import ApproveForm, CommentForm, RejectForm
@@ -127,6 +127,11 @@ def request_detail(
         "can_cancel": can_cancel(user, access_request)
         and state in (RequestState.DRAFT, RequestState.PENDING),
         "can_submit": can_cancel(user, access_request) and state == RequestState.DRAFT,
+        "edit_url": reverse("request-edit", args=[pk])
+        if state == RequestState.DRAFT
+        and kind == RequestKind.GRANT
+        and can_edit_draft(user, access_request)
+        else "",
         "can_comment": can_comment(user, access_request),
         "approve_form": ApproveForm(),
         "reject_form": RejectForm(),
