@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from django import template
+from django.template.defaultfilters import truncatechars
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
+from secrets_app.health.error_text import distinctive
 from secrets_app.health.selectors import is_stale
 
 register = template.Library()
@@ -13,3 +17,22 @@ register = template.Library()
 def health_stale(binding) -> bool:
     """``{% if binding|health_stale %}``: its stored verdict cannot be trusted as current."""
     return is_stale(binding.health_status, binding.health_checked_at)
+
+
+@register.filter
+def mount_error(message: str, limit: int | None = None) -> SafeString | str:
+    """``{{ text|mount_error }}``: the distinctive part of a mount error
+    (``health.error_text``), cut to ``limit`` characters if given, and the
+    whole text folded under it when that differs."""
+    if not message:
+        return ""
+    gist = distinctive(message)
+    shown = truncatechars(gist, limit) if limit else gist
+    if shown == message:
+        return format_html('<span class="wrap error-gist">{}</span>', shown)
+    return format_html(
+        '<span class="wrap error-gist">{}</span><details class="error-whole">'
+        '<summary>Whole message</summary><pre class="wrap">{}</pre></details>',
+        shown,
+        message,
+    )
