@@ -46,11 +46,13 @@ def trend_svg(points: list[TrendPoint], *, label: str = "Bindings needing attent
 
     marked = known if len(known) <= MARKERS_UP_TO else known[-1:]
     series = []
-    for status in DRAWN:
+    # Best first, so that where two statuses have the same count the worse
+    # one's marker is drawn on top and stays visible.
+    for status in reversed(DRAWN):
         coords = " ".join(f"{x(i):.1f},{y(p.counts.get(status, 0)):.1f}" for i, p in known)
         dots = format_html_join(
             "",
-            '<circle class="trend-dot trend-dot-{}" cx="{}" cy="{}" r="4">'
+            '<circle class="trend-dot trend-dot-{}" cx="{}" cy="{}" r="5">'
             "<title>{} {} at {} UTC</title></circle>",
             (
                 (
