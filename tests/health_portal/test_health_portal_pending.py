@@ -3,8 +3,13 @@ waits for, on its page and on the dashboards; one just rolling out does not."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from secrets_app.health.pending import pending_reason, pending_sweeps
@@ -72,3 +77,24 @@ def test_only_the_latest_run_of_pending_counts():
     assert pending_sweeps([HealthSnapshot(status=s) for s in statuses]) == 2
     assert pending_sweeps([HealthSnapshot(status="healthy")]) == 0
     assert pending_sweeps([]) == 0
+
+
+def test_the_binding_page_costs_the_same_with_more_history(web, settings):
+    settings.HEALTH_PENDING_SWEEPS = 3
+    binding = BindingFactory(health_status="pending")
+    now = timezone.now()
+
+    def snapshots(n: int) -> None:
+        HealthSnapshot.objects.bulk_create(
+            HealthSnapshot(binding=binding, status="pending", taken_at=now - timedelta(minutes=i))
+            for i in range(n)
+        )
+
+    snapshots(1)
+    with CaptureQueriesContext(connection) as few:
+        assert web.get(binding.get_absolute_url()).status_code == 200
+    snapshots(20)
+    with CaptureQueriesContext(connection) as many:
+        page = web.get(binding.get_absolute_url()).content.decode()
+    assert "Pending for the last 3 sweeps" in page
+    assert len(many.captured_queries) == len(few.captured_queries)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from secrets_app.health.chart import MARKERS_UP_TO
+from secrets_app.health.history import record_past_sweeps
 from secrets_app.health.trend import BUCKETS, namespace_trend, trend
 from secrets_app.models import ClusterSweep, HealthSnapshot
 from tests.factories import BindingFactory, ClusterFactory
@@ -144,3 +145,24 @@ def test_the_namespace_page_has_its_own_trend(web, cluster):
     assert _svg(body).count("<polyline") == 4
     # "Now" is the namespace's table: 1 failing, 1 degraded, 2 healthy.
     assert "now 1 failing, 1 degraded, 0 unknown, 0 pending" in body
+
+
+def test_a_recorded_day_of_sweeps_tells_one_story_in_every_trend(cluster):
+    shop = list(cluster.bindings.filter(namespace="shop"))
+    web_binding = cluster.bindings.get(namespace="web")
+    now = timezone.now()
+    samples = []
+    for k in range(48):  # every 30 minutes, oldest first; shop[0] fails for the last 6 hours
+        verdicts = dict.fromkeys(shop, "healthy") | {web_binding.pk: "pending"}
+        if k >= 36:
+            verdicts[shop[0]] = "failing"
+        samples.append((now - timedelta(minutes=30 * (47 - k) + 1), verdicts))
+    assert record_past_sweeps(cluster, samples) == 48
+    assert ClusterSweep.objects.filter(cluster=cluster).count() == 48
+
+    whole = trend(cluster, now=now)
+    shop_only = namespace_trend(cluster, "shop", now=now)
+    assert all(p.counts is not None for p in whole)
+    assert [p.counts["failing"] for p in whole] == [p.counts["failing"] for p in shop_only]
+    assert [p.counts["pending"] for p in whole] == [1] * BUCKETS
+    assert whole[0].counts["failing"] == 0 and whole[-1].counts["failing"] == 1
