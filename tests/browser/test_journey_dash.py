@@ -97,6 +97,12 @@ def test_trend_namespaces_and_verification_read_at_a_glance(page, live_server, w
     expect(page.locator(".trend-data th[scope=row]").last).to_have_text("now")
     shots(page, "dash-trend-short-history")
 
+    # Two more sweeps: the binding still pending after three says what it waits for.
+    sweep_cluster(cluster.pk)
+    sweep_cluster(cluster.pk)
+    page.goto(cluster_url)
+    expect(page.locator(".pending-cell")).to_contain_text("Waiting for the first mount")
+
     # The namespace table fits its column at 1280 px: no sideways scrolling.
     table = page.locator("table.namespace-counts")
     expect(table.get_by_role("link", name=LONG_NAMESPACES[1])).to_be_visible()
