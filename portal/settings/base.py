@@ -201,6 +201,12 @@ HEALTH_SWEEP_MINUTES = env.int("HEALTH_SWEEP_MINUTES", default=5)
 HEALTH_RETENTION_DAYS = env.int("HEALTH_RETENTION_DAYS", default=14)
 # A verdict older than this (no successful sweep since) is shown as stale.
 HEALTH_STALE_MINUTES = env.int("HEALTH_STALE_MINUTES", default=3 * HEALTH_SWEEP_MINUTES)
+# A binding pending for this many sweeps in a row says which condition it waits for.
+HEALTH_PENDING_SWEEPS = env.int("HEALTH_PENDING_SWEEPS", default=3)
+# Minutes after a binding's pull requests merged during which its page shows
+# "waiting for the cluster to apply" rather than drift: Argo CD and the
+# Terraform pipeline need a while to apply what was merged.
+PORTAL_DRIFT_GRACE_MINUTES = env.int("PORTAL_DRIFT_GRACE_MINUTES", default=15)
 # Seconds a sweep waits for each answer of a cluster's API before calling
 # it unreachable (per request; pages are retried once).
 HEALTH_KUBE_READ_TIMEOUT = env.float("HEALTH_KUBE_READ_TIMEOUT", default=30.0)

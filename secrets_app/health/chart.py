@@ -1,4 +1,6 @@
-"""A small inline SVG line chart of the health trend, built on the server.
+"""The 24-hour trend of the dashboards: a small inline SVG line chart with a
+marker on each sample, the numbers of "now" under it, and the same points as
+a folded table, all built on the server.
 
 No chart library and no script: the page stays readable without JavaScript
 and within the Content-Security-Policy (colours come from portal.css classes,
@@ -8,52 +10,83 @@ not inline styles).
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from django.core.cache import cache
+from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from secrets_app.health import selectors
-from secrets_app.health.selectors import TrendPoint
+from secrets_app.health import trend as trends
+from secrets_app.health.status import NEEDS_ATTENTION, SEVERITY
+from secrets_app.health.trend import TrendPoint
 
-#: Statuses drawn: healthy would dwarf the ones that need attention.
-DRAWN = ("failing", "degraded", "unknown", "pending")
+#: Statuses drawn, worst first: healthy would dwarf the ones that need attention.
+DRAWN = tuple(s.value for s in NEEDS_ATTENTION)
 WIDTH, HEIGHT, PAD = 600, 140, 24
+# Up to this many samples each gets a marker (a single sweep, a short
+# history: a line needs two points, and two are easy to miss); beyond it a
+# marker on the last sample only, where the line ends.
+MARKERS_UP_TO = 12
 
 
 def trend_svg(points: list[TrendPoint], *, label: str = "Bindings needing attention") -> SafeString:
-    """An ``<svg>`` with one polyline per status in ``DRAWN``."""
-    known = [p for p in points if p.counts is not None]
+    """An ``<svg>``: per status in ``DRAWN``, a polyline and markers."""
+    known = [(i, p) for i, p in enumerate(points) if p.counts is not None]
     if not known:
         return format_html('<p class="muted">{}</p>', "No sweeps in the last 24 hours.")
-    top = max(1, *(p.counts.get(s, 0) for p in known for s in DRAWN))
+    top = max(1, *(p.counts.get(s, 0) for _, p in known for s in DRAWN))
     step = (WIDTH - 2 * PAD) / max(1, len(points) - 1)
 
-    def xy(i: int, value: int) -> str:
-        x = PAD + i * step
-        y = HEIGHT - PAD - (HEIGHT - 2 * PAD) * value / top
-        return f"{x:.1f},{y:.1f}"
+    def x(i: int) -> float:
+        return PAD + i * step
 
-    lines = []
-    for status in DRAWN:
-        coords = " ".join(
-            xy(i, p.counts.get(status, 0)) for i, p in enumerate(points) if p.counts is not None
+    def y(value: int) -> float:
+        return HEIGHT - PAD - (HEIGHT - 2 * PAD) * value / top
+
+    marked = known if len(known) <= MARKERS_UP_TO else known[-1:]
+    series = []
+    # Best first, so that where two statuses have the same count the worse
+    # one's marker is drawn on top and stays visible.
+    for status in reversed(DRAWN):
+        coords = " ".join(f"{x(i):.1f},{y(p.counts.get(status, 0)):.1f}" for i, p in known)
+        dots = format_html_join(
+            "",
+            '<circle class="trend-dot trend-dot-{}" cx="{}" cy="{}" r="5">'
+            "<title>{} {} at {} UTC</title></circle>",
+            (
+                (
+                    status,
+                    f"{x(i):.1f}",
+                    f"{y(p.counts.get(status, 0)):.1f}",
+                    p.counts.get(status, 0),
+                    status,
+                    f"{p.at:%H:%M}",
+                )
+                for i, p in marked
+            ),
         )
-        lines.append((status, coords))
-    polylines = format_html_join(
-        "",
-        '<polyline class="trend-{}" fill="none" points="{}"><title>{}</title></polyline>',
-        ((s, c, s) for s, c in lines),
-    )
-    latest = known[-1].counts
+        line = (
+            format_html(
+                '<polyline class="trend-{}" fill="none" points="{}"><title>{}</title></polyline>',
+                status,
+                coords,
+                status,
+            )
+            if len(known) > 1
+            else ""
+        )
+        series.append(format_html("{}{}", line, dots))
+    latest = known[-1][1].counts
     summary = ", ".join(f"{latest.get(s, 0)} {s}" for s in DRAWN)
     return format_html(
-        '<svg class="trend" role="img" viewBox="0 0 {w} {vh}" aria-label="{label}: now {summary}">'
+        '<svg class="trend" role="img" viewBox="0 0 {w} {vh}" '
+        'aria-label="{label}, last 24 hours: now {summary}">'
         '<line class="trend-axis" x1="{p}" y1="{base}" x2="{right}" y2="{base}"/>'
         '<text class="trend-label" x="{p}" y="{top_y}">{top}</text>'
         '<text class="trend-label" x="{p}" y="{h}">24 h ago</text>'
         '<text class="trend-label" x="{right}" y="{h}" text-anchor="end">now</text>'
-        "{polylines}</svg>",
+        "{series}</svg>",
         w=WIDTH,
         vh=HEIGHT,
         h=HEIGHT - 6,
@@ -64,23 +97,71 @@ def trend_svg(points: list[TrendPoint], *, label: str = "Bindings needing attent
         right=WIDTH - PAD,
         top_y=PAD - 6,
         top=top,
-        polylines=polylines,
+        series=format_html_join("", "{}", ((s,) for s in series)),
+    )
+
+
+def trend_table(points: list[TrendPoint]) -> list[dict]:
+    """The points as hourly rows (every other bucket, ending with "now"),
+    counts in ``SEVERITY`` order: the chart's window and numbers, in a table."""
+    rows = []
+    last = len(points) - 1
+    for i in range(last, -1, -2):
+        p = points[i]
+        if p.counts is None:
+            break
+        rows.append(
+            {"at": p.at, "now": i == last, "counts": [p.counts.get(s, 0) for s in SEVERITY]}
+        )
+    return rows[::-1]
+
+
+def trend_figure(
+    points: list[TrendPoint], now: Mapping[str, int], *, label: str, swept: bool
+) -> str:
+    """The chart, "now" in words and the folded table, as HTML. ``points``
+    ends with ``now`` (``trend.with_now``)."""
+    return render_to_string(
+        "secrets_app/_trend.html",
+        {
+            "svg": trend_svg(points, label=label),
+            "now": [(s.value, now.get(s, 0)) for s in SEVERITY],
+            "total": sum(now.get(s, 0) for s in SEVERITY),
+            "rows": trend_table(points),
+            "severity": SEVERITY,
+            "label": label,
+            "swept": swept,
+        },
     )
 
 
 def trend_chart(
-    cluster=None, *, newest_sweep: int, label: str = "Bindings needing attention"
+    cluster=None,
+    *,
+    namespace: str | None = None,
+    newest_sweep: int,
+    now: Mapping[str, int],
+    label: str = "Bindings needing attention",
 ) -> SafeString:
-    """The 24-hour chart, cached: it changes only when a sweep lands or a
-    minute passes, while every dashboard view asks for it (~40 ms to build
-    from a day of sweeps of 50 clusters). The key holds the id of the newest
-    sweep (the caller has it from its own query), so a new sweep shows on the
-    next page view."""
+    """The 24-hour trend of all clusters, one cluster, or one namespace of a
+    cluster, its last point ``now`` (the page table's counts), cached: it
+    changes only when a sweep lands, the counts change or a minute passes,
+    while every dashboard view asks for it (~40 ms to build from a day of
+    sweeps of 50 clusters). The caller has the newest sweep's id and the
+    counts from its own queries, so a new sweep shows on the next view."""
     minute = int(time.time() // 60)
-    # The label follows from the cluster, so it needs no place in the key.
-    key = f"health-trend:{cluster.pk if cluster else 'all'}:{newest_sweep}:{minute}"
-    svg = cache.get(key)
-    if svg is None:
-        svg = str(trend_svg(selectors.trend(cluster), label=label))
-        cache.set(key, svg, timeout=120)
-    return mark_safe(svg)  # noqa: S308 (trend_svg builds it with format_html)
+    counts = ",".join(str(now.get(s, 0)) for s in SEVERITY)
+    # The label follows from the cluster and namespace: no place in the key.
+    scope = f"{cluster.pk if cluster else 'all'}:{namespace or ''}"
+    key = f"health-trend:v2:{scope}:{newest_sweep}:{counts}:{minute}"
+    html = cache.get(key)
+    if html is None:
+        if namespace is not None:
+            history = trends.namespace_trend(cluster, namespace)
+        else:
+            history = trends.trend(cluster)
+        swept = any(p.counts is not None for p in history)
+        points = trends.with_now(history, now)
+        html = trend_figure(points, now, label=label, swept=swept)
+        cache.set(key, html, timeout=120)
+    return mark_safe(html)  # noqa: S308 (built with format_html and an autoescaping template)

@@ -7,13 +7,10 @@ from one windowed prefetch).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -26,20 +23,11 @@ from django.db.models import (
     When,
 )
 from django.db.models import Value as V
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from secrets_app.health.service import LIVE_STATES
-from secrets_app.models import Binding, Cluster, ClusterSweep, HealthSnapshot, HealthStatus
-
-#: Worst first: what on-call should look at before anything else.
-SEVERITY: tuple[str, ...] = (
-    HealthStatus.FAILING,
-    HealthStatus.DEGRADED,
-    HealthStatus.UNKNOWN,
-    HealthStatus.PENDING,
-    HealthStatus.HEALTHY,
-)
+from secrets_app.health.status import SEVERITY, HealthStatus
+from secrets_app.models import Binding, Cluster, ClusterSweep, HealthSnapshot
 
 
 def severity(field: str = "health_status") -> Case:
@@ -82,24 +70,42 @@ def cluster_overview() -> QuerySet[Cluster]:
     )
 
 
-def namespace_counts(cluster: Cluster) -> list[dict]:
-    """One row per namespace of the cluster's live bindings, worst first."""
+def namespace_counts(cluster: Cluster, namespace: str | None = None) -> list[dict]:
+    """One row per namespace of the cluster's live bindings (or only
+    ``namespace``'s), worst first, each with ``counts`` in ``SEVERITY`` order."""
+    live = Binding.objects.filter(cluster=cluster, state__in=LIVE_STATES)
+    if namespace is not None:
+        live = live.filter(namespace=namespace)
     rows = (
-        Binding.objects.filter(cluster=cluster, state__in=LIVE_STATES)
-        .values("namespace")
-        .annotate(**_status_counts())
-        .order_by(*_worst_first(), "namespace")
+        live.values("namespace").annotate(**_status_counts()).order_by(*_worst_first(), "namespace")
     )
-    return list(rows)
+    return [{**row, "counts": [row[f"n_{s}"] for s in SEVERITY]} for row in rows]
+
+
+def total_counts(rows: Iterable[Mapping[str, int] | Cluster]) -> dict[str, int]:
+    """Status -> bindings, summed over rows with ``n_<status>`` (dicts or
+    annotated clusters): the tables' own numbers, which the trend shows as
+    "now", so that both agree."""
+
+    def n(row, status: str) -> int:
+        key = f"n_{status}"
+        return int(row[key] if isinstance(row, Mapping) else getattr(row, key))
+
+    rows = list(rows)
+    return {s.value: sum(n(r, s) for r in rows) for s in SEVERITY}
 
 
 def bindings_with_latest(cluster: Cluster, namespace: str | None = None) -> QuerySet[Binding]:
-    """Live bindings with ``latest`` (a list of at most one snapshot) prefetched."""
+    """Live bindings with ``latest`` prefetched: their newest snapshots, newest
+    first, as many as it takes to tell a binding pending for a while
+    (``HEALTH_PENDING_SWEEPS``)."""
     qs = Binding.objects.filter(cluster=cluster, state__in=LIVE_STATES)
     if namespace is not None:
         qs = qs.filter(namespace=namespace)
     # A sliced Prefetch is one query with a window function (Django >= 4.2).
-    latest = HealthSnapshot.objects.order_by("-taken_at", "-id")[:1]
+    latest = HealthSnapshot.objects.order_by("-taken_at", "-id")[
+        : max(1, settings.HEALTH_PENDING_SWEEPS)
+    ]
     return (
         qs.select_related("cluster")
         .annotate(severity=severity())
@@ -120,79 +126,3 @@ def is_stale(status: str, checked_at: datetime | None, now: datetime | None = No
         return True
     now = now or timezone.now()
     return now - checked_at > timedelta(minutes=settings.HEALTH_STALE_MINUTES)
-
-
-@dataclass(frozen=True, slots=True)
-class TrendPoint:
-    at: datetime
-    counts: dict[str, int] | None  # None: no cluster had been swept yet
-
-
-def trend(
-    cluster: Cluster | None = None,
-    *,
-    hours: int = 24,
-    buckets: int = 48,
-    now: datetime | None = None,
-) -> list[TrendPoint]:
-    """Bindings per status over time, summed over clusters (one query).
-
-    Each bucket takes, per cluster, the last sweep at or before its end, so a
-    cluster swept every 5 minutes and one swept hourly add up without dips.
-    """
-    now = now or timezone.now()
-    start = now - timedelta(hours=hours)
-    width = (now - start) / buckets
-    sweeps = ClusterSweep.objects.filter(started_at__gte=start, started_at__lte=now)
-    if cluster is not None:
-        sweeps = sweeps.filter(cluster=cluster)
-    # Only each cluster's last sweep in each bucket counts, so the database
-    # picks it: a day of 5-minute sweeps of 50 clusters is 14,400 rows, and
-    # reading them all cost the dashboard ~0.5 s (bench/load.py). Bucket b
-    # (1-based) holds start + width * (b - 1) < started_at <= start + width * b.
-    if not connection.features.can_distinct_on_fields:
-        # SQLite (the demo): a small history, bucketed here; later sweeps of a
-        # bucket overwrite earlier ones in _bucket, as DISTINCT ON would pick.
-        rows = [
-            (cluster_id, _bucket_of(started_at, start, width), counts)
-            for cluster_id, started_at, counts in sweeps.order_by("started_at", "id").values_list(
-                "cluster_id", "started_at", "counts"
-            )
-        ]
-        return _bucket(rows, start, width, buckets)
-    index = RawSQL(
-        "GREATEST(1, CEIL(DATE_PART('epoch', started_at - %s) / %s))::integer",
-        (start, width.total_seconds()),
-        output_field=IntegerField(),
-    )
-    rows = (
-        sweeps.annotate(bucket=index)
-        .order_by("cluster_id", "bucket", "-started_at", "-id")
-        .distinct("cluster_id", "bucket")
-        .values_list("cluster_id", "bucket", "counts")
-    )
-    return _bucket(sorted(rows, key=lambda row: row[1]), start, width, buckets)
-
-
-def _bucket_of(started_at: datetime, start: datetime, width: timedelta) -> int:
-    """The SQL expression's bucket: b holds start + width*(b-1) < t <= start + width*b."""
-    return max(1, math.ceil((started_at - start) / width))
-
-
-def _bucket(rows: Iterable[tuple], start: datetime, width: timedelta, buckets: int) -> list:
-    """Carry each cluster's latest counts forward; rows are (cluster, bucket, counts)."""
-    latest: dict[int, dict[str, int]] = {}
-    rows = list(rows)
-    points: list[TrendPoint] = []
-    i = 0
-    for b in range(1, buckets + 1):
-        edge = start + width * b
-        while i < len(rows) and rows[i][1] <= b:
-            latest[rows[i][0]] = rows[i][2] or {}
-            i += 1
-        if not latest:
-            points.append(TrendPoint(edge, None))
-            continue
-        total = {s: sum(int(c.get(s, 0)) for c in latest.values()) for s in SEVERITY}
-        points.append(TrendPoint(edge, total))
-    return points

@@ -24,3 +24,26 @@ class HealthStatus(TextChoices):
     FAILING = "failing", "Failing"
     PENDING = "pending", "Pending"
     UNKNOWN = "unknown", "Unknown"
+
+
+#: The one severity order, worst first: what on-call should look at before
+#: anything else. Unknown (the cluster could not be read, so it may be
+#: failing) ranks above pending (nothing known to be wrong yet). Dashboards
+#: sort and count by it, the trend draws all but healthy, in this order.
+SEVERITY: tuple[HealthStatus, ...] = (
+    HealthStatus.FAILING,
+    HealthStatus.DEGRADED,
+    HealthStatus.UNKNOWN,
+    HealthStatus.PENDING,
+    HealthStatus.HEALTHY,
+)
+#: The statuses that need someone's attention (all but healthy).
+NEEDS_ATTENTION: tuple[HealthStatus, ...] = SEVERITY[:-1]
+
+
+def severity_rank(status: str) -> int:
+    """0 for the worst status; an unknown value sorts last."""
+    try:
+        return SEVERITY.index(status)
+    except ValueError:
+        return len(SEVERITY)

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from django import template
+<<<<<<< HEAD
 from django.utils.dateparse import parse_datetime
+=======
+from django.template.defaultfilters import truncatechars
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+>>>>>>> helper-dash
 
+from secrets_app.health.error_text import distinctive
 from secrets_app.health.selectors import is_stale
 
 register = template.Library()
@@ -16,6 +23,7 @@ def health_stale(binding) -> bool:
     return is_stale(binding.health_status, binding.health_checked_at)
 
 
+<<<<<<< HEAD
 #: How each state of ``Binding.versions`` reads, and its badge colour.
 VERSION_STATES = {
     "current": ("current", "health-healthy"),
@@ -43,3 +51,22 @@ def secret_versions(rows) -> list[dict]:
             }
         )
     return shown
+=======
+@register.filter
+def mount_error(message: str, limit: int | None = None) -> SafeString | str:
+    """``{{ text|mount_error }}``: the distinctive part of a mount error
+    (``health.error_text``), cut to ``limit`` characters if given, and the
+    whole text folded under it when that differs."""
+    if not message:
+        return ""
+    gist = distinctive(message)
+    shown = truncatechars(gist, limit) if limit else gist
+    if shown == message:
+        return format_html('<span class="wrap error-gist">{}</span>', shown)
+    return format_html(
+        '<span class="wrap error-gist">{}</span><details class="error-whole">'
+        '<summary>Whole message</summary><pre class="wrap">{}</pre></details>',
+        shown,
+        message,
+    )
+>>>>>>> helper-dash

@@ -2,15 +2,16 @@ from urllib.parse import urlencode
 
 import django_tables2 as tables
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.template.defaultfilters import truncatechars
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
-from secrets_app.health.selectors import is_stale
+from secrets_app.health.pending import long_pending, pending_reason
+from secrets_app.health.selectors import is_stale, severity
 from secrets_app.models import AccessRequest, Binding, BindingSecret, RequestKind
 from secrets_app.requests.approvals import approvals_needed
+from secrets_app.templatetags.health_tags import mount_error
 
 
 class StateColumn(tables.Column):
@@ -191,6 +192,15 @@ class BindingTable(tables.Table):
     def render_health_status(self, value, record):
         return status_badge(record.health_status, record.get_health_status_display())
 
+    def order_health_status(self, queryset, is_descending):
+        # By severity (``health.status.SEVERITY``), worst first, not by the
+        # words' alphabet (degraded, failing, healthy, ...).
+        key = "-health_severity" if is_descending else "health_severity"
+        ordered = queryset.annotate(health_severity=severity()).order_by(
+            key, "cluster__name", "namespace", "service_account"
+        )
+        return ordered, True
+
 
 # --- Health pages ---------------------------------------------------------
 
@@ -249,8 +259,17 @@ class BindingHealthTable(tables.Table):
 
     def render_health_status(self, value, record):
         badge = status_badge(record.health_status, record.get_health_status_display())
+        snaps = getattr(record, "latest", None) or []
+        why = ""
+        if snaps and long_pending(record, snaps):
+            why = format_html(
+                '<small class="muted pending-cell">{}</small>', pending_reason(record, snaps[0])
+            )
         return format_html(
-            "{}{}", badge, stale_marker(record.health_status, record.health_checked_at, self.now)
+            "{}{}{}",
+            badge,
+            stale_marker(record.health_status, record.health_checked_at, self.now),
+            why,
         )
 
     def render_pods(self, record):
@@ -268,11 +287,8 @@ class BindingHealthTable(tables.Table):
         snap = self._snapshot(record)
         if not snap or not snap.last_error:
             return "—"
-        return format_html(
-            '<span class="wrap" title="{}">{}</span>',
-            snap.last_error,
-            truncatechars(snap.last_error, 160),
-        )
+        # What differs from row to row, not the kubelet's common wrapper.
+        return mount_error(snap.last_error, 160)
 
     def render_health_checked_at(self, value):
         return format_html(

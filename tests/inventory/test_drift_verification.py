@@ -4,8 +4,11 @@ later passing verification clears it and keeps the cluster part."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from secrets_app.models import Binding, TaskRun
 from tests.aws.aws_world import NAMESPACE, build_guide_world, irsa_trust
@@ -38,8 +41,12 @@ def test_verify_now_brings_aws_drift_to_the_binding(
 ):
     world = build_guide_world(clients)
     binding = guide_binding(moto_cluster, world)
+    # Merged an hour ago: past the drift grace period, so the page shows drift.
     Binding.objects.filter(pk=binding.pk).update(
-        drift=[CLUSTER_DRIFT], has_drift=True, health_status="degraded"
+        drift=[CLUSTER_DRIFT],
+        has_drift=True,
+        health_status="degraded",
+        created_at=timezone.now() - timedelta(hours=1),
     )
     world.set_trust(irsa_trust(world.issuer, sub=f"system:serviceaccount:{NAMESPACE}:someone"))
     client.force_login(requester)

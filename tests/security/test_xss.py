@@ -7,6 +7,7 @@ walk reaches, as three roles, shows it escaped and never raw."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -201,6 +202,8 @@ def from_outside(world) -> dict[str, str]:
     )
     Binding.objects.filter(pk=ids["binding"]).update(
         role_arn=put("binding role annotation"),
+        # Merged a day ago: past the drift grace period, so the page shows drift.
+        created_at=now - timedelta(days=1),
         has_drift=True,
         drift_checked_at=now,
         drift=[

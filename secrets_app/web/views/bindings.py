@@ -19,9 +19,7 @@ from secrets_app.models import (
     BindingSecret,
     BindingSource,
     BindingState,
-    HealthSnapshot,
     RequestState,
-    VerificationResult,
 )
 from secrets_app.ownership.team_names import with_team_name
 from secrets_app.requests import revocation, workflow
@@ -30,6 +28,11 @@ from secrets_app.requests.preview import deletion_listing
 from secrets_app.web.filters import BindingFilter
 from secrets_app.web.forms.decisions import RevokeForm
 from secrets_app.web.tables import BindingTable
+from secrets_app.web.views.binding_sections import (
+    drift_section,
+    health_section,
+    verification_section,
+)
 
 
 def binding_queryset():
@@ -70,8 +73,9 @@ def binding_detail(
     context = {
         "binding": binding,
         "secrets": binding.secrets.all(),
-        "snapshot": HealthSnapshot.objects.filter(binding=binding).first(),
-        "verification": VerificationResult.objects.filter(binding=binding).first(),
+        **health_section(binding),
+        **drift_section(binding, history),
+        **verification_section(binding),
         "revocations": revocations,
         "pending_revocation": pending,
         "can_revoke": can_revoke,

@@ -11,6 +11,7 @@ from django_tables2 import RequestConfig
 
 from secrets_app.health import selectors
 from secrets_app.health.chart import trend_chart
+from secrets_app.health.status import SEVERITY
 from secrets_app.models import Cluster
 from secrets_app.tasks.health import sweep_cluster_task
 from secrets_app.web.tables import BindingHealthTable
@@ -23,11 +24,14 @@ PER_PAGE = 50
 def health_overview(request: HttpRequest) -> HttpResponse:
     clusters = list(selectors.cluster_overview())
     for cluster in clusters:
-        cluster.status_counts = [getattr(cluster, f"n_{s}") for s in selectors.SEVERITY]
+        cluster.status_counts = [getattr(cluster, f"n_{s}") for s in SEVERITY]
     context = {
         "clusters": clusters,
-        "severity": selectors.SEVERITY,
-        "chart": trend_chart(newest_sweep=max((c.last_sweep_id or 0 for c in clusters), default=0)),
+        "severity": SEVERITY,
+        "chart": trend_chart(
+            newest_sweep=max((c.last_sweep_id or 0 for c in clusters), default=0),
+            now=selectors.total_counts(clusters),
+        ),
     }
     return render(request, "secrets_app/health_overview.html", context)
 
@@ -38,15 +42,17 @@ def health_cluster(request: HttpRequest, name: str) -> HttpResponse:
     table = BindingHealthTable(selectors.bindings_with_latest(cluster))
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     sweep = selectors.last_sweep(cluster)
+    namespaces = selectors.namespace_counts(cluster)
     context = {
         "cluster": cluster,
         "table": table,
-        "namespaces": selectors.namespace_counts(cluster),
-        "severity": selectors.SEVERITY,
+        "namespaces": namespaces,
+        "severity": SEVERITY,
         "sweep": sweep,
         "chart": trend_chart(
             cluster,
             newest_sweep=sweep.pk if sweep else 0,
+            now=selectors.total_counts(namespaces),
             label=f"{cluster.name}: bindings needing attention",
         ),
     }
@@ -60,11 +66,20 @@ def health_namespace(request: HttpRequest, name: str, namespace: str) -> HttpRes
         selectors.bindings_with_latest(cluster, namespace), exclude=("namespace",)
     )
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    sweep = selectors.last_sweep(cluster)
+    counts = selectors.namespace_counts(cluster, namespace)
     context = {
         "cluster": cluster,
         "namespace": namespace,
         "table": table,
-        "sweep": selectors.last_sweep(cluster),
+        "sweep": sweep,
+        "chart": trend_chart(
+            cluster,
+            namespace=namespace,
+            newest_sweep=sweep.pk if sweep else 0,
+            now=selectors.total_counts(counts),
+            label=f"{cluster.name}/{namespace}: bindings needing attention",
+        ),
     }
     return render(request, "secrets_app/health_namespace.html", context)
 
