@@ -9,6 +9,8 @@ seed of ten thousand bindings.
 
 from __future__ import annotations
 
+from functools import cache
+
 #: team (and its namespace) -> the domains its services are named after.
 TEAMS: dict[str, tuple[str, ...]] = {
     "payments": ("payments", "refunds", "payouts", "invoicing"),
@@ -86,8 +88,7 @@ def service_name(team: str, j: int) -> str:
     """The ``j``-th service of ``team`` (a name from ``TEAMS`` or
     ``namespace_name``): its domains with each component, then the same
     with a variant, then numbered. Distinct for distinct ``j``."""
-    domains = TEAMS[team.rsplit("-", 1)[0] if team not in TEAMS else team]
-    base = [f"{d}-{c}" for c in COMPONENTS for d in domains]
+    base = _base_names(team if team in TEAMS else team.rsplit("-", 1)[0])
     name = base[j % len(base)]
     round_ = j // len(base)
     if round_ == 0:
@@ -95,6 +96,11 @@ def service_name(team: str, j: int) -> str:
     variant = VARIANTS[(round_ - 1) % len(VARIANTS)]
     lap = (round_ - 1) // len(VARIANTS)
     return f"{name}-{variant}" if lap == 0 else f"{name}-{variant}-{lap + 1}"
+
+
+@cache
+def _base_names(team: str) -> tuple[str, ...]:
+    return tuple(f"{d}-{c}" for c in COMPONENTS for d in TEAMS[team])
 
 
 def cluster_name(i: int, environments: tuple[str, ...] = ("dev", "staging", "prod")) -> str:
