@@ -34,14 +34,15 @@ class PlainTextEmailBackend(BaseEmailBackend):
 
 
 def render(message: EmailMessage) -> str:
+    """One email: a rule, whom it is for, its subject, its text, a blank line."""
+    cc = f" (cc {', '.join(message.cc)})" if message.cc else ""
     lines = [
         RULE,
-        f"Email to {', '.join(message.to)}"
-        + (f" (cc {', '.join(message.cc)})" if message.cc else ""),
+        f"Email to {', '.join(message.to)}{cc}",
         f"Subject: {message.subject}",
         "",
         message.body.rstrip(),
-        RULE,
+        "",
         "",
     ]
     return "\n".join(lines)
