@@ -22,6 +22,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+# Names that read like a company's (``payments/payments-api`` in
+# ``eks-prod-us-west-2-01``), as the demo's, not ``team-3/svc-00042``: pure
+# functions of an index, so the seed's shape and speed are unchanged.
+from secrets_app.demo.names import (
+    cluster_name,
+    namespace_name,
+    service_name,
+    team_group,
+)
+
 ACCOUNT = "287796791794"
 REGION = "us-west-2"
 ISSUER = f"oidc.eks.{REGION}.amazonaws.com/id/C0EB4AEEDFD18CBBCBD0686222057E0A"
@@ -36,6 +46,8 @@ HEALTH_MIX = (
     ("unknown", 0.03),
 )
 SWEEP_MINUTES = 5
+#: The unowned namespace the approval pool's new services are filed in.
+POOL_NAMESPACE = "onboarding"
 POOL_JUSTIFICATION = "Seeded for the load benchmark: approve me."
 
 
@@ -73,6 +85,11 @@ def _details(status: str) -> dict:
         "annotation_ok": True,
         "diagnosis": diagnosis,
     }
+
+
+def new_service(i: int) -> str:
+    """The ``i``-th service of the approval pool (distinct for each ``i``)."""
+    return service_name(namespace_name(i % NAMESPACES), i // NAMESPACES)
 
 
 def _copy(table: str, columns: list[str], rows) -> int:
@@ -141,7 +158,7 @@ def seed(
         group.user_set.add(*appr_users)
         cls = Cluster.objects.bulk_create(
             Cluster(
-                name=f"load-{i:02d}",
+                name=cluster_name(i, ENVIRONMENTS),
                 environment=ENVIRONMENTS[i % len(ENVIRONMENTS)],
                 aws_account_id=ACCOUNT,
                 region=REGION,
@@ -152,25 +169,28 @@ def seed(
         )
         # Every namespace is owned by its team, as the sweep would record them:
         # the inventory and the queues show the owning team (a subquery per row).
-        owners = [Group.objects.get_or_create(name=f"team-{n}")[0] for n in range(NAMESPACES)]
+        spaces = [namespace_name(n) for n in range(NAMESPACES)]
+        owners = [Group.objects.get_or_create(name=team_group(ns))[0] for ns in spaces]
         Namespace.objects.bulk_create(
             Namespace(
                 cluster=c,
-                name=owner.name,
+                name=ns,
                 label_team=owner.name,
                 team=owner,
                 seen_at=now,
             )
             for c in cls
-            for owner in owners
+            for ns, owner in zip(spaces, owners, strict=True)
         )
 
         # Bindings: four in five made through the portal (with their request),
         # the rest imported.
-        places = []
+        # Each namespace's services in turn: distinct names, whatever the count.
+        places, served = [], [0] * NAMESPACES
         for i in range(bindings):
-            cluster = cls[i % clusters]
-            places.append((cluster, f"team-{(i // clusters) % NAMESPACES}", f"svc-{i:05d}"))
+            cluster, k = cls[i % clusters], (i // clusters) % NAMESPACES
+            places.append((cluster, spaces[k], service_name(spaces[k], served[k])))
+            served[k] += 1
         portal_made = [i for i in range(bindings) if i % 5]
         reqs = AccessRequest.objects.bulk_create(
             (
@@ -236,11 +256,11 @@ def seed(
                 AccessRequest(
                     requester=req_users[i % requesters],
                     cluster=cls[i % clusters],
-                    service=f"new-{i:05d}",
-                    namespace="team-new",
-                    workload_name=f"new-{i:05d}",
+                    service=new_service(i),
+                    namespace=POOL_NAMESPACE,
+                    workload_name=new_service(i),
                     containers=["app"],
-                    service_account=f"new-{i:05d}-secrets",
+                    service_account=f"{new_service(i)}-secrets",
                     justification=POOL_JUSTIFICATION,
                     state=RequestState.PENDING,
                     submitted_at=now - timedelta(minutes=i % 600),
@@ -341,7 +361,7 @@ def seed(
         "engineers": [u.username for u in req_users],
         "approvers": [u.username for u in appr_users],
         "clusters": [c.name for c in cls],
-        "namespaces": [f"team-{i}" for i in range(NAMESPACES)],
+        "namespaces": [namespace_name(i) for i in range(NAMESPACES)],
         "binding_ids": [made[0].pk, made[-1].pk],
         "pending_ids": [r.pk for r in pending],
         "counts": {
@@ -376,7 +396,7 @@ def reuse(*, password: str) -> dict:
         "engineers": [n for n in names if n.startswith("engineer-")],
         "approvers": [n for n in names if n.startswith("approver-")],
         "clusters": sorted(Cluster.objects.values_list("name", flat=True)),
-        "namespaces": [f"team-{i}" for i in range(NAMESPACES)],
+        "namespaces": [namespace_name(i) for i in range(NAMESPACES)],
         "binding_ids": [ids.first(), ids.last()],
         "pending_ids": sorted(pool.values_list("pk", flat=True)),
         "counts": {"bindings": ids.count(), "pending": pool.count()},

@@ -34,6 +34,10 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from render import calibration_ms  # noqa: E402
 
+from secrets_app.demo.names import cluster_name, namespace_name, service_name  # noqa: E402
+
+NAMESPACES = 50
+
 ARN = "arn:aws:secretsmanager:us-west-2:287796791794:secret:app/secret-{i}-AbC{i:03d}"
 
 
@@ -61,7 +65,7 @@ def seed(count: int, clusters: int, secrets: int, repos: Path) -> None:
     user = get_user_model().objects.create(username="bench-requester")
     made = [
         Cluster.objects.create(
-            name=f"bench-{c}",
+            name=cluster_name(c),
             aws_account_id="287796791794",
             region="us-west-2",
             oidc_issuer="oidc.eks.us-west-2.amazonaws.com/id/C0EB4AEEDFD18CBBCBD0686222057E0A",
@@ -76,11 +80,11 @@ def seed(count: int, clusters: int, secrets: int, repos: Path) -> None:
             AccessRequest(
                 requester=user,
                 cluster=made[n % clusters],
-                service=f"service-{n}",
-                namespace=f"team-{n % 50}",
-                workload_name=f"service-{n}",
+                service=service(n),
+                namespace=namespace_name(n % NAMESPACES),
+                workload_name=service(n),
                 containers=["app", "sidecar"],
-                service_account=f"service-{n}-secrets",
+                service_account=f"{service(n)}-secrets",
                 justification="bench",
                 state=RequestState.ACTIVE,
             )
@@ -121,6 +125,11 @@ def seed(count: int, clusters: int, secrets: int, repos: Path) -> None:
         ],
         batch_size=2000,
     )
+
+
+def service(n: int) -> str:
+    """The ``n``-th binding's service, in its team's namespace (distinct per ``n``)."""
+    return service_name(namespace_name(n % NAMESPACES), n // NAMESPACES)
 
 
 def write_repositories(repos: Path) -> dict[str, int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -141,12 +141,16 @@ def generate_cluster(
     sync_fraction: float = 0.5,
     bindings_per_namespace: int = 50,
     team_label: str | None = "team",
+    names: Callable[[int], tuple[str, str]] | None = None,
 ) -> GeneratedCluster:
     """``pods`` pods in total (a share without any CSI volume), ``bindings`` bindings.
 
     ``mix`` is either weights per mode or a sequence of modes assigned in turn.
-    Namespaces are ``team-000``, ``team-001``, ...; each carries the label
-    ``team_label`` naming itself as its team (``None``: no labels).
+    Namespaces are ``team-000``, ``team-001``, ... (``bindings_per_namespace``
+    each) and services ``svc-00000``, ...; ``names(i)`` gives binding ``i``'s
+    (namespace, service) instead (the demo's company names). Each namespace
+    carries the label ``team_label`` naming itself as its team (``None``: no
+    labels).
     """
     # Tens of thousands of new dicts trigger repeated full GC passes over a
     # growing heap; nothing here makes reference cycles.
@@ -160,16 +164,20 @@ def generate_cluster(
             seed,
             plain_pod_fraction,
             sync_fraction,
-            bindings_per_namespace,
             team_label,
+            names or _numbered(bindings_per_namespace),
         )
     finally:
         if was_enabled:
             gc.enable()
 
 
+def _numbered(per_namespace: int) -> Callable[[int], tuple[str, str]]:
+    return lambda i: (f"team-{i // per_namespace:03d}", f"svc-{i:05d}")
+
+
 def _generate(
-    pods, bindings, mix, seed, plain_pod_fraction, sync_fraction, bindings_per_namespace, team_label
+    pods, bindings, mix, seed, plain_pod_fraction, sync_fraction, team_label, names
 ) -> GeneratedCluster:
     rng = random.Random(seed)
     modes = _modes_for(bindings, mix, rng)
@@ -180,17 +188,18 @@ def _generate(
         counts[wants_pods[k % len(wants_pods)]] += 1
 
     gen = _Builder(rng)
-    namespaces = sorted({f"team-{i // bindings_per_namespace:03d}" for i in range(bindings)})
+    places = [names(i) for i in range(bindings)]
+    namespaces = sorted({ns for ns, _ in places})
     gen.objects += [namespace(ns, {team_label: ns} if team_label else None) for ns in namespaces]
     if not namespaces:
         gen.objects.append(namespace("default"))
     out = GeneratedCluster(gen.objects, [], {}, {}, pods)
     for i, mode in enumerate(modes):
-        ns = f"team-{i // bindings_per_namespace:03d}"
+        ns, app = places[i]
         number = int(mode.split(":")[1]) if mode.startswith("catalogue:") else 0
         sync = number in SYNC_NUMBERS or mode == "synced_secret_missing"
         sync = sync or rng.random() < sync_fraction
-        target, expected = gen.binding(i, ns, mode, counts[i], sync)
+        target, expected = gen.binding(i, ns, app, mode, counts[i], sync)
         out.targets.append(target)
         out.expected[target.id] = expected
         out.modes[target.id] = mode
@@ -211,9 +220,8 @@ class _Builder:
         return f"{self.serial:08x}-0000-4000-8000-{self.serial:012x}"
 
     def binding(
-        self, i: int, ns: str, mode: str, n_pods: int, sync: bool
+        self, i: int, ns: str, app: str, mode: str, n_pods: int, sync: bool
     ) -> tuple[BindingTarget, Expected]:
-        app = f"svc-{i:05d}"
         spc = f"{app}-secrets"
         role = f"arn:aws:iam::{ACCOUNT}:role/eks-{ns}-{app}"
         arn = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{ns}/{app}/db-AbCdEf"

@@ -20,8 +20,10 @@ PORTAL_DEMO = True
 # Where the demo keeps its git repositories and beat schedule.
 PORTAL_DEMO_DIR = env.path("PORTAL_DEMO_DIR", default=BASE_DIR / "var" / "demo")
 # Notifications are printed by the process that sends them (the worker, or
-# the web process in eager mode) instead of being mailed.
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# the web process in eager mode) instead of being mailed, as plain text; the
+# worker prints to its stdout instead of logging each line as a WARNING.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="secrets_app.demo.mail.PlainTextEmailBackend")
+CELERY_WORKER_REDIRECT_STDOUTS = False
 
 # Static files straight from the source folders: no collectstatic needed.
 STATIC_ROOT = None

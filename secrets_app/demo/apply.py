@@ -13,6 +13,9 @@
   kustomize`` and puts the objects into its fake cluster, with the pods and
   mounts a cluster would report (``demo.cluster_apply``), then sweeps the
   cluster at once; a removal's merge takes them out again.
+* A fleet upgrade pull request merged (``apply_merged_upgrade``): the same,
+  for the folders it rewrote: Terraform (or the stand-in, per binding) for
+  an infra upgrade, the fake cluster for a deploy upgrade.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from secrets_app.demo.terraform import (
     find_terraform,
 )
 from secrets_app.integrations.backends import backends_for
-from secrets_app.models import Binding, Cluster, PullRequest
+from secrets_app.models import AccessRequest, Binding, Cluster, PullRequest, Upgrade
 from secrets_app.rendering import BindingNames, permissions_policy, trust_policy
 from secrets_app.requests.specs import spec_for_request
 
@@ -73,6 +76,32 @@ def apply_merged_pull_request(pull_id: int) -> None:
                 apply_infra_folder(pull.request.cluster, folder)
     else:
         apply_deploy_folders(pull, folders)
+
+
+def apply_merged_upgrade(upgrade_id: int) -> None:
+    """A merged fleet upgrade, applied as a merged request's pull request
+    is: each folder it wrote or deleted files in."""
+    upgrade = Upgrade.objects.select_related("cluster").get(pk=upgrade_id)
+    entries = list(upgrade.entries.select_related("binding", "request").order_by("binding_id"))
+    folders = {
+        entry.binding_id: sorted({posixpath.dirname(p) for p in [*entry.writes, *entry.deletes]})
+        for entry in entries
+    }
+    if upgrade.repository == "infra":
+        if terraform_in_use():
+            for folder in sorted({f for fs in folders.values() for f in fs}):
+                apply_infra_folder(upgrade.cluster, folder)
+        else:  # the stand-in: each binding that took the new files, its role and policy again
+            for entry in entries:
+                if entry.applied:
+                    apply_infra_for_binding(entry.binding_id)
+        return
+    where = {}
+    for entry in entries:
+        request = entry.request or current_request(entry.binding)
+        for folder in folders[entry.binding_id]:
+            where[folder] = (entry.binding.namespace, _workload(request, entry.binding))
+    apply_deploy(upgrade.cluster, where)
 
 
 # --- infra -------------------------------------------------------------------
@@ -142,15 +171,23 @@ def remove_infra_for_binding(binding_id: int) -> None:
 
 
 def apply_deploy_folders(pull: PullRequest, folders: list[str]) -> None:
-    cluster = pull.request.cluster
+    request = pull.request
+    workload = _workload(request, None)
+    apply_deploy(request.cluster, dict.fromkeys(folders, (request.namespace, workload)))
+
+
+def apply_deploy(cluster: Cluster, folders: dict[str, tuple[str, dict[str, Any]]]) -> None:
+    """What a GitOps controller does with the deploy repository's base
+    branch: each folder (-> its namespace and the service's workload)
+    built and put into the cluster's fake in place of what it held."""
     fake = RUNNING.get(cluster.kube_api_url)
     if fake is None:
         log.info("demo: no fake cluster at %s in this process; not applied", cluster.kube_api_url)
         return
     tree = backends_for(cluster)["deploy"].read_text_files(cluster.base_branch)
-    for folder in folders:
-        for kind, namespace, name in _APPLIED.pop((fake.url, folder), []):
-            fake.remove(kind, namespace, name)
+    for folder, (namespace, workload) in sorted(folders.items()):
+        for kind, ns, name in _APPLIED.pop((fake.url, folder), []):
+            fake.remove(kind, ns, name)
         files = {
             posixpath.basename(p): text
             for p, text in tree.items()
@@ -159,16 +196,19 @@ def apply_deploy_folders(pull: PullRequest, folders: list[str]) -> None:
         if not files:  # a removal: the folder is gone, and so are its objects
             log.info("demo: removed what %s had applied", folder)
             continue
-        objects = cluster_apply.running_objects(
-            cluster_apply.build(files, pull.request.namespace, _workload_of(pull))
-        )
+        objects = cluster_apply.running_objects(cluster_apply.build(files, namespace, workload))
         fake.add_many(objects)
         _APPLIED[(fake.url, folder)] = cluster_apply.keys(objects)
         log.info("demo: applied %s to %s (%d objects)", folder, cluster.name, len(objects))
 
 
-def _workload_of(pull: PullRequest) -> dict[str, Any]:
-    request = pull.request
-    return cluster_apply.service_workload(
-        request.workload_kind, request.workload_name or request.service, list(request.containers)
-    )
+def _workload(request: AccessRequest | None, binding: Binding | None) -> dict[str, Any]:
+    """The service's workload: as its request describes it, else (a binding
+    without one) as the binding records it."""
+    if request is not None:
+        return cluster_apply.service_workload(
+            request.workload_kind,
+            request.workload_name or request.service,
+            list(request.containers),
+        )
+    return cluster_apply.service_workload(binding.workload_kind, binding.workload_name, ["app"])

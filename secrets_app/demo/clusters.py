@@ -1,5 +1,6 @@
 """Demo clusters: loopback fake Kubernetes APIs. ``sandbox-eu`` is a
-generated cluster with a binding in each health state the catalogue knows;
+generated cluster whose teams' services show the health states the
+catalogue knows (``SANDBOX_STORY``);
 its namespace ``legacy`` holds bindings made by hand, for the import page;
 ``janus-dev`` starts empty, as a fresh cluster would before its first merge."""
 
@@ -12,23 +13,33 @@ from fakes.cluster_gen import ACCOUNT, REGION, generate_cluster
 from fakes.kube_api import FakeKubeApi
 from secrets_app.models import Binding, BindingSecret, BindingSource, Cluster
 from secrets_app.ownership import claims
-from secrets_app.rendering import name_rules
 
-# One of each state the demo should show, then some healthy ones.
-SANDBOX_MODES = [
-    "healthy",
-    "catalogue:2",  # AccessDenied on AssumeRoleWithWebIdentity
-    "missing_annotation",
-    "catalogue:4",  # KMS
-    "wrong_class",
-    "pending",
-    "degraded",
-    "catalogue:3",
-    "catalogue:13",
-    "healthy",
-    "healthy",
-    "healthy",
+#: The sandbox's story, one binding each: (namespace, service, what the
+#: generated cluster does with it). Each team runs its services in its own
+#: namespace; most mount fine, a few fail the ways the catalogue knows, and
+#: exactly two drifted from what the portal recorded (someone edited the
+#: cluster by hand): ledger-worker's ServiceAccount lost its role annotation,
+#: and checkout-web's pods mount a class whose name has a typo. Everything
+#: else in the cluster is what the portal expects.
+SANDBOX_STORY = [
+    ("payments", "payments-api", "healthy"),
+    ("payments", "payouts-worker", "catalogue:2"),  # AccessDenied on AssumeRoleWithWebIdentity
+    ("ledger", "ledger-worker", "missing_annotation"),  # drifted: annotation removed by hand
+    ("payments", "refunds-worker", "catalogue:4"),  # the KMS key does not let the role decrypt
+    ("checkout", "checkout-web", "wrong_class"),  # drifted: pods mount "...-secrets-typo"
+    ("checkout", "cart-api", "pending"),  # rolling out: pods still starting
+    ("search", "search-indexer", "degraded"),  # half its pods fail
+    ("search", "catalog-api", "catalogue:3"),  # no policy allows GetSecretValue
+    ("data", "reporting-exporter", "catalogue:13"),  # the synced Secret names a missing file
+    ("ledger", "ledger-api", "healthy"),
+    ("data", "warehouse-loader", "healthy"),
+    ("search", "search-api", "healthy"),
 ]
+SANDBOX_MODES = [mode for _, _, mode in SANDBOX_STORY]
+#: The services whose cluster objects differ from what the portal recorded.
+SANDBOX_DRIFTED = {
+    service for _, service, mode in SANDBOX_STORY if mode in ("missing_annotation", "wrong_class")
+}
 
 SANDBOX = {
     "name": "sandbox-eu",
@@ -77,18 +88,23 @@ def seed_sandbox(url: str) -> Cluster:
             source=BindingSource.IMPORTED,
         )
         claims.take(claims.wanted_for_binding(binding), binding=binding)
+        # The secrets as the cluster mounts them (ARN, name and file name):
+        # recorded otherwise, every binding would show drift the story lacks.
         BindingSecret.objects.bulk_create(
-            BindingSecret(
-                binding=binding, arn=arn, name=name_rules.parse_secret_ref(arn).name, alias="db"
-            )
-            for arn in target.secret_ids
+            BindingSecret(binding=binding, arn=s.arn, name=s.name, alias=s.alias)
+            for s in target.secrets
         )
     return cluster
 
 
 def sandbox_objects():
     generated = generate_cluster(
-        pods=60, bindings=len(SANDBOX_MODES), mix=SANDBOX_MODES, seed=7, plain_pod_fraction=0.1
+        pods=60,
+        bindings=len(SANDBOX_STORY),
+        mix=SANDBOX_MODES,
+        seed=7,
+        plain_pod_fraction=0.1,
+        names=lambda i: SANDBOX_STORY[i][:2],
     )
     return [*generated.objects, *legacy_objects()], generated
 

@@ -9,15 +9,21 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from secrets_app.demo.clusters import SANDBOX_STORY
+from secrets_app.demo.names import team_group
 from secrets_app.models import Cluster
 from secrets_app.ownership import teams
 
-#: team -> its members among the demo users.
-DEMO_TEAMS = {"team-data": ["alice"], "team-payments": ["quinn"]}
 #: namespace -> owning team, on the clusters whose fakes start empty.
 JANUS_NAMESPACES = {"deploy": "team-data", "analytics": "team-data", "payments": "team-payments"}
-#: The sandbox's generated namespaces and its hand-made one belong to team-data.
-SANDBOX_TEAM = "team-data"
+#: The sandbox's namespaces belong to the team of the same name; the
+#: hand-made ``legacy`` one to team-data, who will adopt its bindings.
+SANDBOX_TEAMS = {ns: team_group(ns) for ns, _, _ in SANDBOX_STORY} | {"legacy": "team-data"}
+#: team -> its members among the demo users (the other teams have none here).
+DEMO_TEAMS = {team: [] for team in sorted(set(SANDBOX_TEAMS.values()))} | {
+    "team-data": ["alice"],
+    "team-payments": ["quinn"],
+}
 
 
 def namespace_object(name: str, team: str) -> dict:
@@ -30,12 +36,16 @@ def janus_objects() -> list[dict]:
 
 
 def labelled_sandbox(objects: list[dict]) -> list[dict]:
-    """The sandbox's objects, its namespaces labelled for team-data (the
+    """The sandbox's objects, each namespace labelled for its team (the
     hand-made namespace ``legacy`` added)."""
     names = {o["metadata"]["name"] for o in objects if o["kind"] == "Namespace"}
     others = [o for o in objects if o["kind"] != "Namespace"]
     namespaces = {o["metadata"]["namespace"] for o in others if o["metadata"].get("namespace")}
-    return [namespace_object(n, SANDBOX_TEAM) for n in sorted(names | namespaces)] + others
+    return [namespace_object(n, sandbox_team(n)) for n in sorted(names | namespaces)] + others
+
+
+def sandbox_team(namespace: str) -> str:
+    return SANDBOX_TEAMS.get(namespace, "team-data")
 
 
 def seed_teams(sandbox_namespaces: list[str]) -> None:
@@ -47,4 +57,5 @@ def seed_teams(sandbox_namespaces: list[str]) -> None:
         teams.record_namespaces(cluster, JANUS_NAMESPACES, {})
     sandbox = Cluster.objects.filter(name="sandbox-eu").first()
     if sandbox is not None:
-        teams.record_namespaces(sandbox, dict.fromkeys(sandbox_namespaces, SANDBOX_TEAM), {})
+        labels = {ns: sandbox_team(ns) for ns in sandbox_namespaces}
+        teams.record_namespaces(sandbox, labels, {})

@@ -16,6 +16,7 @@ from secrets_app import notifications
 from secrets_app.demo.apply import (
     apply_infra_for_binding,
     apply_merged_pull_request,
+    apply_merged_upgrade,
     remove_infra_for_binding,
     terraform_in_use,
 )
@@ -69,6 +70,16 @@ def sweep_demo_cluster_of_pull(event: AuditEvent) -> None:
         sweep_cluster_task.delay(pull.request.cluster_id)
 
 
+def apply_demo_upgrade(event: AuditEvent) -> None:
+    apply_merged_upgrade(int(event.object_id))
+
+
+def sweep_demo_cluster_of_upgrade(event: AuditEvent) -> None:
+    upgrade = Upgrade.objects.get(pk=event.object_id)
+    if upgrade.repository == "deploy":
+        sweep_cluster_task.delay(upgrade.cluster_id)
+
+
 def sweep_demo_cluster(event: AuditEvent) -> None:
     cluster_id = Binding.objects.values_list("cluster_id", flat=True).get(pk=event.object_id)
     sweep_cluster_task.delay(cluster_id)
@@ -85,7 +96,13 @@ def table() -> dict[str, Sequence[Handler]]:
         "binding.created": [*([apply_demo_infra] if settings.PORTAL_DEMO else []), verify_binding],
         # A change rewrote the role's policy: verify the new one.
         "binding.changed": [*([apply_demo_infra] if settings.PORTAL_DEMO else []), verify_binding],
-        "upgrade.merged": [verify_upgraded_bindings],
+        # In the demo the merge is applied first (as a request's merge is),
+        # so that verification finds the new roles and policies.
+        "upgrade.merged": [
+            *([apply_demo_upgrade] if settings.PORTAL_DEMO else []),
+            verify_upgraded_bindings,
+            *([sweep_demo_cluster_of_upgrade] if settings.PORTAL_DEMO else []),
+        ],
         # Elsewhere the removal is confirmed by the next sweep of the cluster
         # and the AWS check after it (``tasks.removal``). In the demo a merge
         # is applied at once: Terraform for infra, the fake cluster for deploy.

@@ -25,6 +25,9 @@ def test_demo_sets_up_every_part_and_stops_cleanly(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "eager (no Redis)" in result.stdout
     assert "alice" in result.stdout and "pat-demo-pass" in result.stdout
+    # Its emails print as text, not MIME.
+    assert "Email to alice@example.com" in result.stdout
+    assert "Content-Transfer-Encoding" not in result.stdout
 
     with sqlite3.connect(database) as db:
         states = dict(db.execute("SELECT service, state FROM secrets_app_accessrequest").fetchall())
@@ -32,12 +35,24 @@ def test_demo_sets_up_every_part_and_stops_cleanly(tmp_path):
             row[0] for row in db.execute("SELECT health_status FROM secrets_app_binding").fetchall()
         }
         pulls = db.execute("SELECT COUNT(*) FROM secrets_app_pullrequest").fetchone()[0]
+        drifted = {
+            row[0] for row in db.execute("SELECT service FROM secrets_app_binding WHERE has_drift")
+        }
+        sweeps = dict(
+            db.execute(
+                "SELECT c.name, COUNT(*) FROM secrets_app_clustersweep s JOIN "
+                "secrets_app_cluster c ON c.id = s.cluster_id GROUP BY c.name"
+            ).fetchall()
+        )
     # The guide's request was approved and its pull requests opened (inline).
     assert states["data-access-service"] == "provisioning"
     assert states["reporting"] == "pending" and states["billing-export"] == "rejected"
     assert pulls == 2
     # The sandbox cluster was swept: bindings in several health states.
     assert {"healthy", "failing", "degraded", "pending"} <= health
+    # Drift only where the story has it, and a day of sweeps behind each cluster.
+    assert drifted == {"ledger-worker", "checkout-web"}
+    assert sweeps == {"janus-dev": 24, "janus-prod": 24, "sandbox-eu": 24}
     assert (tmp_path / "state" / "repos" / "infra.git").exists()
 
     # Every main page answers on the demo's SQLite database (the suite runs

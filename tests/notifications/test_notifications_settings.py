@@ -51,4 +51,7 @@ def test_production_refuses_a_slack_webhook_over_plain_http():
 def test_the_demo_prints_its_mail():
     result = settings_of("portal.settings.demo")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["EMAIL_BACKEND"].endswith("console.EmailBackend")
+    # As plain text (secrets_app.demo.mail), not as MIME.
+    assert (
+        json.loads(result.stdout)["EMAIL_BACKEND"] == "secrets_app.demo.mail.PlainTextEmailBackend"
+    )

@@ -24,6 +24,7 @@ from portal.celery import app as celery_app
 from secrets_app.demo import aws as demo_aws
 from secrets_app.demo import teams as demo_teams
 from secrets_app.demo.clusters import sandbox_objects, seed_sandbox, start_fake
+from secrets_app.demo.history import seed_sweep_history
 from secrets_app.demo.requests import seed_requests
 from secrets_app.integrations.localgit import init_demo_repository
 from secrets_app.models import Cluster
@@ -74,6 +75,7 @@ class Command(BaseCommand):
         worker = self._start_worker()
         seed_requests(arns)
         self._sweep_all()
+        seed_sweep_history()  # the day before: the 24-hour trend has a history
         self._print_summary(endpoint, worker)
         if options["no_serve"]:
             self._stop(worker, moto, dev_fake, sandbox_fake)
