@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from django import template
-<<<<<<< HEAD
-from django.utils.dateparse import parse_datetime
-=======
 from django.template.defaultfilters import truncatechars
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
->>>>>>> helper-dash
 
 from secrets_app.health.error_text import distinctive
 from secrets_app.health.selectors import is_stale
@@ -23,7 +20,6 @@ def health_stale(binding) -> bool:
     return is_stale(binding.health_status, binding.health_checked_at)
 
 
-<<<<<<< HEAD
 #: How each state of ``Binding.versions`` reads, and its badge colour.
 VERSION_STATES = {
     "current": ("current", "health-healthy"),
@@ -51,7 +47,8 @@ def secret_versions(rows) -> list[dict]:
             }
         )
     return shown
-=======
+
+
 @register.filter
 def mount_error(message: str, limit: int | None = None) -> SafeString | str:
     """``{{ text|mount_error }}``: the distinctive part of a mount error
@@ -69,4 +66,3 @@ def mount_error(message: str, limit: int | None = None) -> SafeString | str:
         shown,
         message,
     )
->>>>>>> helper-dash
