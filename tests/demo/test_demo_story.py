@@ -20,8 +20,8 @@ from secrets_app.demo import names
 from secrets_app.demo import teams as demo_teams
 from secrets_app.demo.history import HOURS, seed_sweep_history
 from secrets_app.demo.mail import PlainTextEmailBackend
-from secrets_app.health import selectors
 from secrets_app.health.service import sweep_cluster
+from secrets_app.health.trend import trend
 from secrets_app.models import Binding, ClusterSweep, HealthSnapshot, Namespace
 
 NUMBERED = re.compile(r"^(svc|team)-\d+")
@@ -75,7 +75,7 @@ def test_a_day_of_hourly_sweeps_is_seeded_before_the_first(sandbox):
     gaps = {b.started_at - a.started_at for a, b in pairwise(sweeps)}
     assert gaps == {timedelta(hours=1)}
     # The trend has points across the day, and ends where the real sweep is.
-    points = selectors.trend(sandbox)
+    points = trend(sandbox)
     assert all(p.counts is not None for p in points[2:])
     first, now = sweeps[0].counts, sweeps[-1].counts
     assert points[-1].counts["failing"] == now["failing"] > first["failing"]
