@@ -62,9 +62,9 @@ def blocked_reason(pull: PullRequest, siblings: Iterable[PullRequest]) -> str:
     other = waits_for(pull, siblings)
     if other is None:
         return ""
+    # The number, not the repository's name: a local one's is a long path.
     return (
-        f"Merge {other.get_repository_display().lower()} pull request "
-        f"{other.repo_name}#{other.number} first: {WHY[other.repository]}."
+        f"Merge the {other.repository} pull request #{other.number} first: {WHY[other.repository]}."
     )
 
 
