@@ -15,6 +15,7 @@ from secrets_app.integrations.errors import IntegrationError
 from secrets_app.integrations.localgit import LocalGitBackend, PullRequestContents
 from secrets_app.models import PullRequest
 from secrets_app.web.highlight import highlighted_lines
+from secrets_app.web.pr_markdown import render_body
 
 STATUS = {"A": "added", "D": "deleted", "M": "modified", "T": "modified"}
 _HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
@@ -101,6 +102,8 @@ def file_diffs(contents: PullRequestContents) -> list[FileDiff]:
 class PullPage:
     title: str = ""
     body: str = ""
+    #: ``body`` as HTML: its Markdown, built around escaped text (``pr_markdown``).
+    body_html: str = ""
     base: str = ""
     head: str = ""
     files: list[FileDiff] = field(default_factory=list)
@@ -120,6 +123,7 @@ def read_pull(pull: PullRequest) -> PullPage:
     return PullPage(
         title=contents.title,
         body=contents.body,
+        body_html=render_body(contents.body),
         base=contents.base,
         head=contents.head,
         files=file_diffs(contents),

@@ -161,3 +161,19 @@ def test_a_merged_pull_request_still_shows_what_it_changed(client, approver, pul
     assert "Merged" in html
     assert '<span class="kr">resource</span>' in html
     assert f'action="{reverse("pull-request-merge", args=[infra.pk])}"' not in html
+
+
+def test_the_body_s_markdown_is_rendered_around_escaped_text(client, requester, pulls):
+    deploy = pulls["deploy"]
+    backend(deploy).update_pull_request_body(
+        deploy.number,
+        "**Merge this after** the infra one.\n\n- Requester: `alice`\n\n"
+        '```text\n<b>typed</b>\n```\n\nSee https://example.com/a?x=1&y=2 `" onclick="x`',
+    )
+    client.force_login(requester)
+    html = page_of(client, deploy).content.decode()
+    assert "<strong>Merge this after</strong>" in html
+    assert "<li>Requester: <code>alice</code></li>" in html
+    assert "<pre><code>&lt;b&gt;typed&lt;/b&gt;</code></pre>" in html
+    assert '<a href="https://example.com/a?x=1&amp;y=2">' in html
+    assert "<code>&quot; onclick=&quot;x</code>" in html
