@@ -334,22 +334,24 @@ class LocalGitBackend(RepoBackend):
     # --- the portal's own pull request page ---------------------------------
 
     def read_pull_request(self, number: int) -> PullRequestContents:
-        """Title, body and diff of pull request ``number``, in five git
-        processes whatever the number of files. Read without the lock: the
+        """Title, body and diff of pull request ``number``, in at most five
+        git processes whatever the number of files. Read without the lock: the
         store is replaced atomically, and a page must not wait on a worker."""
         store = self._state_dir / "pulls.json"
         pulls = json.loads(store.read_text()) if store.exists() else {"pulls": {}}
         record = self._record(pulls, number)
         head = self._current_head(record)
-        if record.get("merge_sha"):
-            # Merged by the portal: the base as it was when merged.
-            since = f"{record['merge_sha']}^1"
-        elif record["state"] == "merged":
-            # Merged by hand: the portal's branch is one commit on its base.
-            since = f"{head}^1"
-        else:
-            since = f"refs/heads/{record['base']}"
+        # Merged by the portal: the base as it was when merged.
+        since = (
+            f"{record['merge_sha']}^1"
+            if record.get("merge_sha")
+            else f"refs/heads/{record['base']}"
+        )
         fork = _git(self.path, "merge-base", since, head).strip()
+        if fork == head:
+            # Merged by hand (the base holds the head): the portal's branch
+            # is one commit on its base.
+            fork = _git(self.path, "rev-parse", f"{head}^1").strip()
         quiet = ("-c", "core.quotePath=false", "diff", "--no-color", "--no-ext-diff")
         listed = _git(self.path, *quiet, "--no-renames", "--name-status", "-z", fork, head)
         fields = listed.split("\0")
