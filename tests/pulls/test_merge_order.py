@@ -95,6 +95,7 @@ def test_the_request_page_says_which_first_and_disables_the_other(
     html = client.get(request.get_absolute_url()).content.decode()
     assert reverse("pull-request-merge", args=[pulls["deploy"].pk]) in html
     assert "disabled" not in html
+    assert "Merge the infra pull request first" not in html
 
 
 def test_the_pull_request_page_disables_merging_out_of_order(client, cluster, requester, approver):

@@ -85,8 +85,9 @@ def progress_context(request: HttpRequest, access_request: AccessRequest) -> dic
     return {
         "req": access_request,
         "pulls": pulls,
+        # Said while the one to merge first is open (and the other waits).
         "merge_order": merge_order.order_reason(access_request)
-        if any(p.state == PullRequestState.OPEN for p in pulls) and len(pulls) > 1
+        if len(pulls) > 1 and pulls[0].state == PullRequestState.OPEN
         else "",
         "runs": runs,
         "last_error": next((r.error for r in runs if r.error), ""),
