@@ -21,6 +21,7 @@ import os
 import subprocess
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,26 @@ _GIT_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
     "LC_ALL": "C",
 }
+
+
+@dataclass(frozen=True)
+class PullRequestContents:
+    """What a person reads of one local pull request: its text and what it
+    changes, from where its branch left the base to its head."""
+
+    number: int
+    title: str
+    body: str
+    state: PullRequestState
+    base: str
+    head: str
+    #: ``git diff`` of the two commits (unified, three lines of context).
+    diff: str
+    #: ``[(status letter, path)]`` in ``diff``'s order (A, M, D, T).
+    changes: list[tuple[str, str]]
+    #: The text of each changed file before and after (UTF-8 text only).
+    before: dict[str, str] = field(default_factory=dict)
+    after: dict[str, str] = field(default_factory=dict)
 
 
 def _run(
@@ -308,6 +329,68 @@ class LocalGitBackend(RepoBackend):
             at = header_end + 1 + size + 1
             with contextlib.suppress(UnicodeDecodeError):
                 found[path] = content.decode("utf-8")
+        return found
+
+    # --- the portal's own pull request page ---------------------------------
+
+    def read_pull_request(self, number: int) -> PullRequestContents:
+        """Title, body and diff of pull request ``number``, in at most five
+        git processes whatever the number of files. Read without the lock: the
+        store is replaced atomically, and a page must not wait on a worker."""
+        store = self._state_dir / "pulls.json"
+        pulls = json.loads(store.read_text()) if store.exists() else {"pulls": {}}
+        record = self._record(pulls, number)
+        head = self._current_head(record)
+        # Merged by the portal: the base as it was when merged.
+        since = (
+            f"{record['merge_sha']}^1"
+            if record.get("merge_sha")
+            else f"refs/heads/{record['base']}"
+        )
+        fork = _git(self.path, "merge-base", since, head).strip()
+        if fork == head:
+            # Merged by hand (the base holds the head): the portal's branch
+            # is one commit on its base.
+            fork = _git(self.path, "rev-parse", f"{head}^1").strip()
+        quiet = ("-c", "core.quotePath=false", "diff", "--no-color", "--no-ext-diff")
+        listed = _git(self.path, *quiet, "--no-renames", "--name-status", "-z", fork, head)
+        fields = listed.split("\0")
+        changes = [(fields[i][:1], fields[i + 1]) for i in range(0, len(fields) - 1, 2)]
+        diff = _git(self.path, *quiet, "--no-renames", fork, head)
+        wanted = [f"{fork}:{p}" for s, p in changes if s != "A"]
+        wanted += [f"{head}:{p}" for s, p in changes if s != "D"]
+        texts = self._read_objects(wanted)
+        return PullRequestContents(
+            number=number,
+            title=record["title"],
+            body=record["body"],
+            state=record["state"],
+            base=record["base"],
+            head=record["head"],
+            diff=diff,
+            changes=changes,
+            before={p: texts[f"{fork}:{p}"] for _, p in changes if f"{fork}:{p}" in texts},
+            after={p: texts[f"{head}:{p}"] for _, p in changes if f"{head}:{p}" in texts},
+        )
+
+    def _read_objects(self, names: list[str]) -> dict[str, str]:
+        """The UTF-8 text of each ``<commit>:<path>`` in one ``cat-file
+        --batch``; missing objects and binary files are left out."""
+        if not names:
+            return {}
+        out = _run(self.path, ("cat-file", "--batch"), "\n".join(names).encode() + b"\n").stdout
+        found, at = {}, 0
+        for name in names:
+            header_end = out.index(b"\n", at)
+            header = out[at:header_end].split()
+            at = header_end + 1
+            if header[-1] == b"missing":
+                continue
+            size = int(header[2])
+            content = out[at : at + size]
+            at += size + 1
+            with contextlib.suppress(UnicodeDecodeError):
+                found[name] = content.decode("utf-8")
         return found
 
     # --- reading helpers for the demo and tests ------------------------------

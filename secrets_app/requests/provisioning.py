@@ -17,6 +17,7 @@ from secrets_app.models import AccessRequest, PullRequest, PullRequestState, Req
 from secrets_app.rendering import SpecInvalid, render_binding
 from secrets_app.requests import claiming, pr_text, workflow
 from secrets_app.requests.kinds import kind_of
+from secrets_app.requests.merge_order import check_merge_order
 from secrets_app.requests.specs import spec_for_request
 
 log = logging.getLogger(__name__)
@@ -170,11 +171,13 @@ def refresh_pull_requests(request: AccessRequest) -> list[PullRequest]:
 
 def merge_local_pull_request(pull: PullRequest, *, actor) -> PullRequest:
     """The demo's merge button: merge in the local git repository, then
-    record it as a webhook would."""
+    record it as a webhook would. The wrong order is refused (``merge_order``):
+    on GitHub people merge, here the portal does, so it keeps the rule."""
     backend = backends_for(pull.request.cluster)[pull.repository]
     if not isinstance(backend, MergeableRepoBackend):
         raise workflow.WorkflowError(
             "Pull requests on GitHub are merged on GitHub.", code="forbidden"
         )
+    check_merge_order(pull)
     ref = backend.merge_pull_request(pull.number)
     return workflow.pull_request_update_state(pull_id=pull.pk, state=ref.state, actor=actor)

@@ -58,6 +58,7 @@ urlpatterns = [
     path("requests/new/", requests.request_create, name="request-create"),
     path("requests/new/secret-form/", requests.request_secret_form, name="request-secret-form"),
     path("requests/<int:pk>/", include(request_pages)),
+    path("pulls/<int:pk>/", pulls.pull_request_detail, name="pull-request-detail"),
     path("pulls/<int:pk>/merge/", pulls.pull_request_merge, name="pull-request-merge"),
     path("webhooks/github", pulls.github_webhook, name="github-webhook"),
     path("approvals/", approvals.ApprovalQueueView.as_view(), name="approval-queue"),

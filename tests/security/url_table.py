@@ -98,6 +98,8 @@ PORTAL: dict[str, Entry] = {
     "request-diff": Entry(get=PAGE, kwargs={"pk": "change_request"}),
     # Refusals come back as a message on the request page (the workflow decides).
     "request-retry": Entry(get=NOT_ALLOWED, post=REDIRECT, kwargs=PK_ACTIVE),
+    # A local pull request's page, as its request's (tests/pulls/test_pull_page.py).
+    "pull-request-detail": Entry(get=PAGE, kwargs={"pk": "pull"}),
     "pull-request-merge": Entry(get=NOT_ALLOWED, post=REDIRECT, kwargs={"pk": "pull"}),
     # HMAC instead of a login: no signature, 401, whoever asks.
     "github-webhook": Entry(

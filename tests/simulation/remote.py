@@ -26,6 +26,7 @@ from secrets_app.rendering import render_binding
 from secrets_app.requests import pr_text, provisioning, workflow
 from secrets_app.requests.kinds import kind_of
 from secrets_app.requests.specs import spec_for_request
+from secrets_app.requests.states import WorkflowError
 from tests.support.github import DEPLOY, INFRA, signed
 
 
@@ -86,8 +87,9 @@ class GitHubHost:
         owner, name = pull.repo_name.split("/")
         return owner, name
 
-    def merge(self, pull: RemotePull, **_: Any) -> None:
+    def merge(self, pull: RemotePull, **_: Any) -> bool:
         self.fake.merge_pull(*self._owner_name(pull), pull.number)
+        return True
 
     def close(self, pull: RemotePull) -> None:
         self.fake.close_pull(*self._owner_name(pull), pull.number)
@@ -148,14 +150,22 @@ class LocalHost:
                 )
         return found
 
-    def merge(self, pull: RemotePull, *, button: bool = False, actor: Any = None) -> None:
+    def merge(self, pull: RemotePull, *, button: bool = False, actor: Any = None) -> bool:
+        """Merge ``pull``; False when the portal's button refused (the
+        other pull request of its request must merge first)."""
         record = PullRequest.objects.filter(repo_name=pull.repo_name, number=pull.number).first()
         if button and record is not None:
             # The demo's "Merge (local demo)" button: merges and records at once.
-            provisioning.merge_local_pull_request(record, actor=actor)
+            try:
+                provisioning.merge_local_pull_request(record, actor=actor)
+            except WorkflowError as refused:
+                if refused.code != "wrong_order":
+                    raise
+                return False
         else:
             # Merged outside the portal: only the poll will notice.
             self.backend(pull.repository).merge_pull_request(pull.number)
+        return True
 
     def close(self, pull: RemotePull) -> None:
         self.backend(pull.repository).close_pull_request(pull.number)

@@ -219,7 +219,8 @@ class ProvisioningTimeline(Checks, RuleBasedStateMachine):
             first = first or self.tracked[request_id]
             self._approve(request_id, busy=busy and not active)
         if active:
-            for pull in self.remote("open"):
+            # Infra first: the demo's button refuses a grant's deploy first.
+            for pull in sorted(self.remote("open"), key=lambda p: p.repository != "infra"):
                 if pull.branch == first.branch:
                     self._merge(pull, "now")
             self.timeline.work()
@@ -332,12 +333,14 @@ class ProvisioningTimeline(Checks, RuleBasedStateMachine):
     def merge(self, data, fate: str) -> None:
         """Merge either pull request first: on GitHub, its webhook has
         ``fate``; on the local cluster "now" is the demo's merge button (it
-        records the merge), anything else a merge outside the portal."""
+        records the merge, and refuses the wrong order), anything else a
+        merge outside the portal."""
         self._begin("merge")
         self._merge(data.draw(st.sampled_from(self.remote("open")), label="pull"), fate)
 
     def _merge(self, pull: RemotePull, fate: str) -> None:
-        self.hosts[pull.host].merge(pull, button=fate == "now", actor=self.env.approver)
+        if not self.hosts[pull.host].merge(pull, button=fate == "now", actor=self.env.approver):
+            return  # the demo's button refused the wrong order: nothing happened
         self.ledger.merged_at[pull.key] = self.clock.now()
         self._told(pull, "closed", fate)
 

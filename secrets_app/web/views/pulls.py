@@ -1,5 +1,6 @@
 """Pull-request tracking: the GitHub webhook, the live progress fragment,
-and the demo's merge button for the local git backend."""
+and, for the local git backend, each pull request's page and the demo's
+merge button."""
 
 from __future__ import annotations
 
@@ -9,22 +10,25 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from secrets_app.accounts.roles import is_admin, is_approver
 from secrets_app.integrations.errors import IntegrationError
 from secrets_app.models import (
     AccessRequest,
     PullRequest,
+    PullRequestState,
     RequestKind,
     RequestState,
     TaskRun,
 )
-from secrets_app.requests import provisioning, webhooks, workflow
+from secrets_app.requests import merge_order, provisioning, webhooks, workflow
 from secrets_app.requests.kinds import kind_of
+from secrets_app.web.pull_diff import read_pull
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +59,36 @@ def github_webhook(request: HttpRequest) -> HttpResponse:
 
 
 def request_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress panel alone, for htmx polling from the request page."""
+    """The progress panel alone, for htmx polling from the request page, with
+    the state badge at the top of the page swapped out of band."""
     access_request = get_object_or_404(AccessRequest.objects.select_related("cluster"), pk=pk)
-    return render(request, "secrets_app/_progress.html", progress_context(request, access_request))
+    return render(
+        request, "secrets_app/_progress_poll.html", progress_context(request, access_request)
+    )
+
+
+def pull_link(pull: PullRequest, *, local: bool) -> str:
+    """Where a pull request's link goes: the portal's page for local git,
+    GitHub's page otherwise."""
+    return reverse("pull-request-detail", args=[pull.pk]) if local else pull.url
 
 
 def progress_context(request: HttpRequest, access_request: AccessRequest) -> dict:
-    # Infra first: it is the one to merge (and apply) first.
-    pulls = sorted(access_request.pull_requests.all(), key=lambda p: p.repository != "infra")
+    pulls = merge_order.in_merge_order(access_request, access_request.pull_requests.all())
+    local = access_request.cluster.repo_backend == "local"
+    for pull in pulls:
+        # For the template: its link, and why it cannot merge yet.
+        pull.link = pull_link(pull, local=local)
+        pull.blocked = merge_order.blocked_reason(pull, pulls)
     runs = list(access_request.task_runs.all()[:5])
     user = request.user
     return {
         "req": access_request,
         "pulls": pulls,
+        # Said while the one to merge first is open (and the other waits).
+        "merge_order": merge_order.order_reason(access_request)
+        if len(pulls) > 1 and pulls[0].state == PullRequestState.OPEN
+        else "",
         "runs": runs,
         "last_error": next((r.error for r in runs if r.error), ""),
         "live": access_request.state in workflow.PROVISIONABLE,
@@ -111,6 +132,33 @@ def _binding_of(access_request: AccessRequest):
         if access_request.state == RequestState.ACTIVE
         else None
     )
+
+
+@require_GET
+def pull_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A local pull request as a person reviews it: title, body and the diff
+    of every file, with the merge button. GitHub's are read on GitHub."""
+    pull = get_object_or_404(PullRequest.objects.select_related("request__cluster"), pk=pk)
+    access_request = pull.request
+    if access_request.cluster.repo_backend != "local":
+        if not pull.url:
+            raise Http404("This pull request has no address.")
+        return redirect(pull.url)
+    siblings = merge_order.in_merge_order(access_request, access_request.pull_requests.all())
+    for sibling in siblings:
+        sibling.link = pull_link(sibling, local=True)
+    page = read_pull(pull)
+    user = request.user
+    context = {
+        "pull": pull,
+        "req": access_request,
+        "siblings": siblings,
+        "page": page,
+        "blocked": merge_order.blocked_reason(pull, siblings),
+        "merge_order": merge_order.order_reason(access_request) if len(siblings) > 1 else "",
+        "can_merge": pull.state == PullRequestState.OPEN and (is_approver(user) or is_admin(user)),
+    }
+    return render(request, "secrets_app/pull_request.html", context)
 
 
 @require_POST
