@@ -50,12 +50,15 @@ class Lookup:
     warnings: list[str] = field(default_factory=list)
 
 
-def lookup_secrets(cluster: Cluster, secrets: Sequence[SecretToCheck]) -> Lookup:
+def lookup_secrets(cluster: Cluster, secrets: Sequence[SecretToCheck | None]) -> Lookup:
+    """``secrets`` by position in the request; None: one not to ask about."""
     found = Lookup()
     if not settings.PORTAL_AWS_LOOKUP:
         return found
     adapter = adapter_for(cluster, interactive=True)
     for index, secret in enumerate(secrets):
+        if secret is None:
+            continue
         try:
             _check_secret(adapter, cluster, secret, index, found)
         except RetryableError as error:

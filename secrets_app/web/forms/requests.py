@@ -255,9 +255,9 @@ class RequestPage:
         try:
             if not readable:
                 # The format errors refuse the request already: the service
-                # still says what else is wrong, without asking AWS about
-                # secrets the requester may retype.
-                self._check(data, check_aws=False)
+                # still says everything else that is wrong, AWS's "no such
+                # secret" too (a field it could not read reaches it blank).
+                self._check(data, check_aws=True)
             elif submit is None:
                 outcome = self.checked = self._check(data, check_aws=True)
             else:
