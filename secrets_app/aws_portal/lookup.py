@@ -21,12 +21,10 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from secrets_app.aws_portal.clients import adapter_for
-from secrets_app.integrations.aws import AwsAdapter, AwsPermanentError, SecretSummary
-from secrets_app.integrations.errors import IntegrationError, RetryableError
+from secrets_app.integrations.aws import AwsAdapter, AwsPermanentError
+from secrets_app.integrations.errors import RetryableError
 from secrets_app.models import Cluster
 from secrets_app.rendering import name_rules
-
-PICKER_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -147,16 +145,3 @@ def _kms_key(
             f"the request grants kms:Decrypt on {key} only."
         )
     return key
-
-
-def search_secrets(
-    cluster: Cluster, prefix: str, limit: int = PICKER_LIMIT
-) -> tuple[Sequence[SecretSummary], str]:
-    """Secrets of the cluster's account and region whose name starts with
-    ``prefix``, and an error text (empty when AWS answered)."""
-    if not settings.PORTAL_AWS_LOOKUP:
-        return [], ""
-    try:
-        return adapter_for(cluster, interactive=True).search_secrets(prefix, limit), ""
-    except IntegrationError as error:
-        return [], str(error)

@@ -25,6 +25,7 @@ from tests.support.paths import ROOT
 EXERCISE = {
     "describe_secret": lambda a, w: a.describe_secret(SECRET, with_resource_policy=True),
     "search_secrets": lambda a, w: a.search_secrets("dcp"),
+    "list_secrets": lambda a, w: a.list_secrets(),
     "describe_cluster": lambda a, w: a.describe_cluster(CLUSTER),
     "get_oidc_provider": lambda a, w: a.get_oidc_provider(w.issuer),
     "oidc_provider_exists": lambda a, w: a.oidc_provider_exists(w.issuer),
