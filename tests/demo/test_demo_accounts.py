@@ -10,6 +10,8 @@ is read."""
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 
@@ -17,6 +19,12 @@ from secrets_app.aws_portal import pick_secrets
 from secrets_app.aws_portal.lookup import SecretToCheck, lookup_secrets
 from secrets_app.demo import aws as demo_aws
 from secrets_app.demo.clusters import SANDBOX, seed_sandbox_aws
+from secrets_app.demo.terraform import (
+    TerraformUnavailable,
+    Workspace,
+    find_provider_mirror,
+    find_terraform,
+)
 from secrets_app.integrations import aws as integration
 from secrets_app.management.commands.seed_demo import DEMO_CLUSTERS
 from secrets_app.models import Cluster
@@ -72,3 +80,38 @@ def test_what_the_picker_offers_the_form_finds(demo_clusters):
         found = lookup_secrets(cluster, to_check)
 
         assert not found.missing and not found.warnings, (cluster.name, found)
+
+
+@pytest.mark.slow
+def test_terraform_applies_a_clusters_folder_in_the_account_of_its_role(moto, clients, tmp_path):
+    try:
+        find_terraform(), find_provider_mirror()
+    except TerraformUnavailable as exc:
+        pytest.fail(f"the demo's Terraform cannot run here: {exc}")
+    role_arn = SANDBOX["aws_role_arn"]
+    workspace = Workspace.create(
+        tmp_path / "iam", endpoint=moto, region=SANDBOX["region"], role_arn=role_arn
+    )
+    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+    workspace.write(
+        {
+            "role.tf": f'resource "aws_iam_role" "r" {{\n  name = "sandbox-app"\n  assume_role_policy = {json.dumps(trust)}\n}}\n'
+        }
+    )
+    workspace.init()
+    workspace.apply()
+
+    assumed = clients("sts").assume_role(RoleArn=role_arn, RoleSessionName="test-check")
+    creds = assumed["Credentials"]
+    there = boto3.client(
+        "iam",
+        endpoint_url=moto,
+        region_name=SANDBOX["region"],
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+    arn = there.get_role(RoleName="sandbox-app")["Role"]["Arn"]
+    assert arn == f"arn:aws:iam::{SANDBOX['aws_account_id']}:role/sandbox-app"
+    with pytest.raises(clients("iam").exceptions.NoSuchEntityException):
+        clients("iam").get_role(RoleName="sandbox-app")  # not in the process's account
