@@ -75,6 +75,9 @@ def test_the_form_says_everything_at_once(page, live_server, world, portal_aws, 
     page.locator("#id_secrets-2-jmes").fill("a..b as partner-user")
     page.get_by_role("button", name="Submit for approval").click()
 
+    expect(page.locator("#error-summary")).to_contain_text("4 things to fix")
+    expect(page.locator("#error-summary li")).to_have_count(4)
+    shots(page, "form-error-summary")
     errors = page.locator(".field-errors")
     expect(errors).to_have_count(4)
     expect(page.locator("#id_secrets-0-sync_keys_errors")).to_contain_text("1DB")

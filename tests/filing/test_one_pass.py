@@ -117,6 +117,17 @@ def test_the_page_says_all_four_mistakes_in_one_pass(
     )
 
     assert_the_four_mistakes(page_errors(response))
+    # And all four at the top of the page, each linked to its field.
+    summary = response.context["errors"]
+    assert [(anchor, where) for anchor, where, _ in summary] == [
+        ("id_secrets-0-sync_keys", "Secret 1 · Secret keys and env vars"),
+        ("id_secrets-1-secret", "Secret 2 · Secret ARN or name"),
+        ("id_secrets-2-alias", "Secret 3 · File name (alias)"),
+        ("id_secrets-2-jmes", "Secret 3 · JSON keys as files"),
+    ]
+    html = response.content.decode()
+    assert "4 things to fix</strong>, each also shown at its field" in html
+    assert '<a href="#id_secrets-2-jmes">Secret 3 · JSON keys as files</a>: The key path' in html
     assert not AccessRequest.objects.exists()
     # AWS was asked about the secrets typed well, once each, values never.
     assert sorted(portal_aws.operations()) == ["secretsmanager:DescribeSecret"] * 3
