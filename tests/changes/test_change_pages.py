@@ -140,8 +140,11 @@ def test_a_held_service_account_links_to_the_change_page(live, requester):
     page = response.content.decode()
     url = reverse("binding-change", args=[live.pk])
     assert f'<a href="{url}">ask for a change of binding #{live.pk} instead</a>' in page
-    # Said once, on the ServiceAccount: not again for each file of the service.
-    assert page.count("belongs to binding") == 1
+    # Said once, on the ServiceAccount (and in the list of errors at the
+    # top): not again for each file of the service.
+    assert page.count("belongs to binding") == 2
+    assert response.context["errors"][0][0] == "id_service_account"
+    assert len(response.context["errors"]) == 1
     assert AccessRequest.objects.filter(kind=RequestKind.GRANT).count() == 1
 
 
