@@ -70,6 +70,9 @@ def test_the_change_page_starts_from_the_bindings_secrets(live, requester):
     assert "rds_password as DB_PASSWORD" in page
     assert 'name="secrets-INITIAL_FORMS" value="1"' in page
     assert 'name="secrets-0-DELETE"' in page  # even the first secret may go
+    # The secret picker lists the binding's cluster's account.
+    assert f'<input type="hidden" name="cluster" value="{live.cluster_id}">' in page
+    assert "portal/picker.js" in page
 
 
 def test_preview_shows_a_diff_against_the_repositories(live, requester):
