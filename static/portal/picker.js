@@ -1,6 +1,6 @@
 // The secret picker of the request form (templates/secrets_app/_secret_picker.html):
 // htmx fills the list under a secret field; a click on a secret puts its ARN
-// into that field. Escape, or a click elsewhere, closes the list.
+// into that field. Escape, a click elsewhere or leaving the field closes the list.
 (function () {
   "use strict";
 
@@ -21,6 +21,22 @@
     input.value = option.dataset.pick;
     input.dispatchEvent(new Event("change", { bubbles: true }));
     close(option.closest(".picker"));
+  });
+
+  // A press on a secret keeps the focus in the field, so the list stays
+  // until the click has picked.
+  document.addEventListener("mousedown", function (event) {
+    if (event.target.closest("[data-pick]")) event.preventDefault();
+  });
+
+  document.addEventListener("focusout", function (event) {
+    var field = event.target.closest && event.target.closest(".field");
+    var list = field && field.querySelector(".picker");
+    if (!list) return;
+    // Later: where the focus went is known once it has moved.
+    setTimeout(function () {
+      if (!field.contains(document.activeElement)) close(list);
+    }, 200);
   });
 
   document.addEventListener("keydown", function (event) {
