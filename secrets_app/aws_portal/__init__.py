@@ -12,7 +12,8 @@ from secrets_app.aws_portal.clusters import (
     cluster_fill_oidc_issuer,
     cluster_refresh_from_aws,
 )
-from secrets_app.aws_portal.lookup import lookup_secrets, search_secrets
+from secrets_app.aws_portal.lookup import lookup_secrets
+from secrets_app.aws_portal.picker import Picked, pick_secrets
 from secrets_app.aws_portal.removal import aws_leftovers
 from secrets_app.aws_portal.verify import (
     expected_binding,
@@ -23,13 +24,14 @@ from secrets_app.aws_portal.verify import (
 
 __all__ = [
     "ClusterReport",
+    "Picked",
     "adapter_for",
     "aws_leftovers",
     "cluster_fill_oidc_issuer",
     "cluster_refresh_from_aws",
     "expected_binding",
     "lookup_secrets",
-    "search_secrets",
+    "pick_secrets",
     "verify_binding_now",
     "verify_run_finish",
     "verify_run_start",

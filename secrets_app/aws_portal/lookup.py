@@ -21,12 +21,10 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from secrets_app.aws_portal.clients import adapter_for
-from secrets_app.integrations.aws import AwsAdapter, AwsPermanentError, SecretSummary
-from secrets_app.integrations.errors import IntegrationError, RetryableError
+from secrets_app.integrations.aws import AwsAdapter, AwsPermanentError
+from secrets_app.integrations.errors import RetryableError
 from secrets_app.models import Cluster
 from secrets_app.rendering import name_rules
-
-PICKER_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -50,12 +48,15 @@ class Lookup:
     warnings: list[str] = field(default_factory=list)
 
 
-def lookup_secrets(cluster: Cluster, secrets: Sequence[SecretToCheck]) -> Lookup:
+def lookup_secrets(cluster: Cluster, secrets: Sequence[SecretToCheck | None]) -> Lookup:
+    """``secrets`` by position in the request; None: one not to ask about."""
     found = Lookup()
     if not settings.PORTAL_AWS_LOOKUP:
         return found
     adapter = adapter_for(cluster, interactive=True)
     for index, secret in enumerate(secrets):
+        if secret is None:
+            continue
         try:
             _check_secret(adapter, cluster, secret, index, found)
         except RetryableError as error:
@@ -144,16 +145,3 @@ def _kms_key(
             f"the request grants kms:Decrypt on {key} only."
         )
     return key
-
-
-def search_secrets(
-    cluster: Cluster, prefix: str, limit: int = PICKER_LIMIT
-) -> tuple[Sequence[SecretSummary], str]:
-    """Secrets of the cluster's account and region whose name starts with
-    ``prefix``, and an error text (empty when AWS answered)."""
-    if not settings.PORTAL_AWS_LOOKUP:
-        return [], ""
-    try:
-        return adapter_for(cluster, interactive=True).search_secrets(prefix, limit), ""
-    except IntegrationError as error:
-        return [], str(error)

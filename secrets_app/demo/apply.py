@@ -119,6 +119,7 @@ def apply_infra_folder(cluster: Cluster, folder: str) -> None:
         Path(settings.PORTAL_DEMO_DIR) / "terraform" / folder,
         endpoint=settings.AWS_ENDPOINT_URL,
         region=cluster.region,
+        role_arn=cluster.aws_role_arn,
     )
     workspace.write(files)
     workspace.init()
@@ -142,7 +143,7 @@ def _targets(workspace: Workspace, files: dict[str, str]) -> tuple[str, ...]:
 def apply_infra_for_binding(binding_id: int) -> None:
     """The Python stand-in for ``terraform apply`` of a grant or a change: the role with
     its trust policy and an attached permissions policy."""
-    binding = Binding.objects.select_related("request").get(pk=binding_id)
+    binding = Binding.objects.select_related("cluster", "request").get(pk=binding_id)
     # After a change, its role's policy is the change's.
     request = current_request(binding)
     if request is None or not settings.AWS_ENDPOINT_URL:
@@ -154,6 +155,7 @@ def apply_infra_for_binding(binding_id: int) -> None:
         role_name=names.role_name,
         trust=trust_policy(spec, names),
         permissions=permissions_policy(spec),
+        role_arn=binding.cluster.aws_role_arn,
     )
     log.info("demo: applied the infra change for %s (role %s)", binding, names.role_name)
 
@@ -163,7 +165,9 @@ def remove_infra_for_binding(binding_id: int) -> None:
     binding = Binding.objects.select_related("cluster", "request").get(pk=binding_id)
     if settings.AWS_ENDPOINT_URL:
         role = binding_role_name(binding)
-        remove_binding_iam(settings.AWS_ENDPOINT_URL, role_name=role)
+        remove_binding_iam(
+            settings.AWS_ENDPOINT_URL, role_name=role, role_arn=binding.cluster.aws_role_arn
+        )
         log.info("demo: applied the removal of %s (role %s)", binding, role)
 
 

@@ -11,8 +11,10 @@ from django.db import transaction
 from fakes import legacy_objects as legacy
 from fakes.cluster_gen import ACCOUNT, REGION, generate_cluster
 from fakes.kube_api import FakeKubeApi
+from secrets_app.demo import aws as demo_aws
 from secrets_app.models import Binding, BindingSecret, BindingSource, Cluster
 from secrets_app.ownership import claims
+from secrets_app.rendering import name_rules
 
 #: The sandbox's story, one binding each: (namespace, service, what the
 #: generated cluster does with it). Each team runs its services in its own
@@ -49,7 +51,11 @@ SANDBOX = {
     "oidc_issuer": "oidc.eks.eu-west-1.amazonaws.com/id/5A4DB0XDEMO0000000000000000000EU",
     "required_approvals": 1,
     "repo_backend": "local",
+    # Another account than the demo's: the portal reaches it through a role.
+    "aws_role_arn": demo_aws.account_role(ACCOUNT),
 }
+#: The secrets the legacy namespace's hand-made bindings read.
+LEGACY_SECRETS = ("legacy/billing-db", "reports/db-password", "legacy/smtp")
 
 
 #: The fakes this process serves, by URL: where the demo applies a merged
@@ -97,6 +103,22 @@ def seed_sandbox(url: str) -> Cluster:
     return cluster
 
 
+def seed_sandbox_aws(endpoint: str) -> None:
+    """The sandbox's account in the demo's AWS: its OIDC provider and the
+    secrets its bindings read, so the request form finds them there."""
+    generated = sandbox_objects()[1]
+    names = {
+        name_rules.parse_secret_ref(arn).name for t in generated.targets for arn in t.secret_ids
+    }
+    demo_aws.seed_account(
+        endpoint,
+        role_arn=SANDBOX["aws_role_arn"],
+        region=SANDBOX["region"],
+        issuer=SANDBOX["oidc_issuer"],
+        secrets=sorted(names | set(LEGACY_SECRETS)),
+    )
+
+
 def sandbox_objects():
     generated = generate_cluster(
         pods=60,
@@ -114,11 +136,11 @@ def legacy_objects() -> list[dict]:
     bindings to adopt and one whose role annotation is no ARN."""
     where = {"account": ACCOUNT, "region": REGION}
     return [
-        *legacy.hand_made_binding("legacy", "billing", secrets=["legacy/billing-db"], **where),
+        *legacy.hand_made_binding("legacy", "billing", secrets=[LEGACY_SECRETS[0]], **where),
         *legacy.hand_made_binding("legacy", "reports", replicas=1, **where),
         legacy.service_account("legacy", "mailer-secrets", role="mailer-role"),
         legacy.secret_provider_class(
-            "legacy", "mailer-secrets", objects=[{"objectName": "legacy/smtp"}], region=REGION
+            "legacy", "mailer-secrets", objects=[{"objectName": LEGACY_SECRETS[2]}], region=REGION
         ),
         *legacy.deployment_pods(
             "legacy", "mailer", service_account_name="mailer-secrets", classes=["mailer-secrets"]

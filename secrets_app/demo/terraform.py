@@ -97,11 +97,14 @@ def cli_config(mirror: Path) -> str:
     )
 
 
-def provider_config(*, endpoint: str, region: str, version: str) -> str:
+def provider_config(*, endpoint: str, region: str, version: str, role_arn: str = "") -> str:
     """The ``provider.tf`` an infra repository's pipeline would hold, pointed
-    at ``endpoint`` for the services the rendered files use, with dummy
-    credentials and none of the provider's calls to the real AWS."""
+    at ``endpoint`` for the services the rendered files use, with the
+    process's (demo) credentials, in ``role_arn``'s account when given (the
+    cluster's, as the portal reaches it), and none of the provider's calls
+    to the real AWS."""
     url = json.dumps(endpoint)
+    assume = f"  assume_role {{\n    role_arn = {json.dumps(role_arn)}\n  }}\n" if role_arn else ""
     return (
         "terraform {\n"
         "  required_providers {\n"
@@ -110,8 +113,6 @@ def provider_config(*, endpoint: str, region: str, version: str) -> str:
         "}\n\n"
         'provider "aws" {\n'
         f"  region                      = {json.dumps(region)}\n"
-        '  access_key                  = "demo"\n'
-        '  secret_key                  = "demo"\n'
         "  skip_credentials_validation = true\n"
         "  skip_metadata_api_check     = true\n"
         "  skip_requesting_account_id  = true\n"
@@ -121,6 +122,7 @@ def provider_config(*, endpoint: str, region: str, version: str) -> str:
         f"    sts = {url}\n"
         f"    eks = {url}\n"
         "  }\n"
+        f"{assume}"
         "}\n"
     )
 
@@ -134,13 +136,18 @@ class Workspace:
     mirror: Path
 
     @classmethod
-    def create(cls, folder: Path, *, endpoint: str, region: str) -> Workspace:
+    def create(cls, folder: Path, *, endpoint: str, region: str, role_arn: str = "") -> Workspace:
         """Raises ``TerraformUnavailable`` before touching anything."""
         terraform, mirror = find_terraform(), find_provider_mirror()
         folder.mkdir(parents=True, exist_ok=True)
         (folder / ".terraformrc").write_text(cli_config(mirror))
         (folder / PROVIDER_FILE).write_text(
-            provider_config(endpoint=endpoint, region=region, version=mirrored_version(mirror))
+            provider_config(
+                endpoint=endpoint,
+                region=region,
+                version=mirrored_version(mirror),
+                role_arn=role_arn,
+            )
         )
         return cls(folder=folder, terraform=terraform, mirror=mirror)
 

@@ -474,24 +474,25 @@ class AwsAdapter:
         }
         while len(found) < limit:
             resp = self._call("secretsmanager", "list_secrets", **kwargs)
-            for item in resp.get("SecretList", []):
-                _, _, region, account, _ = arn_parts(item["ARN"])
-                changed = item.get("LastChangedDate")
-                found.append(
-                    SecretSummary(
-                        arn=item["ARN"],
-                        name=item["Name"],
-                        account=account,
-                        region=region,
-                        description=item.get("Description", ""),
-                        kms_key_id=item.get("KmsKeyId"),
-                        last_changed=changed.isoformat() if changed else None,
-                    )
-                )
+            found.extend(_summary(item) for item in resp.get("SecretList", []))
             if not resp.get("NextToken"):
                 break
             kwargs["NextToken"] = resp["NextToken"]
         return found[:limit]
+
+    def list_secrets(self, limit: int = 1000) -> tuple[list[SecretSummary], bool]:
+        """The secrets of the account in this region (metadata only), at
+        most ``limit`` of them (100 a call), and whether there are more."""
+        found: list[SecretSummary] = []
+        kwargs: dict[str, Any] = {"MaxResults": 100}
+        while True:
+            resp = self._call("secretsmanager", "list_secrets", **kwargs)
+            found.extend(_summary(item) for item in resp.get("SecretList", []))
+            if not resp.get("NextToken"):
+                return found[:limit], len(found) > limit
+            if len(found) >= limit:
+                return found[:limit], True
+            kwargs["NextToken"] = resp["NextToken"]
 
     # -- EKS and OIDC -----------------------------------------------------
 
@@ -615,3 +616,18 @@ class AwsAdapter:
                 )
             )
         return policies
+
+
+def _summary(item: dict[str, Any]) -> SecretSummary:
+    """One entry of ListSecrets."""
+    _, _, region, account, _ = arn_parts(item["ARN"])
+    changed = item.get("LastChangedDate")
+    return SecretSummary(
+        arn=item["ARN"],
+        name=item["Name"],
+        account=account,
+        region=region,
+        description=item.get("Description", ""),
+        kms_key_id=item.get("KmsKeyId"),
+        last_changed=changed.isoformat() if changed else None,
+    )

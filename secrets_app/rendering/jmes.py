@@ -25,6 +25,8 @@ import warnings
 import jmespath
 from jmespath.exceptions import JMESPathError
 
+from secrets_app.rendering.jmes_words import explain
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Characters with a meaning in JMESPath besides '.', which separates keys.
 _SYNTAX = frozenset("[]|*@(){}&!<>=,'`\"?:$")
@@ -50,7 +52,7 @@ def normalize_path(raw: str) -> str:
 
 
 def check_path(raw: str) -> str | None:
-    """Why the path cannot be used, or None."""
+    """Why the path cannot be used, in words (``explain``), or None."""
     if not raw:
         return "The JMES path is required."
     if "../" in raw:
@@ -65,7 +67,10 @@ def check_path(raw: str) -> str | None:
             warnings.simplefilter("error", PendingDeprecationWarning)
             jmespath.compile(normalize_path(raw))
     except JMESPathError as exc:
-        return f"Not a valid JMESPath expression ({str(exc).splitlines()[0]}): {raw}"
-    except PendingDeprecationWarning as exc:
-        return f"Not a valid JMESPath expression ({exc}): {raw}"
+        return explain(raw, getattr(exc, "lex_position", None))
+    except PendingDeprecationWarning:
+        return (
+            f"The key path `{raw}` has a literal in backticks that is not JSON: write a text "
+            "value in single quotes ('text'), or as JSON in backticks (`\"text\"`)."
+        )
     return None

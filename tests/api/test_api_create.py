@@ -163,7 +163,7 @@ def test_the_renderers_spec_checks_run_too(as_requester, body):
     response = as_requester.post(URL, body, format="json")
 
     assert response.status_code == 400
-    assert "Not a valid JMESPath expression" in response.json()["secrets"][1]["jmes"][0]
+    assert response.json()["secrets"][1]["jmes"] == ["The key path `a[` has a `[` without its `]`."]
     assert nothing_saved()
 
 

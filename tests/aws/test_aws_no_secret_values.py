@@ -27,6 +27,7 @@ EXERCISE = {
     "search_secrets": lambda a, w: a.search_secrets("dcp"),
     "list_secret_rotations": lambda a, w: list(a.list_secret_rotations()),
     "secret_rotation": lambda a, w: a.secret_rotation(SECRET),
+    "list_secrets": lambda a, w: a.list_secrets(),
     "describe_cluster": lambda a, w: a.describe_cluster(CLUSTER),
     "get_oidc_provider": lambda a, w: a.get_oidc_provider(w.issuer),
     "oidc_provider_exists": lambda a, w: a.oidc_provider_exists(w.issuer),

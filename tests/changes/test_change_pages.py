@@ -70,6 +70,9 @@ def test_the_change_page_starts_from_the_bindings_secrets(live, requester):
     assert "rds_password as DB_PASSWORD" in page
     assert 'name="secrets-INITIAL_FORMS" value="1"' in page
     assert 'name="secrets-0-DELETE"' in page  # even the first secret may go
+    # The secret picker lists the binding's cluster's account.
+    assert f'<input type="hidden" name="cluster" value="{live.cluster_id}">' in page
+    assert "portal/picker.js" in page
 
 
 def test_preview_shows_a_diff_against_the_repositories(live, requester):
@@ -140,8 +143,11 @@ def test_a_held_service_account_links_to_the_change_page(live, requester):
     page = response.content.decode()
     url = reverse("binding-change", args=[live.pk])
     assert f'<a href="{url}">ask for a change of binding #{live.pk} instead</a>' in page
-    # Said once, on the ServiceAccount: not again for each file of the service.
-    assert page.count("belongs to binding") == 1
+    # Said once, on the ServiceAccount (and in the list of errors at the
+    # top): not again for each file of the service.
+    assert page.count("belongs to binding") == 2
+    assert response.context["errors"][0][0] == "id_service_account"
+    assert len(response.context["errors"]) == 1
     assert AccessRequest.objects.filter(kind=RequestKind.GRANT).count() == 1
 
 

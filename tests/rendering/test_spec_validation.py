@@ -99,7 +99,7 @@ def test_the_guide_example_is_valid():
         (
             with_second_secret(jmes=[{"path": "a[", "alias": "x"}]),
             "secrets[1].jmes[0].path",
-            "JMESPath",
+            "has a `[` without its `]`",
         ),
         (
             with_second_secret(jmes=[{"path": "", "alias": "x"}]),

@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+from django.core.cache import cache
 
 from secrets_app.models import Cluster
 from tests.aws.aws_fakes import RecordingProxy
@@ -95,6 +96,8 @@ def portal_aws(settings: Any, proxy: RecordingProxy) -> Iterator[RecordingProxy]
     the test, whatever the portal did, no secret value was asked for."""
     settings.AWS_ENDPOINT_URL = proxy.url
     settings.PORTAL_AWS_LOOKUP = True
+    # The picker caches each account's list: none from an earlier test.
+    cache.clear()
     yield proxy
     sent = proxy.operations()
     assert not VALUE_READS & set(sent), sent

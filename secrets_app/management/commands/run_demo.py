@@ -23,7 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 from portal.celery import app as celery_app
 from secrets_app.demo import aws as demo_aws
 from secrets_app.demo import teams as demo_teams
-from secrets_app.demo.clusters import sandbox_objects, seed_sandbox, start_fake
+from secrets_app.demo.clusters import sandbox_objects, seed_sandbox, seed_sandbox_aws, start_fake
 from secrets_app.demo.history import seed_sweep_history
 from secrets_app.demo.requests import seed_requests
 from secrets_app.integrations.localgit import init_demo_repository
@@ -52,9 +52,12 @@ class Command(BaseCommand):
         moto, endpoint = demo_aws.start_moto()
         settings.AWS_ENDPOINT_URL = os.environ["AWS_ENDPOINT_URL"] = endpoint
         issuers = list(
-            Cluster.objects.exclude(oidc_issuer="").values_list("oidc_issuer", flat=True)
+            Cluster.objects.exclude(oidc_issuer="")
+            .filter(aws_role_arn="")
+            .values_list("oidc_issuer", flat=True)
         )
-        arns = demo_aws.seed_aws(endpoint, [*issuers, seed_sandbox_issuer()])
+        arns = demo_aws.seed_aws(endpoint, issuers)
+        seed_sandbox_aws(endpoint)
 
         repos = state_dir / "repos"
         for name in ("infra", "deploy"):
@@ -145,9 +148,3 @@ class Command(BaseCommand):
         for fake in fakes:
             fake.stop()
         moto.stop()
-
-
-def seed_sandbox_issuer() -> str:
-    from secrets_app.demo.clusters import SANDBOX
-
-    return SANDBOX["oidc_issuer"]

@@ -52,6 +52,18 @@ def resolve_cluster(draft: Draft) -> Problems:
     return [("cluster", f"Select a valid choice: there is no active cluster {given}.")]
 
 
+def namespace_warnings(draft: Draft) -> list[str]:
+    """Allowed, but said: ``default`` is where everything lands that names no
+    namespace, so a grant there is shared with whatever else runs in it."""
+    if draft.fields["namespace"] != "default":
+        return []
+    return [
+        "The namespace default holds everything deployed without a namespace: the "
+        "ServiceAccount and the secrets' files of this grant would sit beside whatever else "
+        "runs there. A namespace of the service's own is safer."
+    ]
+
+
 def request_rules(draft: Draft) -> Problems:
     fields = draft.fields
     problems: Problems = []

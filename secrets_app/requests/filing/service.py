@@ -3,8 +3,9 @@ and the demo.
 
 ``request_check`` normalises what was filed (``draft``), runs every rule at
 once (the request's own, ``rules``, and the renderer's spec checks on the
-binding it would render), asks AWS about each secret when nothing local is
-wrong, and returns what would be filed: the fields, the secrets with what
+binding it would render), asks AWS about each secret that is typed well
+(even when other fields are wrong, so that every problem shows in one pass),
+and returns what would be filed: the fields, the secrets with what
 AWS resolved, the spec, and warnings. ``request_file`` then saves it;
 ``request_edit`` saves it onto a draft instead (``requests.drafts``).
 Problems come back together in one ``FilingInvalid``, each at the path of
@@ -24,7 +25,7 @@ from secrets_app.aws_portal.lookup import Lookup, SecretToCheck, lookup_secrets
 from secrets_app.models import AccessRequest, Binding
 from secrets_app.rendering import BindingSpec
 from secrets_app.requests import drafts, workflow
-from secrets_app.requests.filing import rules
+from secrets_app.requests.filing import paths, rules
 from secrets_app.requests.filing.draft import Draft, read_draft
 from secrets_app.requests.filing.workload_accounts import replaced_account_warnings
 
@@ -83,6 +84,7 @@ def request_check(
     (``changes``), not by the namespace rule of a new grant."""
     draft = read_draft(data)
     username = requester.get_username()
+    said = rules.namespace_warnings(draft)
     problems = rules.resolve_cluster(draft) + rules.request_rules(draft)
     if changing is None:
         problems += rules.ownership(draft, requester)
@@ -91,25 +93,25 @@ def request_check(
     if changing is None:
         problems += rules.derived_role(draft, requester, problems)
     problems += rules.claimed(draft, spec, binding_id=getattr(changing, "pk", None))
-    _raise_if(problems, draft)
-    # Only a request with nothing wrong locally is worth asking AWS about.
-    to_check = [SecretToCheck(s.secret, s.ref, s.kms_key_arn) for s in draft.secrets]
-    lookup = lookup_secrets(draft.cluster, to_check) if check_aws else Lookup()
-    _raise_if([(f"secrets[{i}].secret", m) for i, m in lookup.missing.items()], draft, lookup)
+    # AWS is asked about every secret typed well, whatever else is wrong, so
+    # that a secret that does not exist is said in the same pass as the rest.
+    lookup = _lookup(draft, problems) if check_aws else Lookup()
+    problems += [(f"secrets[{i}].secret", m) for i, m in lookup.missing.items()]
+    _raise_if(problems, draft, [*said, *lookup.warnings])
     resolved = {}
     for index, values in lookup.resolved.items():
         draft.secrets[index].take_resolved(**values)
         resolved.update({f"secrets[{index}].{name}": v for name, v in values.items()})
     if resolved:
         spec, spec_problems = rules.build_spec(draft, requester=username)
-        _raise_if(spec_problems, draft, lookup)
+        _raise_if(spec_problems, draft, [*said, *lookup.warnings])
     if spec is None:  # pragma: no cover - no problems means the renderer read it
         raise RuntimeError("the spec has no problems and yet was not read")
     return Checked(
         fields=draft.filed(),
         secrets=[s.grant() for s in draft.secrets],
         spec=spec,
-        warnings=[*replaced_account_warnings(draft), *lookup.warnings],
+        warnings=[*said, *replaced_account_warnings(draft), *lookup.warnings],
         resolved=resolved,
     )
 
@@ -159,8 +161,22 @@ def request_edit(
     return Filed(request=edited, checked=checked)
 
 
-def _raise_if(problems: rules.Problems, draft: Draft, lookup: Lookup | None = None) -> None:
+def _lookup(draft: Draft, problems: rules.Problems) -> Lookup:
+    """What AWS says of each secret whose reference reads and has no problem
+    of its own (nothing to ask when the cluster itself is in question)."""
+    if draft.cluster is None or any(paths.is_under(p, "cluster") for p, _ in problems):
+        return Lookup()
+    broken = {p for p, _ in problems}
+    to_check = [
+        SecretToCheck(s.secret, s.ref, s.kms_key_arn)
+        if s.ref is not None and not any(paths.is_under(p, f"secrets[{i}].secret") for p in broken)
+        else None
+        for i, s in enumerate(draft.secrets)
+    ]
+    return lookup_secrets(draft.cluster, to_check) if any(to_check) else Lookup()
+
+
+def _raise_if(problems: rules.Problems, draft: Draft, warnings: list[str]) -> None:
     kept = rules.without_echoes(problems, draft.derived)
     if kept:
-        warnings = lookup.warnings if lookup is not None else []
         raise FilingInvalid([Problem(path, message) for path, message in kept], warnings)

@@ -268,9 +268,9 @@ class RequestPage:
         try:
             if not readable:
                 # The format errors refuse the request already: the service
-                # still says what else is wrong, without asking AWS about
-                # secrets the requester may retype.
-                self._check(data, check_aws=False)
+                # still says everything else that is wrong, AWS's "no such
+                # secret" too (a field it could not read reaches it blank).
+                self._check(data, check_aws=True)
             elif submit is None:
                 outcome = self.checked = self._check(data, check_aws=True)
             else:
@@ -284,6 +284,22 @@ class RequestPage:
             self.warnings = self.checked.warnings
             self._show_resolved(self.checked.resolved)
         return outcome
+
+    def error_summary(self) -> list[tuple[str, str, str]]:
+        """Every error on the page, for a list at its top, so that all of
+        them show at once however long the page: (field id or "", where,
+        message), in the page's order."""
+        found: list[tuple[str, str, str]] = []
+        for prefix, form in [("", self.form)] + [
+            (f"Secret {i} · ", f) for i, f in enumerate(self.formset.forms, start=1)
+        ]:
+            for name, errors in form.errors.items():
+                field = form[name] if name in form.fields else None
+                where = prefix + (str(field.label) if field else "")
+                for message in errors:
+                    found.append((field.auto_id if field else "", where.rstrip(" ·"), message))
+        found += [("secret-forms", "Secrets", m) for m in self.formset.non_form_errors()]
+        return found
 
     def _secret_forms(self) -> list[forms.Form]:
         return [f for f in self.formset.forms if not f.cleaned_data.get("DELETE")]

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from secrets_app.aws_portal import search_secrets
+from secrets_app.aws_portal import Picked, pick_secrets
 from secrets_app.models import Binding, Cluster
 from secrets_app.tasks.locks import Queued
 from secrets_app.tasks.verification import enqueue_verification
@@ -29,16 +30,20 @@ def picker_query(params: Any) -> str:
 
 @require_GET
 def secret_picker(request: HttpRequest) -> HttpResponse:
-    """Options for the secret field's <datalist>: names starting with what
-    was typed, in the chosen cluster's account and region (ListSecrets)."""
+    """The secret field's list: the secrets of the chosen cluster's account
+    and region whose name holds what was typed (all, by name, when nothing
+    was), each a button that puts its ARN into the field."""
     raw = request.GET.get("cluster", "")
     number = raw.isascii() and raw.isdigit()  # not "²", which the query would choke on
     cluster = Cluster.objects.filter(pk=raw, active=True).first() if number else None
     query = picker_query(request.GET).strip()
-    found, error = [], ""
-    if cluster is not None and query:
-        found, error = search_secrets(cluster, query)
-    context = {"cluster": cluster, "query": query, "secrets": found, "error": error}
+    picked = pick_secrets(cluster, query) if cluster is not None else Picked([])
+    context = {
+        "cluster": cluster,
+        "query": query,
+        "picked": picked,
+        "lookup": settings.PORTAL_AWS_LOOKUP,
+    }
     return render(request, "secrets_app/_secret_picker.html", context)
 
 

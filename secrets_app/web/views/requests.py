@@ -89,7 +89,12 @@ def request_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "secrets_app/request_form.html",
-        {"form": page.form, "formset": page.formset, "preview": preview},
+        {
+            "form": page.form,
+            "formset": page.formset,
+            "preview": preview,
+            "errors": page.error_summary() if request.method == "POST" else [],
+        },
     )
 
 
