@@ -132,6 +132,13 @@ class RequestCreateInput(StrictInput):
         help_text='Containers that mount the secrets, e.g. ["app"].',
     )
     service_account = _text(required=False, max_length=253, help_text="Default: <service>-secrets.")
+    restart_on_change = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: Stakater Reloader restarts the workload when a synced Secret "
+        "changes (annotation secret.reloader.stakater.com/reload; needs Reloader and a "
+        "synced Secret).",
+    )
     name_prefix = _text(
         required=False,
         max_length=253,

@@ -190,6 +190,15 @@ def _sa_missing(f: Facts) -> str:
     )
 
 
+def _sa_renamed(f: Facts) -> str:
+    return (
+        f"The role trusts the ServiceAccount {f.service_account} in {f.namespace}, but the "
+        "service's kustomization renames it (namePrefix/nameSuffix): request the access "
+        'again with that prefix and suffix ("The kustomization renames"), then revoke '
+        "this binding."
+    )
+
+
 def _annotation_missing(f: Facts) -> str:
     return f"Annotate the ServiceAccount {f.sa} with {ROLE_ANNOTATION}: {f.role} ({_annotate(f)})."
 
@@ -233,6 +242,7 @@ _FIXES: dict[str, Callable[[Facts], str]] = {
     "sync-objectname-mismatch": _objectname,
     "cross-account-resource-policy": _resource_policy,
     "sa-missing": _sa_missing,
+    "sa-renamed": _sa_renamed,
     "sa-annotation-missing": _annotation_missing,
     "sa-annotation-mismatch": _annotation_mismatch,
     "spc-missing": _class_missing,

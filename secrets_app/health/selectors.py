@@ -45,6 +45,8 @@ def _status_counts(relation: str = "") -> dict[str, Count]:
         f"n_{s}": Count(counted, filter=live & Q(**{f"{prefix}health_status": s})) for s in SEVERITY
     }
     counts["n_total"] = Count(counted, filter=live)
+    # Pods past the grace period on a rotated secret's old version (rotation.py).
+    counts["n_stale"] = Count(counted, filter=live & Q(**{f"{prefix}stale_since__isnull": False}))
     return counts
 
 

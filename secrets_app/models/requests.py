@@ -86,6 +86,11 @@ class AccessRequest(models.Model):
     # What the kustomization layers above the Component add to every name
     # (namePrefix/nameSuffix, all layers combined): the ServiceAccount in the
     # cluster, which the trust policy names, is prefix + name + suffix.
+    restart_on_change = models.BooleanField(
+        "Restart on change",
+        default=False,
+        help_text="Stakater Reloader restarts the workload when a synced Secret changes.",
+    )
     name_prefix = models.CharField(
         max_length=253,
         blank=True,
@@ -139,6 +144,7 @@ class AccessRequest(models.Model):
         "workload_kind",
         "workload_name",
         "containers",
+        "restart_on_change",
         "service_account",
         "name_prefix",
         "name_suffix",

@@ -65,6 +65,7 @@ REQUEST_ANNOTATION = "secrets-access-portal/request-id"
 REQUESTER_ANNOTATION = "secrets-access-portal/requester"
 
 WORKLOAD_ANNOTATION = "secrets-access-portal/workload"
+RELOADER_ANNOTATION = "secret.reloader.stakater.com/reload"
 
 SERVICE_ACCOUNT_FILE = "serviceaccount.yaml"
 SPC_FILE = "secretproviderclass.yaml"
@@ -290,10 +291,15 @@ def workload_patch(names: BindingNames) -> dict[str, Any]:
             "volumeAttributes": {"secretProviderClass": names.component_class},
         },
     }
+    metadata: dict[str, Any] = {"name": names.component_workload}
+    if names.reload_secrets:
+        # On the workload itself (Reloader reads its metadata, not the pod
+        # template's); a value already there is replaced (see the README).
+        metadata["annotations"] = {RELOADER_ANNOTATION: names.reload_secrets}
     return {
         "apiVersion": "apps/v1",
         "kind": names.workload_kind,
-        "metadata": {"name": names.component_workload},
+        "metadata": metadata,
         "spec": {
             "template": {
                 "spec": {

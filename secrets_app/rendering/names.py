@@ -98,6 +98,8 @@ class BindingNames:
     component_service_account: str
     component_class: str
     component_workload: str
+    # Stakater Reloader's annotation value (the synced Secrets) or None.
+    reload_secrets: str | None = None
 
     @property
     def secret_names(self) -> tuple[str, ...]:
@@ -147,4 +149,9 @@ class BindingNames:
             component_service_account=service_account,
             component_class=service_account,
             component_workload=spec.workload.name,
+            reload_secrets=(
+                ",".join(dict.fromkeys(s.sync.secret_name for s in spec.secrets if s.sync))
+                if spec.workload.restart_on_change
+                else None
+            ),
         )

@@ -19,7 +19,8 @@ JSON form (``BindingSpec.from_dict`` reads it; optional fields marked)::
       "namespace": "deploy",
       "workload": {"kind": "Deployment",                  # or StatefulSet; optional
                    "name": "data-access-service",
-                   "containers": ["app"]},
+                   "containers": ["app"],
+                   "restart_on_change": false},       # optional: Stakater Reloader
       "service_account": "data-access-service-secrets",   # optional: <service>-secrets
       "name_prefix": "",                  # optional: namePrefix the kustomizations add
       "name_suffix": "",                  # optional: nameSuffix, all layers combined
@@ -145,6 +146,13 @@ def _check(spec: BindingSpec, col: Collector) -> None:
     )
     checks.check_workload(spec.workload, col)
     checks.check_secrets(spec.cluster, spec.secrets, col)
+    if spec.workload.restart_on_change and not any(s.sync for s in spec.secrets):
+        col.check(
+            "workload.restart_on_change",
+            "Restarting on change needs a synced Secret: files under the mount path "
+            "follow a rotation without a restart (with the driver's rotation on); only env "
+            "vars and synced Secrets need one.",
+        )
 
 
 class _Reader:
@@ -286,7 +294,7 @@ def _read_request(r: _Reader, value: Any, path: str) -> RequestInfo:
 
 
 def _read_workload(r: _Reader, value: Any, path: str) -> Workload:
-    d = r.obj(value, path, ("kind", "name", "containers"))
+    d = r.obj(value, path, ("kind", "name", "containers", "restart_on_change"))
     if d is None:
         return Workload(name="", containers=())
     containers = r.items(d, "containers", path, required=True)
@@ -301,6 +309,7 @@ def _read_workload(r: _Reader, value: Any, path: str) -> Workload:
         kind=r.text_or(d, "kind", path, "Deployment"),
         name=r.text(d, "name", path),
         containers=tuple(names),
+        restart_on_change=r.flag(d, "restart_on_change", path),
     )
 
 

@@ -40,6 +40,9 @@ class Workload:
     name: str
     containers: tuple[str, ...]
     kind: str = "Deployment"
+    # Stakater Reloader restarts the pods when a synced Secret changes
+    # (env vars and synced Secrets change only on a restart).
+    restart_on_change: bool = False
 
 
 @dataclass(frozen=True)

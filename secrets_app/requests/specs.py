@@ -69,6 +69,8 @@ def spec_data(
     }
     if fields.get("role_name"):
         data["role_name"] = fields["role_name"]
+    if fields.get("restart_on_change"):
+        data["workload"]["restart_on_change"] = True
     for affix in ("name_prefix", "name_suffix"):
         if fields.get(affix):
             data[affix] = fields[affix]

@@ -157,6 +157,11 @@ def test_the_page_the_inventory_and_the_api_show_a_stale_binding(fake, rotating,
     listed = web.get("/bindings/?versions=stale").content.decode()
     assert binding.get_absolute_url() in listed
     assert binding.get_absolute_url() not in web.get("/bindings/?versions=current").content.decode()
+    cluster = rotating["cluster"]
+    stale_link = f"?cluster={cluster.pk}&amp;versions=stale"
+    assert stale_link in web.get("/health/").content.decode()
+    namespace_link = f"?cluster={cluster.pk}&amp;namespace={binding.namespace}&amp;versions=stale"
+    assert namespace_link in web.get(f"/health/clusters/{cluster.name}/").content.decode()
     client = api_client_for(binding.owner)
     found = client.get("/api/bindings/", {"versions": "stale"}).json()["results"]
     assert [b["id"] for b in found] == [binding.pk]

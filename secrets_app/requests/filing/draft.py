@@ -91,6 +91,7 @@ def read_draft(data: Mapping[str, Any]) -> Draft:
         "workload_name": workload_name,
         "containers": [c for c in (_text(c) for c in data.get("containers") or []) if c],
         "service_account": service_account,
+        "restart_on_change": data.get("restart_on_change") is True,
         "name_prefix": _text(data.get("name_prefix")),
         "name_suffix": _text(data.get("name_suffix")),
         "role_name": _text(data.get("role_name")),

@@ -29,6 +29,7 @@ _TOP = {
     "workload.kind": "workload_kind",
     "workload.name": "workload_name",
     "workload.containers": "containers",
+    "workload.restart_on_change": "restart_on_change",
     "secrets": "secrets",
 }
 _PER_SECRET = {

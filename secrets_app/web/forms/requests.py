@@ -71,6 +71,13 @@ class AccessRequestForm(forms.Form):
         help_text="Blank: <service>-secrets, as in the guide. The SecretProviderClass "
         "takes the same name.",
     )
+    restart_on_change = forms.BooleanField(
+        label="Restart the pods when a synced Secret changes",
+        required=False,
+        help_text="Adds Stakater Reloader's annotation (secret.reloader.stakater.com/reload) "
+        "to the workload; needs Reloader in the cluster and a synced Secret. Env vars "
+        "read from synced Secrets change only on a restart.",
+    )
     name_prefix = _text(
         "Kustomize namePrefix",
         max_length=253,
