@@ -34,7 +34,7 @@ CHECK_NAMES: dict[str, str] = {
     "secret.exists": "Secret exists",
     "secret.kms_key": "Secret's KMS key",
     "secret.cross_account": "Cross-account access",
-    "permissions.read_secret": "May read (GetSecretValue)",
+    "permissions.read_secret": "The role may read the secret",
     "permissions.describe_secret": "May describe (DescribeSecret)",
     "permissions.kms_decrypt": "May decrypt (kms:Decrypt)",
     "permissions.secret_recreation": "Survives re-creation",
