@@ -168,5 +168,14 @@ class RevokeInput(StrictInput):
     reason = serializers.CharField(max_length=5000, help_text="Shown to the approvers.")
 
 
+class ExtendInput(StrictInput):
+    expires_on = serializers.DateField(
+        help_text="The new expiry date (YYYY-MM-DD): after today and after the current one."
+    )
+    justification = serializers.CharField(
+        max_length=5000, help_text="Why the access is still needed; shown to the approvers."
+    )
+
+
 class CommentInput(StrictInput):
     body = serializers.CharField(max_length=5000)
