@@ -45,10 +45,12 @@ def _text(**kwargs) -> serializers.CharField:
     return serializers.CharField(allow_blank=True, **kwargs)
 
 
+# Why strict: a misspelt "sync_key" silently ignored would file a request
+# without the sync that was asked for. The schema says so too
+# (additionalProperties: false, ``schema.close_inputs``). The docstring is
+# every input's description in the OpenAPI schema: it speaks to API users.
 class StrictInput(serializers.Serializer):
-    """Refuses keys it does not know: a misspelt "sync_key" silently ignored
-    would file a request without the sync that was asked for. The schema
-    says so too (additionalProperties: false, see schema.py)."""
+    """Takes only the keys listed: any other key is a 400 ("Unknown field.")."""
 
     def to_internal_value(self, data: Any) -> Any:
         unknown = {}

@@ -64,8 +64,10 @@ class ClusterViewSet(PortalAPIMixin, viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(
     list=extend_schema(
         summary="List bindings",
-        description="Filter by cluster name, namespace, service, secret (ARN or name), "
-        "state, health status and source.",
+        description="Filter by the bindings page's filters, with the same names: q (search), "
+        "cluster (name or id), environment, namespace, service, secret (ARN or name), "
+        "requester (or owner), team, state, standing, health_status, source and drift. "
+        "Any other query parameter but page, page_size and format is a 400.",
         responses={200: BindingSerializer(many=True), **LIST_ERRORS},
     ),
     retrieve=extend_schema(
