@@ -29,7 +29,7 @@ def expiry_problem(
         )
     today = today or timezone.localdate()
     if expires_on is not None and expires_on <= today:
-        return f"Pick a date after today ({today:%Y-%m-%d}): on that date the access is revoked."
+        return f"The date must be after today ({today:%Y-%m-%d}): on it the access is revoked."
     return ""
 
 

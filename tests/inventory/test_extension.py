@@ -90,7 +90,7 @@ def test_past_dates_and_inactive_bindings_are_refused_on_the_field(client, reque
     client.force_login(requester)
     response = _ask(client, live_binding, (TODAY - datetime.timedelta(days=1)).isoformat())
     assert response.status_code == 400
-    assert b"Pick a date after today" in response.content
+    assert b"must be after today" in response.content
     assert b"id_expires_on_errors" in response.content
     response = _ask(client, live_binding, (SOON - datetime.timedelta(days=1)).isoformat())
     assert response.status_code == 400 and b"an extension picks a later date" in response.content
@@ -167,7 +167,7 @@ def test_admin_moves_the_expiry_audited(client, admin_user, live_binding):
     url = reverse("admin:secrets_app_binding_change", args=[live_binding.pk])
     assert client.get(url).status_code == 200
     past = client.post(url, {"expires_on": (TODAY - datetime.timedelta(days=3)).isoformat()})
-    assert past.status_code == 200 and b"Pick a date after today" in past.content
+    assert past.status_code == 200 and b"must be after today" in past.content
     saved = client.post(url, {"expires_on": LATER.isoformat()})
     assert saved.status_code == 302, saved.content[:2000]
     live_binding.refresh_from_db()
