@@ -224,6 +224,8 @@ API: dict[str, Entry] = {
         kwargs=PK_BINDING,
         json=True,
     ),
+    # The audit log, newest first: admins only, as in the admin.
+    "api-audit-list": Entry(get=(401, 403, 403, 403, 200)),
     "api-cluster-list": Entry(get=API_READ),
     "api-cluster-detail": Entry(get=API_READ, kwargs={"pk": "cluster"}),
     "api-not-found": Entry(get=(401, 404, 404, 404, 404), path="/api/no-such-thing/"),
