@@ -8,7 +8,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from secrets_app.accounts.roles import is_approver
@@ -16,6 +16,7 @@ from secrets_app.models import (
     AccessRequest,
     Binding,
     BindingState,
+    Comment,
     Decision,
     HealthStatus,
     RequestState,
@@ -52,11 +53,20 @@ class Overview:
     to_fix: Cut
     expiring: Cut
     not_working: Cut
+    commented: Cut
     approvals: Cut | None  # None: not an approver
+    to_merge: Cut | None  # None: not an approver
 
     @property
     def nothing_waits(self) -> bool:
-        lists = [self.to_fix, self.expiring, self.not_working, self.approvals or Cut()]
+        lists = [
+            self.to_fix,
+            self.expiring,
+            self.not_working,
+            self.commented,
+            self.approvals or Cut(),
+            self.to_merge or Cut(),
+        ]
         return not any(cut.rows for cut in lists)
 
 
@@ -79,13 +89,42 @@ def overview_for(user, *, today: datetime.date | None = None) -> Overview:
         | Q(verification_ok=False),
         state=BindingState.ACTIVE,
     )
+    approver = is_approver(user)
     return Overview(
         bindings=Cut.of(bindings),
         requests=Cut.of(mine.order_by("-created_at", "-id")),
         to_fix=Cut.of(to_fix),
         expiring=Cut.of(expiring),
         not_working=Cut.of(not_working),
-        approvals=Cut.of(_waiting_for(user)) if is_approver(user) else None,
+        commented=Cut.of(_answer_due(mine, user)),
+        approvals=Cut.of(_waiting_for(user)) if approver else None,
+        to_merge=Cut.of(_pulls_to_review()) if approver else None,
+    )
+
+
+def _answer_due(mine, user):
+    """The requester's pending requests where someone else (an approver
+    asking for changes) commented after the requester last did."""
+    others = Comment.objects.filter(request=OuterRef("pk")).exclude(author=user)
+    own = Comment.objects.filter(request=OuterRef("pk"), author=user)
+    return (
+        mine.filter(state=RequestState.PENDING)
+        .annotate(
+            other_said=Subquery(others.order_by("-created_at").values("created_at")[:1]),
+            own_said=Subquery(own.order_by("-created_at").values("created_at")[:1]),
+        )
+        .filter(other_said__isnull=False)
+        .filter(Q(own_said__isnull=True) | Q(own_said__lt=F("other_said")))
+        .order_by("-other_said", "-id")
+    )
+
+
+def _pulls_to_review():
+    """Approved requests whose pull requests are open: to review and merge."""
+    return (
+        AccessRequest.objects.filter(state=RequestState.PROVISIONING, prs_opened_at__isnull=False)
+        .select_related("cluster", "requester")
+        .order_by("prs_opened_at", "id")
     )
 
 

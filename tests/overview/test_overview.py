@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from secrets_app.models import Decision, RequestState, Verdict
+from secrets_app.models import Comment, Decision, RequestState, Verdict
 from tests.factories import AccessRequestFactory, BindingFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +77,34 @@ def test_approvers_see_what_they_may_still_decide(client, approver, requester, c
     )
 
 
+def test_an_approvers_comment_asks_the_requester_to_answer(client, requester, approver, cluster):
+    asked = AccessRequestFactory(requester=requester, cluster=cluster, service="asked")
+    answered = AccessRequestFactory(requester=requester, cluster=cluster, service="answered")
+    Comment.objects.create(request=asked, author=approver, body="Which namespace, really?")
+    Comment.objects.create(request=answered, author=approver, body="Why two secrets?")
+    Comment.objects.create(request=answered, author=requester, body="The API key too.")
+    client.force_login(requester)
+    waiting = client.get("/").content.decode().split('id="your-bindings"')[0]
+    assert "Comments on your requests" in waiting
+    assert f"#{asked.pk} asked" in waiting and f"#{answered.pk} answered" not in waiting
+
+
+def test_approvers_see_pull_requests_to_review(client, approver, requester, cluster):
+    opened = AccessRequestFactory(
+        requester=requester,
+        cluster=cluster,
+        service="opened",
+        state=RequestState.PROVISIONING,
+        prs_opened_at=timezone.now(),
+    )
+    client.force_login(approver)
+    waiting = client.get("/").content.decode().split('id="your-bindings"')[0]
+    assert "Pull requests to review and merge" in waiting
+    assert opened.get_absolute_url() in waiting
+    client.force_login(requester)
+    assert "Pull requests to review" not in client.get("/").content.decode()
+
+
 def test_the_overview_costs_the_same_queries_for_many_rows(client, approver, requester, cluster):
     client.force_login(approver)
 
@@ -91,6 +119,17 @@ def test_the_overview_costs_the_same_queries_for_many_rows(client, approver, req
             )
             b.health_status = "failing"
             b.save()
+            commented = AccessRequestFactory(
+                requester=approver, cluster=cluster, service=f"asked-{n}-{i}"
+            )
+            Comment.objects.create(request=commented, author=requester, body="Why?")
+            AccessRequestFactory(
+                requester=requester,
+                cluster=cluster,
+                service=f"open-{n}-{i}",
+                state=RequestState.PROVISIONING,
+                prs_opened_at=timezone.now(),
+            )
 
     some(1)
     few = _queries(client, "/")
@@ -98,4 +137,4 @@ def test_the_overview_costs_the_same_queries_for_many_rows(client, approver, req
     many = _queries(client, "/")
     assert few == many
     # Session, user, groups, and one query per list.
-    assert many <= 12
+    assert many <= 12, many
