@@ -4,7 +4,12 @@ logged-in user may browse these, as on the pages."""
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -24,7 +29,7 @@ from secrets_app.api.serializers import (
     VerifyAskedSerializer,
 )
 from secrets_app.api.views import detail_queryset
-from secrets_app.models import Binding, BindingSecret, Cluster, HealthSnapshot
+from secrets_app.models import Binding, BindingSecret, Cluster, HealthSnapshot, HealthStatus
 from secrets_app.ownership.team_names import with_team_name
 from secrets_app.requests import changes, extension, revocation
 from secrets_app.requests.filing import FilingInvalid
@@ -68,6 +73,15 @@ class ClusterViewSet(PortalAPIMixin, viewsets.ReadOnlyModelViewSet):
         "cluster (name or id), environment, namespace, service, secret (ARN or name), "
         "requester (or owner), team, state, standing, health_status, source and drift. "
         "Any other query parameter but page, page_size and format is a 400.",
+        parameters=[
+            OpenApiParameter(
+                "health",
+                str,
+                enum=HealthStatus.values,
+                deprecated=True,
+                description="The old name of health_status, still read: use health_status.",
+            )
+        ],
         responses={200: BindingSerializer(many=True), **LIST_ERRORS},
     ),
     retrieve=extend_schema(
