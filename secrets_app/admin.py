@@ -1,12 +1,15 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
 
 from secrets_app.aws_portal import cluster_refresh_from_aws
 from secrets_app.aws_portal.cluster_form import ClusterAdminForm
+from secrets_app.bindings.extension import binding_set_expiry, expiry_problem
 from secrets_app.events.audit import audit_record
 from secrets_app.models import (
     AccessRequest,
     AuditEvent,
+    Binding,
     Cluster,
     Comment,
     Decision,
@@ -177,6 +180,8 @@ class AuditEventAdmin(ReadOnly, admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("request",)
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
+    # Newest first: what just happened is what an admin comes to read.
+    ordering = ("-created_at", "-id")
 
 
 @admin.register(Notification)
@@ -220,3 +225,64 @@ class UpgradeAdmin(ReadOnly, admin.ModelAdmin):
     list_select_related = ("cluster",)
     readonly_fields = [f.name for f in Upgrade._meta.fields]
     inlines = [UpgradeBindingInline]
+
+
+class BindingAdminForm(forms.ModelForm):
+    class Meta:
+        model = Binding
+        fields = ("expires_on",)
+
+    def clean_expires_on(self):
+        expires_on = self.cleaned_data["expires_on"]
+        if expires_on != self.instance.expires_on:
+            problem = expiry_problem(self.instance, expires_on)
+            if problem:
+                raise forms.ValidationError(problem)
+        return expires_on
+
+
+@admin.register(Binding)
+class BindingAdmin(admin.ModelAdmin):
+    """Bindings, read-only but for the expiry date: an admin moves it (a
+    rejected expiry revocation is not asked again, so this is how access
+    the platform team kept gets a new date). Never in the past, only while
+    the binding is active; every move is in the audit log. Everything else
+    is the workflow's (requests, pull requests, sweeps)."""
+
+    form = BindingAdminForm
+    list_display = ("id", "cluster", "namespace", "service_account", "state", "owner", "expires_on")
+    list_filter = ("state", "source", "cluster")
+    search_fields = ("namespace", "service", "service_account", "owner__username")
+    list_select_related = ("cluster", "owner")
+    fields = (
+        "cluster",
+        "namespace",
+        "service",
+        "service_account",
+        "role_arn",
+        "source",
+        "state",
+        "owner",
+        "request",
+        "expires_on",
+        "created_at",
+        "revoked_at",
+    )
+    readonly_fields = tuple(f for f in fields if f != "expires_on")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, which locks the row and writes the audit event;
+        # the admin's own log entry follows (``log_change``).
+        if "expires_on" in form.changed_data:
+            binding_set_expiry(
+                binding_id=obj.pk,
+                expires_on=form.cleaned_data["expires_on"],
+                actor=request.user,
+                how=" in the admin",
+            )

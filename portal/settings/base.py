@@ -350,6 +350,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "secrets_app.api.schema.add_unauthorized",
+        "secrets_app.api.schema.add_unknown_parameters",
         "secrets_app.api.schema.close_inputs",
     ],
     # Swagger UI from the portal's own static files: the CSP allows no CDN.

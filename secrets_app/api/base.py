@@ -8,8 +8,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import pagination
-from rest_framework.exceptions import NotFound
+from rest_framework import pagination, status
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -36,6 +36,39 @@ def portal_exception_handler(exc: Exception, context: dict[str, Any]) -> Respons
     return response
 
 
+class UnknownQueryParameters(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "unknown_parameters"
+
+
+#: Query parameters every endpoint reads (DRF's format override).
+ALWAYS_KNOWN = frozenset({"format"})
+
+
+def refuse_unknown_query_parameters(view, request: Request) -> None:
+    """A 400 naming every query parameter the endpoint does not read: a
+    misspelt filter (``?helth=failing``) would otherwise list everything."""
+    action = getattr(view, "action", None)
+    if action is None:
+        return  # not an operation (an unknown path, a method not allowed)
+    known = set(ALWAYS_KNOWN)
+    if action == "list":
+        paginator = getattr(view, "paginator", None)
+        if paginator is not None:
+            known |= {paginator.page_query_param, paginator.page_size_query_param}
+        filterset_class = getattr(view, "filterset_class", None)
+        if filterset_class is not None:
+            known |= set(filterset_class.base_filters)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        names = ", ".join(unknown)
+        accepted = ", ".join(sorted(known))
+        raise UnknownQueryParameters(
+            f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {names}. "
+            f"This endpoint reads: {accepted}."
+        )
+
+
 class PortalPagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
@@ -49,6 +82,10 @@ class PortalPagination(pagination.PageNumberPagination):
 class PortalAPIMixin:
     parser_classes = [JSONParser]
     pagination_class = PortalPagination
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        refuse_unknown_query_parameters(self, request)
 
     def get_exception_handler(self):
         return portal_exception_handler
@@ -74,7 +111,10 @@ def read_input(serializer_class: type[Serializer], request: Request) -> dict[str
 
 #: The documented errors of a filtered list.
 LIST_ERRORS = {
-    400: OpenApiResponse(description="A filter value is invalid."),
+    400: OpenApiResponse(
+        description='A filter value is invalid ({"<parameter>": ["..."]}), or a query '
+        'parameter is unknown ({"detail": "...", "code": "unknown_parameters"}, naming it).'
+    ),
     404: OpenApiResponse(ErrorSerializer, description="No such page."),
 }
 

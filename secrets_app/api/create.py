@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from secrets_app.models import AccessRequest
 from secrets_app.requests.filing import FilingInvalid, Problem, request_file
 from secrets_app.requests.filing.paths import field_of
+from secrets_app.requests.filing.wording import for_api
 
 NON_FIELD = "non_field_errors"
 
@@ -50,17 +51,18 @@ def shape_errors(errors: dict[str, Any], data: Any) -> dict[str, Any]:
 
 
 def problem_errors(problems: Iterable[Problem], secret_count: int) -> dict[str, Any]:
-    """The filing service's problems, keyed like the input."""
+    """The filing service's problems, keyed like the input, in the API's words."""
     errors: dict[str, Any] = {}
     per_secret: list[dict[str, list[str]]] = [{} for _ in range(secret_count)]
     for problem in problems:
         where = field_of(problem.path)
+        message = for_api(problem.message)
         if where.secret is not None and where.secret < secret_count:
             name = where.name or NON_FIELD
-            per_secret[where.secret].setdefault(name, []).append(problem.message)
+            per_secret[where.secret].setdefault(name, []).append(message)
         else:
             name = where.name if where.name and where.name != "secrets" else NON_FIELD
-            errors.setdefault(name, []).append(problem.message)
+            errors.setdefault(name, []).append(message)
     if any(per_secret):
         errors["secrets"] = per_secret
     return errors

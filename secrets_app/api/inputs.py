@@ -45,10 +45,12 @@ def _text(**kwargs) -> serializers.CharField:
     return serializers.CharField(allow_blank=True, **kwargs)
 
 
+# Why strict: a misspelt "sync_key" silently ignored would file a request
+# without the sync that was asked for. The schema says so too
+# (additionalProperties: false, ``schema.close_inputs``). The docstring is
+# every input's description in the OpenAPI schema: it speaks to API users.
 class StrictInput(serializers.Serializer):
-    """Refuses keys it does not know: a misspelt "sync_key" silently ignored
-    would file a request without the sync that was asked for. The schema
-    says so too (additionalProperties: false, see schema.py)."""
+    """Takes only the keys listed: any other key is a 400 ("Unknown field.")."""
 
     def to_internal_value(self, data: Any) -> Any:
         unknown = {}
@@ -193,6 +195,15 @@ class ChangeInput(StrictInput):
 
 class RevokeInput(StrictInput):
     reason = serializers.CharField(max_length=5000, help_text="Shown to the approvers.")
+
+
+class ExtendInput(StrictInput):
+    expires_on = serializers.DateField(
+        help_text="The new expiry date (YYYY-MM-DD): after today and after the current one."
+    )
+    justification = serializers.CharField(
+        max_length=5000, help_text="Why the access is still needed; shown to the approvers."
+    )
 
 
 class CommentInput(StrictInput):

@@ -4,7 +4,12 @@ logged-in user may browse these, as on the pages."""
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -14,7 +19,7 @@ from rest_framework.response import Response
 from secrets_app.api.base import LIST_ERRORS, ListFiltersMixin, PortalAPIMixin, read_input
 from secrets_app.api.create import problem_errors, shape_errors
 from secrets_app.api.filters import BindingAPIFilter
-from secrets_app.api.inputs import ChangeInput, RevokeInput
+from secrets_app.api.inputs import ChangeInput, ExtendInput, RevokeInput
 from secrets_app.api.serializers import (
     BindingSerializer,
     ClusterSerializer,
@@ -24,9 +29,9 @@ from secrets_app.api.serializers import (
     VerifyAskedSerializer,
 )
 from secrets_app.api.views import detail_queryset
-from secrets_app.models import Binding, BindingSecret, Cluster, HealthSnapshot
+from secrets_app.models import Binding, BindingSecret, Cluster, HealthSnapshot, HealthStatus
 from secrets_app.ownership.team_names import with_team_name
-from secrets_app.requests import changes, revocation
+from secrets_app.requests import changes, extension, revocation
 from secrets_app.requests.filing import FilingInvalid
 from secrets_app.tasks.locks import Queued
 from secrets_app.tasks.verification import enqueue_verification
@@ -64,8 +69,19 @@ class ClusterViewSet(PortalAPIMixin, viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(
     list=extend_schema(
         summary="List bindings",
-        description="Filter by cluster name, namespace, service, secret (ARN or name), "
-        "state, health status and source.",
+        description="Filter by the bindings page's filters, with the same names: q (search), "
+        "cluster (name or id), environment, namespace, service, secret (ARN or name), "
+        "requester (or owner), team, state, standing, health_status, source and drift. "
+        "Any other query parameter but page, page_size and format is a 400.",
+        parameters=[
+            OpenApiParameter(
+                "health",
+                str,
+                enum=HealthStatus.values,
+                deprecated=True,
+                description="The old name of health_status, still read: use health_status.",
+            )
+        ],
         responses={200: BindingSerializer(many=True), **LIST_ERRORS},
     ),
     retrieve=extend_schema(
@@ -159,6 +175,40 @@ class BindingViewSet(PortalAPIMixin, ListFiltersMixin, viewsets.ReadOnlyModelVie
         created = detail_queryset().get(pk=filed.request.pk)
         created.api_warnings = filed.checked.warnings
         return Response(RequestDetailSerializer(created).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Ask to extend the expiry (the owner, the owning team and admins)",
+        description="Files an extension request: the binding's new expiry date, approved "
+        "like a grant (never by its requester). Once approved the binding expires on the "
+        "new date; there are no pull requests.",
+        request=ExtendInput,
+        responses={
+            201: RequestDetailSerializer,
+            400: OpenApiResponse(
+                description="Problems, keyed like the input: a date not after today or "
+                "the current expiry, a binding that is not active or never expires."
+            ),
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="An extension is already open."),
+        },
+        filters=False,
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def extend(self, request: Request, pk: str) -> Response:
+        binding = self.get_object()
+        body = read_input(ExtendInput, request)
+        try:
+            asked = extension.request_extension(
+                binding_id=binding.pk,
+                requester=request.user,
+                expires_on=body["expires_on"],
+                justification=body["justification"],
+            )
+        except FilingInvalid as invalid:
+            return Response(problem_errors(invalid.problems, 0), status=400)
+        data = RequestDetailSerializer(detail_queryset().get(pk=asked.pk)).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Verify against AWS now (queued; metadata only)",

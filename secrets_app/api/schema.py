@@ -18,6 +18,23 @@ def add_unauthorized(result: dict[str, Any], generator, request, public) -> dict
     return result
 
 
+_UNKNOWN_PARAMETERS = {
+    "description": "A query parameter the operation does not read (code "
+    "unknown_parameters; the detail names it and lists those it reads).",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
+def add_unknown_parameters(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    """Document the 400 that every operation answers to a query parameter it
+    does not read (``base.refuse_unknown_query_parameters``); an operation
+    that documents its own 400 keeps it."""
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            operation.setdefault("responses", {}).setdefault("400", _UNKNOWN_PARAMETERS)
+    return result
+
+
 def close_inputs(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
     """Input objects take no other keys (``inputs.StrictInput`` refuses them)."""
     from secrets_app.api.inputs import StrictInput

@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
+from secrets_app.api.audit import AuditViewSet
 from secrets_app.api.base import NotFoundView
 from secrets_app.api.docs import DocsView, SchemaView
 from secrets_app.api.inventory import BindingViewSet, ClusterViewSet
@@ -12,6 +13,7 @@ router = SimpleRouter(trailing_slash=True)
 router.register("requests", RequestViewSet, basename="api-request")
 router.register("bindings", BindingViewSet, basename="api-binding")
 router.register("clusters", ClusterViewSet, basename="api-cluster")
+router.register("audit", AuditViewSet, basename="api-audit")
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),

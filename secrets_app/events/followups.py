@@ -21,7 +21,14 @@ from secrets_app.demo.apply import (
     terraform_in_use,
 )
 from secrets_app.events.bus import Handler
-from secrets_app.models import AuditEvent, Binding, PullRequest, Upgrade
+from secrets_app.models import (
+    AccessRequest,
+    AuditEvent,
+    Binding,
+    PullRequest,
+    RequestKind,
+    Upgrade,
+)
 from secrets_app.notifications.events import ACTIONS as NOTIFIED_ACTIONS
 from secrets_app.tasks.health import sweep_cluster_task
 from secrets_app.tasks.notifications import enqueue_notifications
@@ -30,6 +37,9 @@ from secrets_app.tasks.verification import enqueue_verification
 
 
 def open_pull_requests(event: AuditEvent) -> None:
+    # An approved extension has ended already (``extended``): nothing to open.
+    if AccessRequest.objects.filter(pk=event.request_id, kind=RequestKind.EXTEND).exists():
+        return
     enqueue_open_pull_requests(event.request_id)
 
 

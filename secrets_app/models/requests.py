@@ -32,12 +32,16 @@ class RequestState(models.TextChoices):
     # values. Final, like rejected: it holds nothing (a change that stayed
     # "active" would keep its binding's claim, one that said "revoked" lie).
     CHANGED = "changed", "Changed"
+    # An extension whose approval moved its binding's expiry date: final too
+    # (no pull requests: the expiry is the portal's own record).
+    EXTENDED = "extended", "Extended"
 
 
 class RequestKind(models.TextChoices):
     GRANT = "grant", "Grant access"
     REVOKE = "revoke", "Revoke access"
     CHANGE = "change", "Change access"
+    EXTEND = "extend", "Extend expiry"
 
 
 class WorkloadKind(models.TextChoices):
@@ -71,6 +75,15 @@ class AccessRequest(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="changes",
+    )
+    # An extension asks for an active binding's ``expires_on`` to move to
+    # this request's ``expires_on``; approved, the binding takes the date.
+    extends = models.ForeignKey(
+        "secrets_app.Binding",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="extensions",
     )
     cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="requests")
     service = models.CharField(max_length=63, validators=[validate_dns1123_label])

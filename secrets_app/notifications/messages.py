@@ -47,9 +47,11 @@ def quote(text: str, limit: int = QUOTE_MAX) -> str:
 
 
 def title(request: AccessRequest) -> str:
-    noun = {RequestKind.REVOKE: "Revocation request", RequestKind.CHANGE: "Change request"}.get(
-        request.kind, "Request"
-    )
+    noun = {
+        RequestKind.REVOKE: "Revocation request",
+        RequestKind.CHANGE: "Change request",
+        RequestKind.EXTEND: "Extension request",
+    }.get(request.kind, "Request")
     return f"{noun} #{request.pk}"
 
 
@@ -69,6 +71,13 @@ def _what(request: AccessRequest) -> str:
             f"{request.workload_kind} {request.workload_name} in "
             f"{request.cluster.name}/{request.namespace} "
             f"(ServiceAccount {request.service_account}, {target})."
+        )
+    if request.kind == RequestKind.EXTEND:
+        return (
+            f"{request.requester.get_username()} asks to extend the access of "
+            f"{request.workload_kind} {request.workload_name} in "
+            f"{request.cluster.name}/{request.namespace} (binding #{request.extends_id}) "
+            f"to {request.expires_on:%Y-%m-%d}."
         )
     secrets = [g.alias for g in request.secrets.all()]
     if request.kind == RequestKind.CHANGE:
@@ -108,11 +117,15 @@ def request_submitted(request: AccessRequest) -> Message:
 
 
 def request_approved(request: AccessRequest, approvers: Sequence[str]) -> Message:
-    then = (
-        "The portal now opens the pull requests that remove the access."
-        if request.kind == RequestKind.REVOKE
-        else "The portal now opens the pull requests that grant the access."
-    )
+    if request.kind == RequestKind.EXTEND:
+        then = (
+            f"The binding now expires on {request.expires_on:%Y-%m-%d} "
+            "(no pull requests: the expiry is the portal's own record)."
+        )
+    elif request.kind == RequestKind.REVOKE:
+        then = "The portal now opens the pull requests that remove the access."
+    else:
+        then = "The portal now opens the pull requests that grant the access."
     return Message(
         _subject(f"{title(request)} approved: {place(request)}"),
         _lines(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from secrets_app.bindings.changes import binding_change_merged
+from secrets_app.bindings.extension import binding_extend
 from secrets_app.bindings.lifecycle import (
     binding_activate,
     binding_mark_revoking,
@@ -95,7 +96,22 @@ CHANGE = Kind(
     approved=_nothing,
     merged=binding_change_merged,
 )
-KINDS = {RequestKind.GRANT: GRANT, RequestKind.REVOKE: REVOKE, RequestKind.CHANGE: CHANGE}
+# The expiry date is the portal's own record: approval moves it and ends
+# the request, so nothing opens pull requests (no purpose, branch or order).
+EXTEND = Kind(
+    purpose="",
+    branch_prefix="extend",
+    merge_first="",
+    removes_files=False,
+    approved=binding_extend,
+    merged=_nothing,
+)
+KINDS = {
+    RequestKind.GRANT: GRANT,
+    RequestKind.REVOKE: REVOKE,
+    RequestKind.CHANGE: CHANGE,
+    RequestKind.EXTEND: EXTEND,
+}
 
 
 def kind_of(request: AccessRequest) -> Kind:

@@ -56,7 +56,7 @@ def open_revocation(binding: Binding) -> AccessRequest | None:
     return binding.revocations.filter(state__in=OPEN_STATES).order_by("-created_at").first()
 
 
-def _grant_fields(binding: Binding) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def grant_fields(binding: Binding) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The binding fields and secrets that render the binding's files.
 
     A portal binding copies its grant exactly (same role name, same secrets
@@ -114,7 +114,7 @@ def revocation_deletes(binding: Binding) -> dict[str, list[str]]:
         # Activated before bindings recorded their files (migration 0006):
         # the grant's paths rendered with the cluster's layout of today, as
         # revocations always did until then.
-        fields, secrets = _grant_fields(binding)
+        fields, secrets = grant_fields(binding)
         rendered = render_binding(_check_renders(binding, fields, secrets)).files
         return {repo: sorted(recorded.get(repo) or rendered[repo]) for repo in REPOSITORIES}
     try:
@@ -187,7 +187,7 @@ def request_revocation(
     deletes = revocation_deletes(_revocable(binding_id, requester, by_portal=by_portal, lock=False))
     with transaction.atomic():
         binding = _revocable(binding_id, requester, by_portal=by_portal, lock=True)
-        fields, secrets = _grant_fields(binding)
+        fields, secrets = grant_fields(binding)
         revocation = workflow.request_create(
             requester=requester,
             cluster=binding.cluster,

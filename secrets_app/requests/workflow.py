@@ -84,13 +84,15 @@ def request_create(
     kind: str = RequestKind.GRANT,
     revokes: Binding | None = None,
     changes: Binding | None = None,
+    extends: Binding | None = None,
     **filed: Any,
 ) -> AccessRequest:
     """Save a checked request (``filed``: ``AccessRequest.FILED_FIELDS``) with its
     secrets; submit it unless a draft is asked for.
 
     Grants are checked and filed by ``filing.request_file``; revocations by
-    ``revocation.request_revocation``; changes by ``changes.request_change``.
+    ``revocation.request_revocation``; changes by ``changes.request_change``;
+    extensions by ``extension.request_extension``.
     A retired cluster refuses new grants but must still accept revocations."""
     unknown = set(filed) - set(AccessRequest.FILED_FIELDS)
     if unknown:
@@ -99,7 +101,12 @@ def request_create(
     if kind == RequestKind.GRANT and not cluster.active:
         raise WorkflowError(f"Cluster {cluster.name} takes no new requests.", code="inactive")
     request = AccessRequest.objects.create(
-        requester=requester, kind=kind, revokes=revokes, changes=changes, **filed
+        requester=requester,
+        kind=kind,
+        revokes=revokes,
+        changes=changes,
+        extends=extends,
+        **filed,
     )
     grants = [SecretGrant(request=request, position=i, **s) for i, s in enumerate(secrets)]
     if not grants:

@@ -1,6 +1,7 @@
 import functools
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from secrets_app.models import (
@@ -54,12 +55,48 @@ def workload_matches(value: str) -> Q:
     )
 
 
+class ClusterField(forms.ModelChoiceField):
+    """A cluster by name (what people and scripts type) or by id (what the
+    page's select sends)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, str) and not value.isdigit():
+            cluster = self.queryset.filter(name=value.strip()).first()
+            if cluster is None:
+                raise self.unknown(value)
+            return cluster
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            raise self.unknown(value) from None
+
+    @staticmethod
+    def unknown(value) -> forms.ValidationError:
+        return forms.ValidationError(
+            "No cluster has the name or id %(value)s.",
+            code="invalid_choice",
+            params={"value": value},
+        )
+
+
+class ClusterFilter(django_filters.ModelChoiceFilter):
+    """``cluster``: the same filter on the pages and in the API."""
+
+    field_class = ClusterField
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Cluster.objects.all())
+        kwargs.setdefault("empty_label", "Any cluster")
+        kwargs.setdefault("label", "Cluster")
+        super().__init__(**kwargs)
+
+
 class RequestFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     state = django_filters.ChoiceFilter(choices=RequestState.choices, empty_label="Any state")
-    cluster = django_filters.ModelChoiceFilter(
-        queryset=Cluster.objects.all(), empty_label="Any cluster"
-    )
+    cluster = ClusterFilter()
 
     class Meta:
         model = AccessRequest
@@ -78,9 +115,7 @@ class BindingFilter(django_filters.FilterSet):
     """Filters of the bindings inventory (the page, its CSV export, the API)."""
 
     q = django_filters.CharFilter(method="search", label="Search")
-    cluster = django_filters.ModelChoiceFilter(
-        queryset=Cluster.objects.all(), empty_label="Any cluster"
-    )
+    cluster = ClusterFilter()
     environment = django_filters.ChoiceFilter(
         field_name="cluster__environment", choices=Environment.choices, empty_label="Any env"
     )

@@ -49,6 +49,8 @@ class ServiceColumn(tables.Column):
             return format_html('<span class="badge kind-revoke">Revoke</span> {}', value)
         if record.kind == RequestKind.CHANGE:
             return format_html('<span class="badge kind-change">Change</span> {}', value)
+        if record.kind == RequestKind.EXTEND:
+            return format_html('<span class="badge kind-change">Extend</span> {}', value)
         return value
 
 

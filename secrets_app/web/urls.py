@@ -8,6 +8,7 @@ from secrets_app.web.views import (
     bindings,
     changes,
     drafts,
+    extensions,
     home,
     pulls,
     requests,
@@ -37,6 +38,7 @@ binding_pages = [
     path("revoke/", revocations.binding_revoke, name="binding-revoke"),
     path("revoke/files/", revocations.binding_revoke_files, name="binding-revoke-files"),
     path("change/", changes.binding_change, name="binding-change"),
+    path("extend/", extensions.binding_extend, name="binding-extend"),
 ]
 import_pages = [
     path("", import_views.import_cluster, name="import-cluster"),

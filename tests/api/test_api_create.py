@@ -244,3 +244,23 @@ def test_same_date_rules_as_the_form(as_requester, body):
 
     assert response.status_code == 400
     assert response.json()["expires_on"] == ["The expiry date must be in the future."]
+
+
+OTHER_ACCOUNT_ARN = "arn:aws:secretsmanager:us-west-2:111122223333:secret:partner-key-AbC123"
+
+
+def test_errors_name_the_api_keys_not_the_page_controls(as_requester, body, cluster):
+    body["secrets"][0].update(secret=OTHER_ACCOUNT_ARN)
+    body["role_name"] = "someone-elses-role"
+    response = as_requester.post("/api/requests/", body, format="json")
+    assert response.status_code == 400
+    errors = response.json()
+    cross = errors["secrets"][0]["secret"][0]
+    assert "set cross_account: true" in cross and "tick" not in cross
+    assert "Leave role_name out (or empty)" in errors["role_name"][0]
+    body["cluster"] = "nowhere"
+    missing = as_requester.post("/api/requests/", body, format="json").json()
+    assert missing["cluster"] == ["There is no active cluster nowhere."]
+    body["cluster"] = ""
+    blank = as_requester.post("/api/requests/", body, format="json").json()
+    assert "Select" not in str(blank.get("cluster")) and "Choose" not in str(blank.get("cluster"))

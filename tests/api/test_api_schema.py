@@ -76,3 +76,33 @@ def test_docs_page_loads_everything_from_static(client, requester):
     assert init.status_code == 200
     assert init["Content-Type"].startswith("application/javascript")
     assert "/api/schema/" in init.content.decode()
+
+
+#: What a developer's note looks like, never an API user's text.
+DEVELOPER_NOTES = re.compile(
+    r"(?<!manage)\.py\b|\bthin\b|\bdocstring|\bissue\b|#\d+|\bTODO\b|\bFIXME\b|\bmigration|"
+    r"spectacular|\bviewset|\bserializer|\bmonkeypatch|\bqueryset",
+    re.IGNORECASE,
+)
+
+
+def _texts(node, where=""):
+    """Every summary and description in the schema, with where it is."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("summary", "description") and isinstance(value, str):
+                yield f"{where}.{key}", value
+            else:
+                yield from _texts(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _texts(value, f"{where}[{i}]")
+
+
+def test_descriptions_speak_to_api_users_not_developers(as_requester):
+    schema = as_requester.get("/api/schema/?format=json").json()
+    notes = [(where, text) for where, text in _texts(schema) if DEVELOPER_NOTES.search(text)]
+    assert notes == []
+    # Inputs say what they take, once, in words for their users.
+    strict = schema["components"]["schemas"]["RevokeInputRequest"]["description"]
+    assert strict == 'Takes only the keys listed: any other key is a 400 ("Unknown field.").'

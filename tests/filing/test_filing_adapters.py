@@ -264,6 +264,24 @@ def through_command(body: dict, user, cluster, tmp_path) -> dict[str, list]:
     return found
 
 
+#: Where the page names its own controls, the API names its keys instead
+#: (``filing.wording``): the same problem, in each one's words.
+PAGE_TO_API_WORDS = {
+    "tick 'another AWS account'": "set cross_account: true",
+    "Select a valid choice: there is": "There is",
+    "Leave the field blank;": "Leave role_name out (or empty);",
+}
+
+
+def in_api_words(found: dict[str, list]) -> dict[str, list]:
+    def say(message: str) -> str:
+        for page, api in PAGE_TO_API_WORDS.items():
+            message = message.replace(page, api)
+        return message
+
+    return {key: [say(m) for m in messages] for key, messages in found.items()}
+
+
 @pytest.mark.parametrize("change, where, binding_rule", CASES.values(), ids=CASES.keys())
 def test_the_same_problems_through_every_way_in(
     change, where, binding_rule, requester, cluster, tmp_path
@@ -275,7 +293,8 @@ def test_the_same_problems_through_every_way_in(
     page = through_page(copy.deepcopy(body), requester, cluster)
 
     assert sorted(api) == sorted(where), api
-    assert page == api
+    assert in_api_words(page) == api
+    assert not any(words in str(api) for words in PAGE_TO_API_WORDS)
     if binding_rule:
         assert through_command(body, requester, cluster, tmp_path) == api
     assert not AccessRequest.objects.exists()

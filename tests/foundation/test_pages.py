@@ -38,7 +38,7 @@ MATRIX = [
         "get",
         "home",
         False,
-        {"anonymous": 302, "requester": 302, "other": 302, "approver": 302, "admin": 302},
+        {"anonymous": 302, "requester": 200, "other": 200, "approver": 200, "admin": 200},
     ),
     (
         "get",

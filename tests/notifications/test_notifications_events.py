@@ -3,14 +3,16 @@ once, and only for committed changes."""
 
 from __future__ import annotations
 
+import datetime
 from types import SimpleNamespace
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from secrets_app.models import Notification, RequestKind, RequestState
-from secrets_app.requests import workflow
-from tests.factories import UserFactory
+from secrets_app.requests import extension, workflow
+from tests.factories import BindingSecretFactory, UserFactory
 from tests.notifications.notifications_support import (
     BASE_URL,
     make_binding,
@@ -249,3 +251,29 @@ def test_hostile_text_is_plain_in_email_and_inert_in_slack(
     for email in mail.outbox:
         assert hostile in email.body  # plain text, as typed
         assert email.content_subtype == "plain" and not getattr(email, "alternatives", None)
+
+
+def test_an_extension_is_worded_as_one_and_its_approval_names_the_date(
+    cluster, requester, approver, committed
+):
+    binding = make_binding(cluster, owner=requester)
+    BindingSecretFactory(binding=binding)
+    binding.expires_on = timezone.localdate() + datetime.timedelta(days=3)
+    binding.save()
+    later = timezone.localdate() + datetime.timedelta(days=60)
+    with committed():
+        asked = extension.request_extension(
+            binding_id=binding.pk, requester=requester, expires_on=later, justification="Busy."
+        )
+    with committed():
+        workflow.request_approve(request_id=asked.pk, approver=approver)
+    send_pending()
+
+    submitted, approved = mail.outbox
+    assert submitted.subject.startswith(
+        f"[Secrets portal] Extension request #{asked.pk} awaits approval"
+    )
+    assert f"(binding #{binding.pk}) to {later:%Y-%m-%d}." in submitted.body
+    assert approved.subject.startswith(f"[Secrets portal] Extension request #{asked.pk} approved")
+    assert f"The binding now expires on {later:%Y-%m-%d}" in approved.body
+    assert "pull requests that grant" not in approved.body

@@ -57,7 +57,8 @@ PK_BINDING = {"pk": "binding"}
 CLUSTER = {"name": "cluster_name"}
 
 PORTAL: dict[str, Entry] = {
-    "home": Entry(get=REDIRECT),
+    # The overview: every logged-in user's landing page.
+    "home": Entry(get=PAGE),
     "healthz": Entry(get=PUBLIC),
     "readyz": Entry(get=PUBLIC),
     # A bearer token or a staff session; 401 with WWW-Authenticate otherwise.
@@ -123,6 +124,14 @@ PORTAL: dict[str, Entry] = {
     # approvers, who approve it); an empty form comes back with its errors.
     "binding-change": Entry(
         get=(LOGIN, 200, 403, 403, 200), post=(LOGIN, 200, 403, 403, 200), kwargs=PK_BINDING
+    ),
+    # An extension is asked by the owner, the namespace's team or an admin
+    # (approvers approve it), with a later date and a reason.
+    "binding-extend": Entry(
+        get=NOT_ALLOWED,
+        post=(LOGIN, 302, 403, 403, 302),
+        kwargs=PK_BINDING,
+        data={"expires_on": "2999-01-01", "justification": "Still needed."},
     ),
     # What a revocation would delete: shown to those who may ask for one.
     "binding-revoke-files": Entry(get=(LOGIN, 200, 403, 200, 200), kwargs=PK_BINDING),
@@ -207,6 +216,14 @@ API: dict[str, Entry] = {
         kwargs=PK_BINDING,
         json=True,
     ),
+    # As on the page: the owner, the owning team and admins.
+    "api-binding-extend": Entry(
+        get=(401, 405, 405, 405, 405),
+        post=(401, 201, 403, 403, 201),
+        kwargs=PK_BINDING,
+        data={"expires_on": "2999-01-01", "justification": "Still needed."},
+        json=True,
+    ),
     # As "Verify now" on the page: metadata reads only, queued, anyone may ask.
     "api-binding-verify": Entry(
         get=(401, 405, 405, 405, 405),
@@ -214,6 +231,8 @@ API: dict[str, Entry] = {
         kwargs=PK_BINDING,
         json=True,
     ),
+    # The audit log, newest first: admins only, as in the admin.
+    "api-audit-list": Entry(get=(401, 403, 403, 403, 200)),
     "api-cluster-list": Entry(get=API_READ),
     "api-cluster-detail": Entry(get=API_READ, kwargs={"pk": "cluster"}),
     "api-not-found": Entry(get=(401, 404, 404, 404, 404), path="/api/no-such-thing/"),
@@ -262,6 +281,8 @@ ADMIN: dict[str, Entry] = {
     **_model_admin("secrets_app_namespace", "namespace_row"),
     # Requests change only through the workflow; the admin shows them.
     **_model_admin("secrets_app_accessrequest", "request", add=ADMIN_403, delete=ADMIN_403),
+    # Bindings: only the expiry date is an admin's to move; none added or deleted here.
+    **_model_admin("secrets_app_binding", "binding", add=ADMIN_403, delete=ADMIN_403),
     # The audit log is append-only: no add, change or delete, for anyone.
     **_model_admin("secrets_app_auditevent", "audit_event", add=ADMIN_403, delete=ADMIN_403),
     # Login throttling (django-axes): attempts, successes and failures; an

@@ -20,6 +20,7 @@ from secrets_app.rendering import BindingSpec, SpecInvalid, SpecProblem, name_ru
 from secrets_app.rendering.names import default_role_name
 from secrets_app.requests.filing import paths
 from secrets_app.requests.filing.draft import Draft
+from secrets_app.requests.filing.wording import said
 from secrets_app.requests.specs import spec_data
 
 #: Namespaces nobody gets application secrets in.
@@ -48,8 +49,9 @@ def resolve_cluster(draft: Draft) -> Problems:
     if draft.cluster is not None and draft.cluster.active:
         return []
     if not given:
-        return [("cluster", "Choose a cluster.")]
-    return [("cluster", f"Select a valid choice: there is no active cluster {given}.")]
+        return [("cluster", said("Choose a cluster.", "Give the cluster's name or id."))]
+    missing = f"there is no active cluster {given}."
+    return [("cluster", said(f"Select a valid choice: {missing}", missing.capitalize()))]
 
 
 def namespace_warnings(draft: Draft) -> list[str]:
@@ -98,12 +100,18 @@ def _against_cluster(cluster: Cluster | None, secret, base: str) -> Problems:
         return []
     problems: Problems = []
     if not secret.cross_account:
+        why = (
+            f"The secret is in account {ref.account}, the cluster in "
+            f"{cluster.aws_account_id}. Cross-account access needs a resource policy on "
+            "the secret and a customer-managed KMS key: "
+        )
         problems.append(
             (
                 f"{base}.secret",
-                f"The secret is in account {ref.account}, the cluster in "
-                f"{cluster.aws_account_id}. Cross-account access needs a resource policy on "
-                "the secret and a customer-managed KMS key: tick 'another AWS account' to go on.",
+                said(
+                    why + "tick 'another AWS account' to go on.",
+                    why + "set cross_account: true to go on.",
+                ),
             )
         )
     if not secret.kms_key_arn:
@@ -168,11 +176,15 @@ def derived_role(draft: Draft, requester, problems: Problems) -> Problems:
     derived = default_role_name(draft.cluster.name, fields["namespace"], fields["service"])
     if typed == derived:
         return []
+    why = f"Role names are derived from the cluster, namespace and service: this one is {derived}. "
+    admin = "only an admin may name another role."
     return [
         (
             "role_name",
-            f"Role names are derived from the cluster, namespace and service: this one is "
-            f"{derived}. Leave the field blank; only an admin may name another role.",
+            said(
+                why + "Leave the field blank; " + admin,
+                why + "Leave role_name out (or empty); " + admin,
+            ),
         )
     ]
 

@@ -28,3 +28,12 @@ class RejectForm(forms.Form):
 
 class RevokeForm(forms.Form):
     reason = text_field("Why revoke this access?")
+
+
+class ExtendForm(forms.Form):
+    """An extension: the new date, and why (the service checks both)."""
+
+    expires_on = forms.DateField(
+        label="New expiry date", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    justification = text_field("Why is the access still needed?")

@@ -22,11 +22,11 @@ from secrets_app.models import (
     RequestState,
 )
 from secrets_app.ownership.team_names import with_team_name
-from secrets_app.requests import revocation, workflow
+from secrets_app.requests import extension, revocation, workflow
 from secrets_app.requests.permissions import can_request_change, can_request_revocation
 from secrets_app.requests.preview import deletion_listing
 from secrets_app.web.filters import BindingFilter
-from secrets_app.web.forms.decisions import RevokeForm
+from secrets_app.web.forms.decisions import ExtendForm, RevokeForm
 from secrets_app.web.tables import BindingTable
 from secrets_app.web.views.binding_sections import (
     drift_section,
@@ -63,12 +63,17 @@ def binding_detail(
         and changing is None
         and can_request_revocation(request.user, binding)
     )
+    may_change = binding.state == BindingState.ACTIVE and can_request_change(request.user, binding)
     can_change = (
-        binding.state == BindingState.ACTIVE
+        may_change
         and binding.source == BindingSource.PORTAL
         and pending is None
         and changing is None
-        and can_request_change(request.user, binding)
+    )
+    extending = extension.open_extension(binding)
+    # Only a binding with a date can be extended; one that never expires has nothing to move.
+    can_extend = (
+        may_change and binding.expires_on is not None and extending is None and pending is None
     )
     context = {
         "binding": binding,
@@ -83,6 +88,9 @@ def binding_detail(
         "pending_change": changing,
         "can_change": can_change,
         "revoke_form": RevokeForm(),
+        "pending_extension": extending,
+        "can_extend": can_extend,
+        "extend_form": ExtendForm(),
         **(revocation_files_context(binding) if can_revoke else {}),
         **(extra or {}),
     }

@@ -1,13 +1,14 @@
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import render
 
-from secrets_app.accounts.roles import is_approver
+from secrets_app.web.overview import EXPIRING_DAYS, overview_for
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    # Approvers start at their queue; everyone else at their requests.
-    return redirect("approval-queue" if is_approver(request.user) else "request-list")
+    """The overview: a person's bindings and requests, and what waits for them."""
+    context = {"overview": overview_for(request.user), "expiring_days": EXPIRING_DAYS}
+    return render(request, "secrets_app/overview.html", context)
 
 
 @login_not_required

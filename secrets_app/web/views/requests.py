@@ -119,8 +119,9 @@ def request_detail(
     user = request.user
     approvals = sum(1 for d in access_request.decisions.all() if d.verdict == Verdict.APPROVE)
     state = access_request.state
-    show_progress = state not in NOT_PROVISIONED
     kind = access_request.kind
+    # An extension has no pull requests to follow.
+    show_progress = state not in NOT_PROVISIONED and kind != RequestKind.EXTEND
     context = {
         "req": access_request,
         "secrets": access_request.secrets.all(),
@@ -142,7 +143,10 @@ def request_detail(
         "reject_form": RejectForm(),
         "comment_form": CommentForm(),
         # A change shows its diff against the repositories, loaded afterwards.
-        "preview": preview_for_request(access_request) if kind != RequestKind.CHANGE else None,
+        # An extension writes no file: nothing to preview.
+        "preview": preview_for_request(access_request)
+        if kind not in (RequestKind.CHANGE, RequestKind.EXTEND)
+        else None,
         "diff_url": reverse("request-diff", args=[pk]) if kind == RequestKind.CHANGE else "",
         "copy_url": _copy_url(user, access_request),
         "show_progress": show_progress,
