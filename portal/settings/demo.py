@@ -24,6 +24,9 @@ PORTAL_DEMO_DIR = env.path("PORTAL_DEMO_DIR", default=BASE_DIR / "var" / "demo")
 # worker prints to its stdout instead of logging each line as a WARNING.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="secrets_app.demo.mail.PlainTextEmailBackend")
 CELERY_WORKER_REDIRECT_STDOUTS = False
+# The story rotates one secret as the demo starts (demo/versions.py): its
+# binding reads "stale" two minutes later instead of half an hour.
+PORTAL_STALE_GRACE_MINUTES = env.int("PORTAL_STALE_GRACE_MINUTES", default=2)
 
 # Static files straight from the source folders: no collectstatic needed.
 STATIC_ROOT = None

@@ -28,9 +28,10 @@ from typing import Any
 
 from django.conf import settings
 
+from secrets_app.aws_portal.clients import adapter_for
 from secrets_app.aws_portal.verify import binding_role_name
 from secrets_app.bindings.history import current_request
-from secrets_app.demo import cluster_apply
+from secrets_app.demo import cluster_apply, versions
 from secrets_app.demo.aws import apply_binding_iam, remove_binding_iam
 from secrets_app.demo.clusters import RUNNING
 from secrets_app.demo.terraform import (
@@ -189,6 +190,8 @@ def apply_deploy(cluster: Cluster, folders: dict[str, tuple[str, dict[str, Any]]
         log.info("demo: no fake cluster at %s in this process; not applied", cluster.kube_api_url)
         return
     tree = backends_for(cluster)["deploy"].read_text_files(cluster.base_branch)
+    # The pods mount the versions the demo's AWS serves now.
+    current = versions.from_aws(adapter_for(cluster))
     for folder, (namespace, workload) in sorted(folders.items()):
         for kind, ns, name in _APPLIED.pop((fake.url, folder), []):
             fake.remove(kind, ns, name)
@@ -201,6 +204,7 @@ def apply_deploy(cluster: Cluster, folders: dict[str, tuple[str, dict[str, Any]]
             log.info("demo: removed what %s had applied", folder)
             continue
         objects = cluster_apply.running_objects(cluster_apply.build(files, namespace, workload))
+        versions.mount_versions(objects, current)
         fake.add_many(objects)
         _APPLIED[(fake.url, folder)] = cluster_apply.keys(objects)
         log.info("demo: applied %s to %s (%d objects)", folder, cluster.name, len(objects))

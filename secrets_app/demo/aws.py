@@ -114,17 +114,29 @@ def seed_aws(endpoint: str, issuers: list[str]) -> dict[str, str]:
 
 def seed_account(
     endpoint: str, *, role_arn: str, region: str, issuer: str, secrets: list[str]
-) -> None:
+) -> dict[str, str]:
     """Another account's side of a cluster registered with ``role_arn``: its
-    OIDC provider and secrets."""
+    OIDC provider and secrets (name -> the VersionId each starts with)."""
     iam = _client("iam", endpoint, role_arn=role_arn, region=region)
     iam.create_open_id_connect_provider(
         Url=f"https://{issuer}", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["0" * 40]
     )
     manager = _client("secretsmanager", endpoint, role_arn=role_arn, region=region)
+    versions = {}
     for name in secrets:
         # Demo values only: the portal itself never reads them back.
-        manager.create_secret(Name=name, SecretString=json.dumps({"value": f"demo-{name}"}))
+        created = manager.create_secret(
+            Name=name, SecretString=json.dumps({"value": f"demo-{name}"})
+        )
+        versions[name] = created["VersionId"]
+    return versions
+
+
+def rotate_secret(endpoint: str, *, role_arn: str, region: str, name: str) -> str:
+    """A rotation as Secrets Manager does it: a new version staged AWSCURRENT."""
+    manager = _client("secretsmanager", endpoint, role_arn=role_arn, region=region)
+    value = json.dumps({"value": f"demo-{name}-rotated"})
+    return manager.put_secret_value(SecretId=name, SecretString=value)["VersionId"]
 
 
 def apply_binding_iam(

@@ -12,6 +12,7 @@ from fakes import legacy_objects as legacy
 from fakes.cluster_gen import ACCOUNT, REGION, generate_cluster
 from fakes.kube_api import FakeKubeApi
 from secrets_app.demo import aws as demo_aws
+from secrets_app.demo.versions import STALE_SERVICE
 from secrets_app.models import Binding, BindingSecret, BindingSource, Cluster
 from secrets_app.ownership import claims
 from secrets_app.rendering import name_rules
@@ -103,19 +104,32 @@ def seed_sandbox(url: str) -> Cluster:
     return cluster
 
 
-def seed_sandbox_aws(endpoint: str) -> None:
+def seed_sandbox_aws(endpoint: str) -> dict[str, str]:
     """The sandbox's account in the demo's AWS: its OIDC provider and the
-    secrets its bindings read, so the request form finds them there."""
+    secrets its bindings read, so the request form finds them there (name ->
+    the VersionId its pods mount)."""
     generated = sandbox_objects()[1]
     names = {
         name_rules.parse_secret_ref(arn).name for t in generated.targets for arn in t.secret_ids
     }
-    demo_aws.seed_account(
+    return demo_aws.seed_account(
         endpoint,
         role_arn=SANDBOX["aws_role_arn"],
         region=SANDBOX["region"],
         issuer=SANDBOX["oidc_issuer"],
         secrets=sorted(names | set(LEGACY_SECRETS)),
+    )
+
+
+def rotate_story_secret(endpoint: str) -> str:
+    """Rotate the secret of ``versions.STALE_SERVICE`` after its pods mounted
+    it: they keep the old version (the story's stale binding)."""
+    (target,) = [t for t in sandbox_objects()[1].targets if t.workload_name == STALE_SERVICE]
+    return demo_aws.rotate_secret(
+        endpoint,
+        role_arn=SANDBOX["aws_role_arn"],
+        region=SANDBOX["region"],
+        name=name_rules.parse_secret_ref(target.secret_ids[0]).name,
     )
 
 

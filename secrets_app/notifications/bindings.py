@@ -11,11 +11,19 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from secrets_app.models import AccessRequest, Binding, BindingState, HealthStatus, Notification
+from secrets_app.models import (
+    AccessRequest,
+    Binding,
+    BindingState,
+    HealthStatus,
+    Namespace,
+    Notification,
+)
 
 from . import messages
 from .recipients import emails
@@ -48,6 +56,22 @@ def _never_raises(
 def _owners(binding: Binding) -> list[str]:
     owner = binding.owner or (binding.request.requester if binding.request_id else None)
     return emails([owner])
+
+
+def _owners_or_team(binding: Binding) -> list[str]:
+    """The owner; for a binding nobody owns (imported, not adopted), the
+    members of the team that owns its namespace."""
+    found = _owners(binding)
+    if found:
+        return found
+    team = (
+        Namespace.objects.filter(cluster_id=binding.cluster_id, name=binding.namespace)
+        .values_list("team", flat=True)
+        .first()
+    )
+    if team is None:
+        return []
+    return emails(get_user_model().objects.filter(groups=team).order_by("username"))
 
 
 @_never_raises
@@ -176,6 +200,6 @@ def notify_stale_bindings(cluster_id: int) -> list[Notification]:
             key=key,
             event="binding.stale",
             message=messages.binding_stale(binding, version),
-            emails=_owners(binding),
+            emails=_owners_or_team(binding),
         )
     return sent

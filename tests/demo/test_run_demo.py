@@ -1,6 +1,7 @@
 """The one-command demo sets everything up on embedded defaults. Run as a
 separate process (as bin/demo does), without Redis: tasks then run inline."""
 
+import json
 import os
 import sqlite3
 
@@ -20,6 +21,8 @@ def test_demo_sets_up_every_part_and_stops_cleanly(tmp_path):
         "PORTAL_DEMO_DIR": str(tmp_path / "state"),
         "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens: eager mode
         "LOG_LEVEL": "WARNING",
+        # The story's rotated secret reads stale at the first sweep.
+        "PORTAL_STALE_GRACE_MINUTES": "0",
     }
     result = run_python("manage.py", "run_demo", "--no-serve", env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -38,6 +41,16 @@ def test_demo_sets_up_every_part_and_stops_cleanly(tmp_path):
         drifted = {
             row[0] for row in db.execute("SELECT service FROM secrets_app_binding WHERE has_drift")
         }
+        versions = {
+            service: json.loads(rows)
+            for service, rows in db.execute("SELECT service, versions FROM secrets_app_binding")
+        }
+        stale = {
+            row[0]
+            for row in db.execute(
+                "SELECT service FROM secrets_app_binding WHERE stale_since IS NOT NULL"
+            )
+        }
         sweeps = dict(
             db.execute(
                 "SELECT c.name, COUNT(*) FROM secrets_app_clustersweep s JOIN "
@@ -52,6 +65,11 @@ def test_demo_sets_up_every_part_and_stops_cleanly(tmp_path):
     assert {"healthy", "failing", "degraded", "pending"} <= health
     # Drift only where the story has it, and a day of sweeps behind each cluster.
     assert drifted == {"ledger-worker", "checkout-web"}
+    # Pods mount what the demo's AWS serves; one secret was rotated under its pods.
+    assert stale == {"warehouse-loader"}
+    assert {v["state"] for v in versions["warehouse-loader"]} == {"stale"}
+    assert {v["state"] for v in versions["payments-api"]} == {"current"}
+    assert "Pods run an old version" in result.stdout
     assert sweeps == {"janus-dev": 24, "janus-prod": 24, "sandbox-eu": 24}
     assert (tmp_path / "state" / "repos" / "infra.git").exists()
 

@@ -16,7 +16,7 @@ from secrets_app.health.service import sweep_cluster
 from secrets_app.models import Binding, BindingSecret, Notification
 from tests.aws.aws_fakes import json_error
 from tests.aws.aws_world import ACCOUNT, REGION
-from tests.factories import ClusterFactory, UserFactory
+from tests.factories import ClusterFactory, NamespaceFactory, TeamFactory, UserFactory
 from tests.health_portal.health_support import make_bindings
 from tests.support.clients import api_client_for
 
@@ -166,3 +166,20 @@ def test_the_page_the_inventory_and_the_api_show_a_stale_binding(fake, rotating,
     found = client.get("/api/bindings/", {"versions": "stale"}).json()["results"]
     assert [b["id"] for b in found] == [binding.pk]
     assert found[0]["versions"][0]["state"] == "stale"
+
+
+def test_a_binding_nobody_owns_tells_the_team_that_owns_its_namespace(fake, rotating):
+    binding = _serve(fake, rotating, [rotating["v1"]])
+    Binding.objects.filter(pk=binding.pk).update(owner=None)
+    member = UserFactory(username="ns-owner", email="ns-owner@example.com")
+    team = TeamFactory(name="team-rotation")
+    member.groups.add(team)
+    # An admin set the owner (the sweep then keeps it whatever the label says).
+    NamespaceFactory(
+        cluster=rotating["cluster"], name=binding.namespace, team=team, team_override=team
+    )
+    _rotate(rotating)
+    with time_machine.travel(datetime.datetime.now(datetime.UTC) + LATER, tick=False):
+        _sweep(rotating)
+    (mail,) = _stale_mail()
+    assert mail.recipients == ["ns-owner@example.com"]

@@ -23,7 +23,14 @@ from django.core.management.base import BaseCommand, CommandError
 from portal.celery import app as celery_app
 from secrets_app.demo import aws as demo_aws
 from secrets_app.demo import teams as demo_teams
-from secrets_app.demo.clusters import sandbox_objects, seed_sandbox, seed_sandbox_aws, start_fake
+from secrets_app.demo import versions as demo_versions
+from secrets_app.demo.clusters import (
+    rotate_story_secret,
+    sandbox_objects,
+    seed_sandbox,
+    seed_sandbox_aws,
+    start_fake,
+)
 from secrets_app.demo.history import seed_sweep_history
 from secrets_app.demo.requests import seed_requests
 from secrets_app.integrations.localgit import init_demo_repository
@@ -57,7 +64,7 @@ class Command(BaseCommand):
             .values_list("oidc_issuer", flat=True)
         )
         arns = demo_aws.seed_aws(endpoint, issuers)
-        seed_sandbox_aws(endpoint)
+        sandbox_versions = seed_sandbox_aws(endpoint)
 
         repos = state_dir / "repos"
         for name in ("infra", "deploy"):
@@ -68,6 +75,10 @@ class Command(BaseCommand):
 
         dev_fake = start_fake(demo_teams.janus_objects())
         sandbox = demo_teams.labelled_sandbox(sandbox_objects()[0])
+        # Pods mount what the demo's AWS serves; then one secret is rotated
+        # under its pods (the story's stale binding).
+        demo_versions.mount_versions(sandbox, demo_versions.from_names(sandbox_versions))
+        rotate_story_secret(endpoint)
         sandbox_fake = start_fake(sandbox)
         Cluster.objects.filter(name__in=["janus-dev", "janus-prod"]).update(
             repo_backend="local", kube_api_url=dev_fake.url
