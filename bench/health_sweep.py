@@ -7,12 +7,20 @@ bindings, and reports. Run from the repository root:
 
     .venv/bin/python bench/health_sweep.py            # the default sizes
     .venv/bin/python bench/health_sweep.py --sizes 20000:10000
+
+Then the sweep's AWS side (``health/rotation.py``): the current version of
+each bound secret, asked of moto (in server mode, on loopback) holding
+``--aws-secrets`` secrets, for 10 to 2,000 bound secrets; it prints the
+AWS requests each needed (counted on the wire by the tests' recording proxy)
+and the time. They grow with the account's secrets / 100, not with the
+bindings.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import resource
@@ -99,11 +107,67 @@ def child(pods: int, bindings: int, page_size: int) -> dict:
             fake.wait(10)
 
 
+def aws_calls(account_secrets: list[int], bound: list[int]) -> None:
+    """Requests and seconds of one sweep's version check, per account size."""
+    sys.path.insert(0, str(ROOT))
+    # Dummy credentials for moto; nothing here can reach the real AWS.
+    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    import urllib.request
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from secrets_app.health.rotation import BoundSecret, CurrentVersions
+    from secrets_app.integrations.aws import AwsAdapter
+    from tests.aws.aws_fakes import RecordingProxy
+
+    print(f"{'account secrets':>15} {'bound':>6} {'AWS requests':>12} {'seconds':>8}")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    proxy = RecordingProxy(f"http://{host}:{port}").start()
+    try:
+        for size in account_secrets:
+            reset = urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST")
+            urllib.request.urlopen(reset, timeout=10).close()
+            manager = boto3.client(
+                "secretsmanager", endpoint_url=f"http://{host}:{port}", region_name="us-west-2"
+            )
+            secrets = [
+                manager.create_secret(Name=f"bench/{i:05}", SecretString="x")["ARN"]
+                for i in range(size)
+            ]
+            for n in (b for b in bound if b <= size):
+                adapter = AwsAdapter(region="us-west-2", endpoint_url=proxy.url)
+                wanted = [
+                    BoundSecret(arn, arn.split(":secret:")[1][:-7], "f") for arn in secrets[:n]
+                ]
+                proxy.clear()
+                t0 = time.perf_counter()
+                found = CurrentVersions(adapter, account="123456789012", region="us-west-2").load(
+                    wanted
+                )
+                seconds = time.perf_counter() - t0
+                assert all(v is not None for v in found.values())
+                sent = proxy.operations()
+                assert "secretsmanager:GetSecretValue" not in sent
+                print(f"{size:>15} {n:>6} {len(sent):>12} {seconds:>8.2f}", flush=True)
+    finally:
+        proxy.stop()
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help="pods:bindings,...")
     parser.add_argument("--page-size", type=int, default=500)
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--aws-secrets", default="250,2500", help="secrets in the account, comma-separated"
+    )
+    parser.add_argument("--no-aws", action="store_true", help="skip the AWS part")
     args = parser.parse_args()
     if args.child:
         pods, bindings = map(int, args.child.split(":"))
@@ -132,6 +196,8 @@ def main() -> None:
             f"{r['peak_rss_mb']:>11}",
             flush=True,
         )
+    if not args.no_aws:
+        aws_calls([int(n) for n in args.aws_secrets.split(",")], [10, 200, 2000])
 
 
 if __name__ == "__main__":
