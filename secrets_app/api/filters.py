@@ -16,6 +16,7 @@ from secrets_app.models import (
 )
 from secrets_app.web.filters import (
     DRIFT_CHOICES,
+    USAGE_CHOICES,
     VERSION_CHOICES,
     BindingFilter,
     RequestFilter,
@@ -71,6 +72,12 @@ class BindingAPIFilter(filters.FilterSet):
         label="stale: pods run an old version of a rotated secret; current: none does.",
     )
 
+    usage = filters.ChoiceFilter(
+        choices=USAGE_CHOICES,
+        method="by_usage",
+        label="unused: active and no pod mounted it for PORTAL_UNUSED_DAYS days; used: the rest.",
+    )
+
     class Meta:
         model = Binding
         fields = [
@@ -84,6 +91,7 @@ class BindingAPIFilter(filters.FilterSet):
             "drift",
             "team",
             "versions",
+            "usage",
         ]
 
     # The page's filters, so that the API and the inventory agree.
@@ -91,3 +99,4 @@ class BindingAPIFilter(filters.FilterSet):
     by_secret = BindingFilter.by_secret
     by_team = BindingFilter.by_team
     by_versions = BindingFilter.by_versions
+    by_usage = BindingFilter.by_usage
