@@ -23,7 +23,7 @@ def _item_to_decide(review_id: int, item_id: int, user) -> ReviewItem:
         item = (
             ReviewItem.objects.select_for_update(of=("self",))
             .select_related("review", "binding__cluster")
-            .get(pk=item_id)
+            .get(pk=item_id, review_id=review_id)
         )
     except ReviewItem.DoesNotExist:
         raise WorkflowError("This review item does not exist.", code="not_found") from None

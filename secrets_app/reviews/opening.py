@@ -63,8 +63,8 @@ def _add_items(review: AccessReview) -> int:
     bindings = (
         Binding.objects.filter(state=BindingState.ACTIVE)
         .annotate(
-            owner_id=Subquery(owner.values("team_id")[:1]),
-            owner_name=Subquery(owner.values("team__name")[:1]),
+            review_team_id=Subquery(owner.values("team_id")[:1]),
+            review_team_name=Subquery(owner.values("team__name")[:1]),
         )
         .prefetch_related("secrets")
         .order_by("pk")
@@ -73,8 +73,8 @@ def _add_items(review: AccessReview) -> int:
         ReviewItem(
             review=review,
             binding=b,
-            team_id=b.owner_id,
-            team_name=b.owner_name or "",
+            team_id=b.review_team_id,
+            team_name=b.review_team_name or "",
             secrets=sorted(s.name for s in b.secrets.all()),
         )
         for b in bindings

@@ -24,7 +24,11 @@ def review_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def review_detail(request: HttpRequest, pk: int, *, status: int = 200) -> HttpResponse:
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _review_page(request, pk)
+
+
+def _review_page(request: HttpRequest, pk: int, *, status: int = 200) -> HttpResponse:
     review = get_object_or_404(pages.reviews(), pk=pk)
     context = {
         "review": review,
@@ -46,7 +50,7 @@ def review_decide(request: HttpRequest, pk: int, item: int) -> HttpResponse:
         )
     except WorkflowError as refused:
         messages.error(request, refused.message)
-        return review_detail(request, pk, status=refused.status)
+        return _review_page(request, pk, status=refused.status)
     if done.revocation_id:
         messages.success(
             request,
