@@ -70,3 +70,11 @@ def test_the_job_opens_when_due_and_the_command_opens_now(world):
     AccessReview.objects.update(is_open=False)
     call_command("open_access_review", "--if-due", stdout=out)
     assert "No review is due" in out.getvalue()
+
+
+def test_the_beat_entry_names_a_task_the_worker_knows(settings):
+    from portal.celery import app
+
+    app.loader.import_default_modules()
+    entry = settings.CELERY_BEAT_SCHEDULE["access-reviews"]
+    assert entry["task"] in app.tasks
