@@ -119,4 +119,5 @@ def test_a_team_member_confirms_one_binding_and_revokes_another(page, live_serve
     # The revocation waits for the platform team like any other.
     team.get_by_role("link", name=f"revocation #{asked.pk}").click()
     expect(page.get_by_role("heading", name=re.compile(f"#{asked.pk}"))).to_be_visible()
+    expect(page.get_by_text('answered "revoke" in')).to_be_visible()
     shots(page, "review-revocation")
