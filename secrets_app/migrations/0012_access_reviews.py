@@ -7,10 +7,10 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
+    # Only the previous migration: auth and the user model come in through
+    # it (0001, 0007), and main renumbers this one at merge if needed.
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('secrets_app', '0011_binding_versions'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("secrets_app", "0011_binding_versions"),
     ]
 
     operations = [

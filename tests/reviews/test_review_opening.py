@@ -78,3 +78,15 @@ def test_the_beat_entry_names_a_task_the_worker_knows(settings):
     app.loader.import_default_modules()
     entry = settings.CELERY_BEAT_SCHEDULE["access-reviews"]
     assert entry["task"] in app.tasks
+
+
+def test_the_database_holds_one_open_review_even_against_two_schedulers(world):
+    from django.db import IntegrityError, transaction
+
+    first = open_access_review()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AccessReview.objects.create(opened_at=first.opened_at, deadline=first.deadline)
+    AccessReview.objects.create(
+        opened_at=first.opened_at, deadline=first.deadline, is_open=False
+    )  # closed ones, as many as there were
+    assert AccessReview.objects.filter(is_open=True).get() == first
