@@ -9,7 +9,9 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
 
+from portal.celery import app
 from secrets_app.models import AccessReview, AuditEvent, BindingState, ReviewItem
 from secrets_app.reviews.opening import open_access_review
 from secrets_app.tasks.reviews import run_access_reviews
@@ -73,16 +75,12 @@ def test_the_job_opens_when_due_and_the_command_opens_now(world):
 
 
 def test_the_beat_entry_names_a_task_the_worker_knows(settings):
-    from portal.celery import app
-
     app.loader.import_default_modules()
     entry = settings.CELERY_BEAT_SCHEDULE["access-reviews"]
     assert entry["task"] in app.tasks
 
 
 def test_the_database_holds_one_open_review_even_against_two_schedulers(world):
-    from django.db import IntegrityError, transaction
-
     first = open_access_review()
     with pytest.raises(IntegrityError), transaction.atomic():
         AccessReview.objects.create(opened_at=first.opened_at, deadline=first.deadline)
