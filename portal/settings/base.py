@@ -238,6 +238,19 @@ CELERY_BEAT_SCHEDULE["prune-webhook-deliveries"] = {
     "task": "secrets_app.tasks.provisioning.prune_webhook_deliveries",
     "schedule": crontab(hour=5, minute=30),
 }
+# Unused access: an active binding no pod mounted for this many days.
+PORTAL_UNUSED_DAYS = env.int("PORTAL_UNUSED_DAYS", default=30)
+# Access reviews: one opens every interval (quarterly); teams confirm their
+# bindings before the deadline, reminded these many days before it; what is
+# not confirmed then gets a revocation request in the portal's name.
+PORTAL_REVIEW_INTERVAL_DAYS = env.int("PORTAL_REVIEW_INTERVAL_DAYS", default=91)
+PORTAL_REVIEW_DEADLINE_DAYS = env.int("PORTAL_REVIEW_DEADLINE_DAYS", default=14)
+PORTAL_REVIEW_REMINDER_DAYS = env.list("PORTAL_REVIEW_REMINDER_DAYS", cast=int, default=[7, 1])
+CELERY_BEAT_SCHEDULE["access-reviews"] = {
+    # Hourly: opens a review when due, sends reminders, acts at the deadline.
+    "task": "secrets_app.tasks.reviews.run_access_reviews",
+    "schedule": crontab(minute=20),
+}
 
 # --- Pull requests ------------------------------------------------------------
 # Each cluster picks its backend (GitHub or local git) and may name its own

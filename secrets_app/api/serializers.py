@@ -7,6 +7,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from secrets_app.bindings.usage import usage
 from secrets_app.models import (
     AccessRequest,
     AuditEvent,
@@ -236,6 +237,10 @@ class BindingSerializer(serializers.ModelSerializer):
         "current_version, stale_pods [[pod, version]], rotated_at, rotation_enabled, "
         "schedule, next_rotation.",
     )
+    unused = serializers.SerializerMethodField(
+        help_text="True when active and no pod has mounted it for PORTAL_UNUSED_DAYS days "
+        "(counted from last_mounted_at, or from created_at when never seen mounted)."
+    )
 
     class Meta:
         model = Binding
@@ -259,6 +264,8 @@ class BindingSerializer(serializers.ModelSerializer):
             "health_checked_at",
             "stale_since",
             "versions",
+            "last_mounted_at",
+            "unused",
             "verification_ok",
             "verified_at",
             "has_drift",
@@ -272,6 +279,9 @@ class BindingSerializer(serializers.ModelSerializer):
             "secrets",
             "health",
         ]
+
+    def get_unused(self, obj: Binding) -> bool:
+        return usage(obj).unused
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_team(self, obj: Binding) -> str | None:

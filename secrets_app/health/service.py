@@ -265,6 +265,8 @@ def _store(
                 F("drift_checked_at"),
             )
         row.leftovers = leftovers.get(h.binding_id, F("leftovers"))
+        # "Unused" access reads this: kept from the row when no pod mounts it.
+        row.last_mounted_at = now if h.pods_mounted > 0 else F("last_mounted_at")
         if versions is not None:
             # None: not checked this sweep (the setting is off): keep the last.
             found = versions.get(h.binding_id, [])
@@ -296,6 +298,7 @@ DRIFT_AND_HEALTH_FIELDS = [
     "leftovers",
     "versions",
     "stale_since",
+    "last_mounted_at",
 ]
 
 

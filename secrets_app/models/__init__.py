@@ -16,12 +16,14 @@ from .requests import (
     Verdict,
     WorkloadKind,
 )
+from .reviews import AccessReview, ReviewDecision, ReviewItem
 from .task_runs import TaskRun
 from .upgrades import Upgrade, UpgradeBinding
 from .verification import VerificationResult
 
 __all__ = [
     "AccessRequest",
+    "AccessReview",
     "AuditEvent",
     "Binding",
     "BindingSecret",
@@ -45,6 +47,8 @@ __all__ = [
     "PullRequestState",
     "RequestKind",
     "RequestState",
+    "ReviewDecision",
+    "ReviewItem",
     "SecretGrant",
     "TaskRun",
     "Upgrade",

@@ -80,6 +80,9 @@ class Binding(models.Model):
     # stale; ``versions``: per secret, what its pods mount (health/rotation.py).
     stale_since = models.DateTimeField(null=True, blank=True, db_index=True)
     versions = models.JSONField(default=list, blank=True)
+    # The last sweep that found a pod mounting it (None: never seen mounted);
+    # "unused" counts from it, or from ``created_at`` (bindings/usage.py).
+    last_mounted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

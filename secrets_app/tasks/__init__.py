@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     notifications,
     provisioning,
     removal,
+    reviews,
     upgrades,
     verification,
 )

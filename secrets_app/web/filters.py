@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from secrets_app.bindings.usage import unused_q
 from secrets_app.models import (
     AccessRequest,
     Binding,
@@ -22,6 +23,8 @@ from secrets_app.ownership import teams
 DRIFT_CHOICES = [("yes", "Drift"), ("no", "No drift"), ("unchecked", "Not checked")]
 #: Binding.stale_since: pods past the grace period on a rotated secret's old version.
 VERSION_CHOICES = [("stale", "Stale: old version"), ("current", "No stale version")]
+#: Binding.last_mounted_at: no pod mounted it for PORTAL_UNUSED_DAYS days.
+USAGE_CHOICES = [("unused", "Unused"), ("used", "Mounted recently")]
 #: Binding.standing, as far as a filter needs it.
 STANDING_CHOICES = [
     ("working", "Working"),
@@ -138,6 +141,9 @@ class BindingFilter(django_filters.FilterSet):
     versions = django_filters.ChoiceFilter(
         choices=VERSION_CHOICES, method="by_versions", empty_label="Any version", label="Versions"
     )
+    usage = django_filters.ChoiceFilter(
+        choices=USAGE_CHOICES, method="by_usage", empty_label="Any use", label="Use"
+    )
 
     class Meta:
         model = Binding
@@ -156,6 +162,7 @@ class BindingFilter(django_filters.FilterSet):
             "source",
             "drift",
             "versions",
+            "usage",
         ]
 
     @trimmed(200)
@@ -193,6 +200,11 @@ class BindingFilter(django_filters.FilterSet):
 
     def by_versions(self, queryset, name, value):
         return queryset.filter(stale_since__isnull=(value != "stale"))
+
+    def by_usage(self, queryset, name, value):
+        if value == "unused":
+            return queryset.filter(unused_q())
+        return queryset.filter(state=BindingState.ACTIVE).exclude(unused_q())
 
     @trimmed(2048)
     def by_secret(self, queryset, name, value):

@@ -12,6 +12,7 @@ from secrets_app.web.views import (
     home,
     pulls,
     requests,
+    reviews,
     revocations,
     upgrades,
 )
@@ -51,6 +52,12 @@ health_pages = [
     path("<str:namespace>/", health_views.health_namespace, name="health-namespace"),
 ]
 
+review_pages = [
+    path("", reviews.review_detail, name="review-detail"),
+    path("items/<int:item>/decide/", reviews.review_decide, name="review-decide"),
+    path("export.csv", reviews.review_export, name="review-export"),
+]
+
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", home.healthz, name="healthz"),
@@ -78,6 +85,8 @@ urlpatterns = [
     ),
     path("imports/", import_views.import_list, name="import-list"),
     path("imports/<str:name>/", include(import_pages)),
+    path("reviews/", reviews.review_list, name="review-list"),
+    path("reviews/<int:pk>/", include(review_pages)),
     path("health/", health_views.health_overview, name="health-overview"),
     path("health/clusters/<str:name>/", include(health_pages)),
 ]

@@ -162,6 +162,17 @@ PORTAL: dict[str, Entry] = {
     "health-namespace": Entry(get=PAGE, kwargs={"name": "cluster_name", "namespace": "namespace"}),
     # A sweep is list calls under a lock: any logged-in user may queue one.
     "health-refresh": Entry(get=NOT_ALLOWED, post=REDIRECT, kwargs=CLUSTER),
+    # Access reviews: anyone reads them and their CSV; only the owning team
+    # (the requester's) or an admin answers.
+    "review-list": Entry(get=PAGE),
+    "review-detail": Entry(get=PAGE, kwargs={"pk": "review"}),
+    "review-export": Entry(get=PAGE, kwargs={"pk": "review"}),
+    "review-decide": Entry(
+        get=NOT_ALLOWED,
+        post=(LOGIN, 302, 403, 403, 302),
+        kwargs={"pk": "review", "item": "review_item"},
+        data={"decision": "confirm"},
+    ),
 }
 
 API: dict[str, Entry] = {

@@ -27,6 +27,7 @@ from secrets_app.models import (
     UpgradeBinding,
 )
 from secrets_app.requests import workflow
+from secrets_app.reviews.opening import open_access_review
 from tests.factories import (
     GUIDE_ARN,
     AccessRequestFactory,
@@ -135,6 +136,8 @@ def build_world(*, requester, other_user, approver, admin_user, cluster) -> Worl
         subject=f"Request #{pending.pk} waits for approval",
         body="alice asks for dcp-db-password.",
     )
+    # An access review of the one active binding, which team-deploy answers.
+    review = open_access_review(force=True)
     world = World(
         users={
             "anonymous": None,
@@ -167,5 +170,7 @@ def build_world(*, requester, other_user, approver, admin_user, cluster) -> Worl
         app_label="secrets_app",
         request_type=ContentType.objects.get_for_model(AccessRequest).pk,
         secret_arn=GUIDE_ARN,
+        review=review.pk,
+        review_item=review.items.get().pk,
     )
     return world

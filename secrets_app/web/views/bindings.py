@@ -14,6 +14,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from secrets_app.bindings.history import binding_history
+from secrets_app.bindings.usage import usage
 from secrets_app.models import (
     Binding,
     BindingSecret,
@@ -78,6 +79,7 @@ def binding_detail(
     context = {
         "binding": binding,
         "secrets": binding.secrets.all(),
+        "usage": usage(binding),
         **health_section(binding),
         **drift_section(binding, history),
         **verification_section(binding),
