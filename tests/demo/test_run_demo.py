@@ -51,6 +51,11 @@ def test_demo_sets_up_every_part_and_stops_cleanly(tmp_path):
                 "SELECT service FROM secrets_app_binding WHERE stale_since IS NOT NULL"
             )
         }
+        reviews = db.execute(
+            "SELECT r.closed_at IS NULL, COUNT(i.id), SUM(i.decision = 'confirmed') "
+            "FROM secrets_app_accessreview r JOIN secrets_app_reviewitem i ON i.review_id = r.id "
+            "GROUP BY r.id"
+        ).fetchall()
         sweeps = dict(
             db.execute(
                 "SELECT c.name, COUNT(*) FROM secrets_app_clustersweep s JOIN "
@@ -70,6 +75,9 @@ def test_demo_sets_up_every_part_and_stops_cleanly(tmp_path):
     assert {v["state"] for v in versions["warehouse-loader"]} == {"stale"}
     assert {v["state"] for v in versions["payments-api"]} == {"current"}
     assert "Pods run an old version" in result.stdout
+    # An access review in progress: one binding confirmed, the rest waiting.
+    ((still_open, items, confirmed),) = reviews
+    assert still_open and items > 10 and confirmed == 1
     assert sweeps == {"janus-dev": 24, "janus-prod": 24, "sandbox-eu": 24}
     assert (tmp_path / "state" / "repos" / "infra.git").exists()
 

@@ -33,6 +33,7 @@ from secrets_app.demo.clusters import (
 )
 from secrets_app.demo.history import seed_sweep_history
 from secrets_app.demo.requests import seed_requests
+from secrets_app.demo.reviews import seed_review
 from secrets_app.integrations.localgit import init_demo_repository
 from secrets_app.models import Cluster
 
@@ -90,6 +91,7 @@ class Command(BaseCommand):
         seed_requests(arns)
         self._sweep_all()
         seed_sweep_history()  # the day before: the 24-hour trend has a history
+        seed_review()  # an access review in progress
         self._print_summary(endpoint, worker)
         if options["no_serve"]:
             self._stop(worker, moto, dev_fake, sandbox_fake)
