@@ -12,12 +12,12 @@ from playwright.sync_api import expect
 
 from fakes.kube_api import FakeKubeApi
 from secrets_app.integrations.localgit import init_demo_repository
+from tests.browser.browser_support import log_in
 from tests.factories import ClusterFactory, UserFactory, own_namespace
 from tests.support.celery_worker import running_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery staple"
 DB_ARN = "arn:aws:secretsmanager:us-west-2:287796791794:secret:dcp-db-password-QWYC1r"
 API_ARN = "arn:aws:secretsmanager:us-west-2:287796791794:secret:api-key-AbC123"
 SESSION_ARN = "arn:aws:secretsmanager:us-west-2:287796791794:secret:session-key-XyZ789"
@@ -43,14 +43,6 @@ def world(settings, tmp_path, approver_group, moto):
         own_namespace(alice, cluster, "deploy")
         with running_worker():
             yield
-
-
-def log_in(page, live_server, username):
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_request_to_healthy_dashboard(page, live_server, world, shots):

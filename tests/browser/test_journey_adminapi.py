@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from secrets_app.models import RequestState
+from tests.browser.browser_support import log_in
 from tests.factories import (
     BindingFactory,
     BindingSecretFactory,
@@ -22,7 +23,6 @@ from tests.support.access_requests import make_pending
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery staple"
 PHONE = {"width": 375, "height": 800}
 
 
@@ -46,14 +46,6 @@ def world(approver_group):
     )
     BindingSecretFactory(binding=binding)
     return binding
-
-
-def log_in(page, live_server, username):
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def no_horizontal_overflow(page) -> bool:

@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 from secrets_app.health.service import sweep_cluster
 from secrets_app.models import Binding, ClusterSweep, VerificationResult
 from secrets_app.verification.findings import WARNING, failed, passed
+from tests.browser.browser_support import log_in
 from tests.factories import BindingFactory, ClusterFactory, UserFactory
 from tests.health_portal.health_support import load_cluster
 from tests.support.kube import fake
@@ -26,7 +27,6 @@ __all__ = ["fake"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery staple"
 # Namespace names as long as Kubernetes allows (63), beside short ones.
 LONG_NAMESPACES = [
     "payments-reconciliation-batch-processing",
@@ -46,18 +46,11 @@ def world(fake):
     return cluster, generated, bindings
 
 
-def log_in(page, live_server, username: str = "sre") -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
 def test_trend_namespaces_and_verification_read_at_a_glance(page, live_server, world, shots):
     cluster, generated, bindings = world
     page.set_default_timeout(20_000)
     page.set_viewport_size({"width": 1280, "height": 900})
-    log_in(page, live_server)
+    log_in(page, live_server, "sre")
     cluster_url = f"{live_server.url}/health/clusters/{cluster.name}/"
 
     # One sweep: a point per status where a line cannot be drawn yet.

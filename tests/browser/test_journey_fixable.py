@@ -11,12 +11,12 @@ import pytest
 from playwright.sync_api import expect
 
 from secrets_app.models import AccessRequest, RequestState
+from tests.browser.browser_support import log_in
 from tests.factories import ClusterFactory, UserFactory, own_namespace
 from tests.support.celery_worker import emptied_broker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery staple"
 PREFIX = "arn:aws:secretsmanager:us-west-2:287796791794:secret:"
 DB_ARN = PREFIX + "billing-db-password-QWYC1r"
 API_ARN = PREFIX + "billing-partner-key-AbC123"
@@ -35,14 +35,6 @@ def world(approver_group):
     # worker here, so the queue is emptied after the test.
     with emptied_broker():
         yield
-
-
-def log_in(page, live_server, username):
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def fill_request(page, *, service, justification, secret):

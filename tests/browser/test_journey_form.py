@@ -8,10 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.aws.aws_world import ACCOUNT, CLUSTER, REGION
+from tests.browser.browser_support import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery staple"
 MISSING = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:no-such-secret-AbCd12"
 NAMES = ("billing-api", "billing-db", "dcp-db-password", "payments/stripe-key", "team/Payments/DB")
 
@@ -30,10 +30,7 @@ def world(requester, moto_cluster, portal_aws, arns):
 def test_the_form_says_everything_at_once(page, live_server, world, portal_aws, shots):
     arns = world
     page.set_default_timeout(20_000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server, "alice")
     page.get_by_role("navigation").get_by_role("link", name="New request").click()
 
     page.get_by_label("Cluster").select_option(label=CLUSTER)

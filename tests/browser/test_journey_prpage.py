@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from secrets_app.integrations.localgit import init_demo_repository
 from secrets_app.models import PullRequest
 from secrets_app.requests import provisioning
-from tests.browser.test_journey import log_in
+from tests.browser.browser_support import log_in
 from tests.factories import ClusterFactory, UserFactory
 from tests.support.access_requests import make_pending
 from tests.support.celery_worker import running_worker

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from secrets_app.models import AccessRequest, RequestKind, ReviewDecision
 from secrets_app.reviews.opening import open_access_review
+from tests.browser.browser_support import log_in
 from tests.factories import (
     BindingFactory,
     BindingSecretFactory,
@@ -25,7 +26,6 @@ from tests.support.celery_worker import emptied_broker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery staple"
 PREFIX = "arn:aws:secretsmanager:us-west-2:287796791794:secret:"
 
 
@@ -60,14 +60,6 @@ def review():
     # worker here, so the queue is emptied after the test.
     with emptied_broker():
         yield open_access_review()
-
-
-def log_in(page, live_server, username):
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_a_team_member_confirms_one_binding_and_revokes_another(page, live_server, review, shots):
