@@ -37,7 +37,7 @@ from secrets_app.models import (
 from secrets_app.rendering import render_binding
 from secrets_app.rendering.names import default_role_name
 from secrets_app.requests import filing, workflow
-from secrets_app.requests.permissions import can_request_change
+from secrets_app.requests.permissions import binding_for_owner
 from secrets_app.requests.revocation import require_active, revocation_deletes
 from secrets_app.requests.states import OPEN_STATES, WorkflowError
 
@@ -84,19 +84,7 @@ def open_request_on(binding: Binding) -> AccessRequest | None:
 def changeable(binding_id: int, requester, *, lock: bool = False) -> Binding:
     """The binding, if ``requester`` may ask to change it now; else a
     ``WorkflowError`` that says why."""
-    rows = Binding.objects.select_related("cluster", "request", "owner")
-    if lock:
-        rows = rows.select_for_update(of=("self",))
-    try:
-        binding = rows.get(pk=binding_id)
-    except Binding.DoesNotExist:
-        raise WorkflowError("This binding does not exist.", code="not_found") from None
-    if not can_request_change(requester, binding):
-        raise WorkflowError(
-            "Only the binding's owner, members of the team that owns namespace "
-            f"{binding.namespace} in {binding.cluster.name}, and admins can ask to change it.",
-            code="forbidden",
-        )
+    binding = binding_for_owner(binding_id, requester, lock=lock, asking="change")
     if binding.source == BindingSource.IMPORTED or current_request(binding) is None:
         raise WorkflowError(
             f"Binding #{binding.pk} was imported from the cluster: the portal did not write its "

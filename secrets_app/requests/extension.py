@@ -21,7 +21,7 @@ from secrets_app.events.audit import audit_record
 from secrets_app.models import AccessRequest, Binding, RequestKind
 from secrets_app.requests import workflow
 from secrets_app.requests.filing import FilingInvalid, Problem
-from secrets_app.requests.permissions import can_request_change
+from secrets_app.requests.permissions import binding_for_owner
 from secrets_app.requests.revocation import grant_fields
 from secrets_app.requests.states import OPEN_STATES, WorkflowError
 
@@ -35,19 +35,7 @@ def extendable(binding_id: int, requester, *, lock: bool = False) -> Binding:
     """The binding, if ``requester`` may ask to extend it (who, and one at a
     time); else a ``WorkflowError`` that says why. Whether the binding and
     the date allow it is ``extension_problems``: those are field errors."""
-    rows = Binding.objects.select_related("cluster", "request", "owner")
-    if lock:
-        rows = rows.select_for_update(of=("self",))
-    try:
-        binding = rows.get(pk=binding_id)
-    except Binding.DoesNotExist:
-        raise WorkflowError("This binding does not exist.", code="not_found") from None
-    if not can_request_change(requester, binding):
-        raise WorkflowError(
-            "Only the binding's owner, members of the team that owns namespace "
-            f"{binding.namespace} in {binding.cluster.name}, and admins can ask to extend it.",
-            code="forbidden",
-        )
+    binding = binding_for_owner(binding_id, requester, lock=lock, asking="extend")
     pending = open_extension(binding)
     if pending is not None:
         raise WorkflowError(

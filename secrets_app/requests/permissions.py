@@ -5,6 +5,7 @@ from __future__ import annotations
 from secrets_app.accounts.roles import is_admin, is_approver
 from secrets_app.models import AccessRequest, Binding, Namespace
 from secrets_app.ownership import teams
+from secrets_app.requests.states import WorkflowError
 
 
 def can_comment(user, request: AccessRequest) -> bool:
@@ -48,3 +49,22 @@ def can_request_change(user, binding: Binding) -> bool:
         .first()
     )
     return team is not None and team in teams.team_ids(user)
+
+
+def binding_for_owner(binding_id: int, requester, *, lock: bool, asking: str) -> Binding:
+    """The binding (locked when ``lock``) if ``requester`` may ask to
+    ``asking`` it (``can_request_change``); else a ``WorkflowError``."""
+    rows = Binding.objects.select_related("cluster", "request", "owner")
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    try:
+        binding = rows.get(pk=binding_id)
+    except Binding.DoesNotExist:
+        raise WorkflowError("This binding does not exist.", code="not_found") from None
+    if not can_request_change(requester, binding):
+        raise WorkflowError(
+            "Only the binding's owner, members of the team that owns namespace "
+            f"{binding.namespace} in {binding.cluster.name}, and admins can ask to {asking} it.",
+            code="forbidden",
+        )
+    return binding
