@@ -30,6 +30,8 @@ from urllib.parse import parse_qs, urlsplit
 CORE = "api/v1"
 SSCSI = "apis/secrets-store.csi.x-k8s.io/v1"
 APPS = "apis/apps/v1"
+STORAGE = "apis/storage.k8s.io/v1"
+RBAC = "apis/rbac.authorization.k8s.io/v1"
 
 # kind -> (api prefix, plural, namespaced, apiVersion)
 KINDS: dict[str, tuple[str, str, bool, str]] = {
@@ -46,6 +48,11 @@ KINDS: dict[str, tuple[str, str, bool, str]] = {
         "secrets-store.csi.x-k8s.io/v1",
     ),
     "Deployment": (APPS, "deployments", True, "apps/v1"),
+    # Cluster readiness: the driver, provider and agent DaemonSets, the
+    # CSIDriver object and the driver's ClusterRoles.
+    "DaemonSet": (APPS, "daemonsets", True, "apps/v1"),
+    "CSIDriver": (STORAGE, "csidrivers", False, "storage.k8s.io/v1"),
+    "ClusterRole": (RBAC, "clusterroles", False, "rbac.authorization.k8s.io/v1"),
 }
 _RESOURCES = {(prefix, plural): (kind, ns, av) for kind, (prefix, plural, ns, av) in KINDS.items()}
 _METADATA_ONLY = "as=PartialObjectMetadata"
@@ -456,10 +463,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bindings", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--readiness", default="ready", help="a fakes.cluster_ready kind")
     parser.add_argument("--targets-out", help="write the BindingTarget list here (JSON)")
     parser.add_argument("--ready-file", help="write the base URL here once listening")
     args = parser.parse_args(argv)
-    cluster = generate_cluster(pods=args.pods, bindings=args.bindings, seed=args.seed)
+    cluster = generate_cluster(
+        pods=args.pods, bindings=args.bindings, seed=args.seed, readiness=args.readiness
+    )
     fake = FakeKubeApi(port=args.port)
     fake.add_many(cluster.objects)
     del cluster.objects[:]

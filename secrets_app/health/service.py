@@ -23,7 +23,7 @@ from django.utils import timezone
 from secrets_app.aws_portal.clients import adapter_for
 from secrets_app.bindings import drift as drift_checks
 from secrets_app.bindings.drift_store import drift_for, with_latest_findings
-from secrets_app.health import rotation
+from secrets_app.health import readiness, rotation
 from secrets_app.health.collector import ClusterSnapshot, sweep
 from secrets_app.health.join import evaluate
 from secrets_app.health.leftovers import cluster_leftovers
@@ -37,6 +37,7 @@ from secrets_app.integrations.kube import (
     connect_kubeconfig,
 )
 from secrets_app.models import (
+    AccessRequest,
     Binding,
     BindingSecret,
     BindingState,
@@ -117,7 +118,12 @@ def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterS
     targets = binding_targets(cluster, rows)
     try:
         with client_for(cluster) as kube:
-            snap = sweep(kube, team_label=settings.PORTAL_NAMESPACE_TEAM_LABEL)
+            snap = sweep(
+                kube,
+                team_label=settings.PORTAL_NAMESPACE_TEAM_LABEL,
+                driver_namespace=settings.PORTAL_DRIVER_NAMESPACE,
+                reloader_selector=settings.PORTAL_RELOADER_SELECTOR,
+            )
     except IntegrationError as error:
         log.warning("health sweep of %s failed: %s", cluster.name, error)
         record = record_failed_sweep(cluster, started, str(error))
@@ -134,10 +140,16 @@ def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterS
         for row, t in zip(rows, targets, strict=True)
         if row.state == BindingState.REVOKING
     }
+    checklist = readiness.assess(
+        snap,
+        readiness_needs(cluster, rows, targets, snap),
+        driver_namespace=settings.PORTAL_DRIVER_NAMESPACE,
+    )
     stored = _store(
         cluster,
         started,
         results,
+        checklist=checklist,
         requests=snap.requests,
         pods=snap.items_seen["pods"],
         drift=drift,
@@ -148,6 +160,43 @@ def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterS
     if versions:
         notify_stale_bindings(cluster.pk)
     return stored
+
+
+def readiness_needs(
+    cluster: Cluster, rows: list[Binding], targets: list[BindingTarget], snap: ClusterSnapshot
+) -> readiness.Needs:
+    """What the live bindings ask of the cluster: from the rows already read,
+    plus one query when requests can ask for restart on change."""
+    classes = snap.classes
+    nodes: set[str] = set()
+    for t in targets:
+        for pod in snap.pods_by_class.get((t.namespace, t.secret_provider_class), ()):
+            if pod.active and pod.node:
+                nodes.add(pod.node)
+    uses_pod_identity = cluster.identity_mode == IdentityMode.POD_IDENTITY or any(
+        (info := classes.get((t.namespace, t.secret_provider_class))) and info.use_pod_identity
+        for t in targets
+    )
+    return readiness.Needs(
+        syncs=any(t.synced_secret_names for t in targets),
+        pod_identity=uses_pod_identity,
+        reloader=_restart_on_change(rows),
+        nodes=nodes,
+    )
+
+
+def _restart_on_change(rows: list[Binding]) -> bool:
+    # AccessRequest.restart_on_change (issue #17 item 2) is added by other
+    # work; until it exists no binding can ask for Reloader, and no query runs.
+    if not rows or not _has_field(AccessRequest, "restart_on_change"):
+        return False
+    return AccessRequest.objects.filter(
+        binding__in=[b.pk for b in rows], restart_on_change=True
+    ).exists()
+
+
+def _has_field(model, name: str) -> bool:
+    return any(f.name == name for f in model._meta.get_fields())
 
 
 def check_versions(
@@ -227,6 +276,7 @@ def _store(
     drift: dict[Any, list[dict[str, Any]]] | None = None,
     leftovers: dict[Any, list[dict[str, str]]] | None = None,
     versions: dict[Any, list[rotation.SecretVersions]] | None = None,
+    checklist: list[dict[str, Any]] | None = None,
 ) -> ClusterSweep:
     now = timezone.now()
     snapshots = [
@@ -283,6 +333,7 @@ def _store(
         requests=requests,
         pods=pods,
         counts={s.value: counts.get(s.value, 0) for s in HealthStatus},
+        readiness=checklist or [],
     )
 
 
