@@ -118,7 +118,14 @@ def _nodes_check(
     snap: ClusterSnapshot, driver: DaemonSetInfo | None, needs: Needs
 ) -> dict[str, Any]:
     if driver is None:
-        return _check(DRIVER_NODES, False, False, "Driver on every node: no driver")
+        return _check(
+            DRIVER_NODES,
+            False,
+            False,
+            "Driver on every node: no driver",
+            "No driver DaemonSet, so no node can mount secrets-store volumes.",
+            "Install the driver (above); it then runs on every node its tolerations allow.",
+        )
     missing: list[str] = []
     on_nodes = snap.daemon_nodes.get((driver.namespace, driver.name))
     if on_nodes is not None and needs.nodes:
