@@ -143,7 +143,7 @@ def generate_cluster(
     bindings_per_namespace: int = 50,
     team_label: str | None = "team",
     names: Callable[[int], tuple[str, str]] | None = None,
-    readiness: str | None = "ready",
+    readiness: str | Sequence[str] | None = "ready",
 ) -> GeneratedCluster:
     """``pods`` pods in total (a share without any CSI volume), ``bindings`` bindings.
 
@@ -154,7 +154,7 @@ def generate_cluster(
     carries the label ``team_label`` naming itself as its team (``None``: no
     labels). ``readiness`` picks the system objects (``cluster_ready``: the
     driver, provider, agent, CSIDriver, ClusterRoles, Reloader) of a ready
-    cluster or one missing something; ``None``: none at all.
+    cluster or one missing something (a kind, or several); ``None``: none.
     """
     # Tens of thousands of new dicts trigger repeated full GC passes over a
     # growing heap; nothing here makes reference cycles.
@@ -172,7 +172,8 @@ def generate_cluster(
             names or _numbered(bindings_per_namespace),
         )
         if readiness is not None:
-            generated.objects += system_objects(readiness)
+            kinds = (readiness,) if isinstance(readiness, str) else tuple(readiness)
+            generated.objects += system_objects(*(k for k in kinds if k != "ready"))
         return generated
     finally:
         if was_enabled:

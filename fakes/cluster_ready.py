@@ -1,6 +1,6 @@
 """What a cluster runs for the Secrets Store CSI driver to work, as fake objects.
 
-``system_objects(kind)`` gives the DaemonSets (driver, AWS provider, EKS Pod
+``system_objects(*kinds)`` gives the DaemonSets (driver, AWS provider, EKS Pod
 Identity agent), the CSIDriver, the driver's ClusterRoles and Stakater
 Reloader of a cluster that is ready, or of one missing one thing. Shaped
 like what the upstream charts install (secrets-store-csi-driver with the
@@ -17,6 +17,8 @@ PROVIDER_DAEMONSET = "csi-secrets-store-provider-aws"
 AGENT_DAEMONSET = "eks-pod-identity-agent"
 SYNC_ROLE = "secretprovidersyncing-role"
 RELOADER = "reloader-reloader"
+RELOADER_NAMESPACE = "reloader"
+SYSTEM_NAMESPACES = (SYSTEM_NAMESPACE, RELOADER_NAMESPACE)
 NODES = 7
 
 #: The clusters the generator can make: ready, or missing one thing.
@@ -138,7 +140,7 @@ def cluster_roles(*, sync: bool = True) -> list[dict]:
     return roles
 
 
-def reloader_deployment(namespace: str = "reloader") -> dict:
+def reloader_deployment(namespace: str = RELOADER_NAMESPACE) -> dict:
     labels = {"app": "reloader", "group": "com.stakater.platform", "provider": "stakater"}
     return {
         "kind": "Deployment",
@@ -157,20 +159,25 @@ def reloader_deployment(namespace: str = "reloader") -> dict:
     }
 
 
-def system_objects(kind: str = "ready") -> list[dict]:
-    """The system objects of a cluster that is ``kind`` (``READINESS_KINDS``)."""
-    if kind not in READINESS_KINDS:
-        raise ValueError(f"unknown readiness kind {kind!r}: one of {READINESS_KINDS}")
+def system_objects(*kinds: str) -> list[dict]:
+    """The system objects of a cluster that is ready, or missing what each
+    of ``kinds`` (``READINESS_KINDS``) says: ``system_objects("no_rotation",
+    "driver_not_ready")``."""
+    unknown = set(kinds) - set(READINESS_KINDS)
+    if unknown:
+        raise ValueError(f"unknown readiness kinds {sorted(unknown)}: use {READINESS_KINDS}")
+    lacks = set(kinds)
     objects: list[dict] = []
-    if kind != "no_driver":
-        ready = NODES - 2 if kind == "driver_not_ready" else NODES
-        objects.append(driver_daemonset(rotation=kind != "no_rotation", ready=ready))
-    if kind != "no_provider":
+    if "no_driver" not in lacks:
+        ready = NODES - 2 if "driver_not_ready" in lacks else NODES
+        objects.append(driver_daemonset(rotation="no_rotation" not in lacks, ready=ready))
+    if "no_provider" not in lacks:
         objects.append(provider_daemonset())
-    if kind != "no_pod_identity_agent":
+    if "no_pod_identity_agent" not in lacks:
         objects.append(agent_daemonset())
-    objects.append(csi_driver(token_request=kind != "no_token_request"))
-    objects += cluster_roles(sync=kind != "no_sync_rbac")
-    if kind != "no_reloader":
+    objects.append(csi_driver(token_request="no_token_request" not in lacks))
+    objects += cluster_roles(sync="no_sync_rbac" not in lacks)
+    if "no_reloader" not in lacks:
         objects.append(reloader_deployment())
+    # No Namespace objects: the generated clusters' namespace counts stay theirs.
     return objects

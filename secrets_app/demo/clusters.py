@@ -2,7 +2,11 @@
 generated cluster whose teams' services show the health states the
 catalogue knows (``SANDBOX_STORY``);
 its namespace ``legacy`` holds bindings made by hand, for the import page;
-``janus-dev`` starts empty, as a fresh cluster would before its first merge."""
+``janus-dev`` starts empty, as a fresh cluster would before its first merge.
+Both run the driver, the AWS provider and the rest a binding needs
+(``fakes.cluster_ready``), except that the sandbox's driver is not ready on
+every node and has rotation off: its readiness checklist shows a finding
+(and why pods there keep old secret versions after a rotation)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from django.db import transaction
 
 from fakes import legacy_objects as legacy
 from fakes.cluster_gen import ACCOUNT, REGION, generate_cluster
+from fakes.cluster_ready import system_objects
 from fakes.kube_api import FakeKubeApi
 from secrets_app.models import Binding, BindingSecret, BindingSource, Cluster
 from secrets_app.ownership import claims
@@ -40,6 +45,9 @@ SANDBOX_MODES = [mode for _, _, mode in SANDBOX_STORY]
 SANDBOX_DRIFTED = {
     service for _, service, mode in SANDBOX_STORY if mode in ("missing_annotation", "wrong_class")
 }
+
+#: What the sandbox lacks (``fakes.cluster_ready.READINESS_KINDS``).
+SANDBOX_READINESS = ("driver_not_ready", "no_rotation")
 
 SANDBOX = {
     "name": "sandbox-eu",
@@ -105,8 +113,16 @@ def sandbox_objects():
         seed=7,
         plain_pod_fraction=0.1,
         names=lambda i: SANDBOX_STORY[i][:2],
+        readiness=SANDBOX_READINESS,
     )
     return [*generated.objects, *legacy_objects()], generated
+
+
+def janus_objects() -> list[dict]:
+    """janus-dev's (and janus-prod's) fake: its teams' namespaces and a ready cluster."""
+    from secrets_app.demo import teams
+
+    return [*teams.janus_objects(), *system_objects()]
 
 
 def legacy_objects() -> list[dict]:

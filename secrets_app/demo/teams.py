@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from fakes.cluster_ready import SYSTEM_NAMESPACES
 from secrets_app.demo.clusters import SANDBOX_STORY
 from secrets_app.demo.names import team_group
 from secrets_app.models import Cluster
@@ -41,6 +42,8 @@ def labelled_sandbox(objects: list[dict]) -> list[dict]:
     names = {o["metadata"]["name"] for o in objects if o["kind"] == "Namespace"}
     others = [o for o in objects if o["kind"] != "Namespace"]
     namespaces = {o["metadata"]["namespace"] for o in others if o["metadata"].get("namespace")}
+    # The driver's and Reloader's namespaces belong to no team.
+    namespaces -= set(SYSTEM_NAMESPACES)
     return [namespace_object(n, sandbox_team(n)) for n in sorted(names | namespaces)] + others
 
 

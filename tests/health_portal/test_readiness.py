@@ -157,7 +157,7 @@ def test_readiness_costs_four_lists_whatever_the_bindings(fake, kube_cluster):
 
 def test_another_driver_namespace_lists_it_and_kube_system(fake, kube_cluster, settings):
     settings.PORTAL_DRIVER_NAMESPACE = "secrets-store"
-    objects = system_objects("ready")
+    objects = system_objects()
     for obj in objects:
         if obj["metadata"].get("name") == DRIVER_DAEMONSET:
             obj["metadata"]["namespace"] = "secrets-store"
