@@ -299,3 +299,10 @@ def failing(checks: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def by_code(checks: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {c["code"]: c for c in checks}
+
+
+def rotation_enabled(checks: Iterable[dict[str, Any]]) -> bool | None:
+    """Whether the driver rotates mounted secrets (None: not known), for the
+    stale-version diagnosis: with rotation off pods keep what they started with."""
+    check = by_code(checks).get(ROTATION)
+    return None if check is None else bool(check["present"])
