@@ -14,7 +14,6 @@ from django.db import transaction
 
 from fakes import legacy_objects as legacy
 from fakes.cluster_gen import ACCOUNT, REGION, generate_cluster
-from fakes.cluster_ready import system_objects
 from fakes.kube_api import FakeKubeApi
 from secrets_app.models import Binding, BindingSecret, BindingSource, Cluster
 from secrets_app.ownership import claims
@@ -116,13 +115,6 @@ def sandbox_objects():
         readiness=SANDBOX_READINESS,
     )
     return [*generated.objects, *legacy_objects()], generated
-
-
-def janus_objects() -> list[dict]:
-    """janus-dev's (and janus-prod's) fake: its teams' namespaces and a ready cluster."""
-    from secrets_app.demo import teams
-
-    return [*teams.janus_objects(), *system_objects()]
 
 
 def legacy_objects() -> list[dict]:

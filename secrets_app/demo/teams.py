@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from fakes.cluster_ready import SYSTEM_NAMESPACES
+from fakes.cluster_ready import SYSTEM_NAMESPACES, system_objects
 from secrets_app.demo.clusters import SANDBOX_STORY
 from secrets_app.demo.names import team_group
 from secrets_app.models import Cluster
@@ -33,7 +33,10 @@ def namespace_object(name: str, team: str) -> dict:
 
 
 def janus_objects() -> list[dict]:
-    return [namespace_object(name, team) for name, team in JANUS_NAMESPACES.items()]
+    """janus-dev's (and janus-prod's) fake: its teams' namespaces, and a
+    cluster that runs everything a binding needs (``fakes.cluster_ready``)."""
+    namespaces = [namespace_object(name, team) for name, team in JANUS_NAMESPACES.items()]
+    return [*namespaces, *system_objects()]
 
 
 def labelled_sandbox(objects: list[dict]) -> list[dict]:

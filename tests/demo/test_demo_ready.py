@@ -35,7 +35,7 @@ def test_the_sandbox_shows_a_finding_and_why_pods_keep_old_versions(db):
 
 def test_janus_is_ready():
     with FakeKubeApi() as fake:
-        fake.add_many(demo_clusters.janus_objects())
+        fake.add_many(demo_teams.janus_objects())
         cluster = ClusterFactory(name="janus-dev", kube_api_url=fake.url)
         checks = sweep_cluster(cluster.pk).readiness
     assert readiness.failing(checks) == []

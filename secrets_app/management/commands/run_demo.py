@@ -23,7 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 from portal.celery import app as celery_app
 from secrets_app.demo import aws as demo_aws
 from secrets_app.demo import teams as demo_teams
-from secrets_app.demo.clusters import janus_objects, sandbox_objects, seed_sandbox, start_fake
+from secrets_app.demo.clusters import sandbox_objects, seed_sandbox, start_fake
 from secrets_app.demo.history import seed_sweep_history
 from secrets_app.demo.requests import seed_requests
 from secrets_app.integrations.localgit import init_demo_repository
@@ -63,7 +63,7 @@ class Command(BaseCommand):
         settings.LOCAL_REPOS_DIR = repos
         os.environ["LOCAL_REPOS_DIR"] = str(repos)
 
-        dev_fake = start_fake(janus_objects())
+        dev_fake = start_fake(demo_teams.janus_objects())
         sandbox = demo_teams.labelled_sandbox(sandbox_objects()[0])
         sandbox_fake = start_fake(sandbox)
         Cluster.objects.filter(name__in=["janus-dev", "janus-prod"]).update(
