@@ -66,10 +66,12 @@ def live_bindings(cluster: Cluster | int):
 
 def live_rows(cluster: Cluster | int) -> list[Binding]:
     """Live bindings with their secrets and latest AWS findings (2 queries):
-    the join's targets, and the AWS part of drift."""
-    return list(
-        with_latest_findings(live_bindings(cluster).prefetch_related("secrets")).order_by("pk")
-    )
+    the join's targets, and the AWS part of drift; each with ``wants_restart``
+    (its request asks Reloader to restart pods) when requests can ask it."""
+    rows = with_latest_findings(live_bindings(cluster).prefetch_related("secrets"))
+    if _has_field(AccessRequest, "restart_on_change"):
+        rows = rows.annotate(wants_restart=F("request__restart_on_change"))
+    return list(rows.order_by("pk"))
 
 
 def binding_targets(cluster: Cluster, rows: list[Binding] | None = None) -> list[BindingTarget]:
@@ -187,12 +189,9 @@ def readiness_needs(
 
 def _restart_on_change(rows: list[Binding]) -> bool:
     # AccessRequest.restart_on_change (issue #17 item 2) is added by other
-    # work; until it exists no binding can ask for Reloader, and no query runs.
-    if not rows or not _has_field(AccessRequest, "restart_on_change"):
-        return False
-    return AccessRequest.objects.filter(
-        binding__in=[b.pk for b in rows], restart_on_change=True
-    ).exists()
+    # work; until it exists no binding can ask for Reloader. Read through the
+    # rows' annotation (``live_rows``): no query of its own.
+    return any(getattr(b, "wants_restart", False) for b in rows)
 
 
 def _has_field(model, name: str) -> bool:

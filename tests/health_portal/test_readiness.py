@@ -12,7 +12,9 @@ from django.utils.html import escape
 
 from fakes.cluster_ready import DRIVER_DAEMONSET, SYSTEM_NAMESPACE, system_objects
 from secrets_app.health import readiness
+from secrets_app.health.collector import sweep
 from secrets_app.health.service import sweep_cluster
+from secrets_app.integrations.kube import connect_host
 from secrets_app.models import ClusterSweep
 from secrets_app.models.clusters import IdentityMode
 from tests.health_portal.health_support import load_cluster
@@ -200,3 +202,19 @@ def test_the_cluster_page_shows_the_checklist_with_cause_and_fix(fake, kube_clus
 def test_the_cluster_page_before_any_sweep(kube_cluster, web):
     page = web.get(reverse("health-cluster", args=[kube_cluster.name])).content.decode()
     assert "Not known yet: no sweep of this cluster has succeeded." in page
+
+
+@pytest.mark.parametrize(("kind", "ok"), [("ready", True), ("no_reloader", False)])
+def test_reloader_is_needed_when_a_binding_asks_for_restarts(fake, kind, ok):
+    # AccessRequest.restart_on_change is not in this tree yet (issue #17
+    # item 2): the need is given here, the cluster is read by the real sweep.
+    fake.add_many(system_objects() if kind == "ready" else system_objects(kind))
+    with connect_host(fake.url) as client:
+        snap = sweep(client)
+    checks = readiness.assess(snap, readiness.Needs(reloader=True), driver_namespace="kube-system")
+    reloader = readiness.by_code(checks)[readiness.RELOADER]
+    assert reloader["ok"] is ok and reloader["present"] is ok
+    if not ok:
+        assert "helm install reloader stakater/reloader" in reloader["fix"]
+    unneeded = readiness.assess(snap, readiness.Needs(), driver_namespace="kube-system")
+    assert readiness.by_code(unneeded)[readiness.RELOADER]["ok"] is True
