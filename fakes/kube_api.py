@@ -140,6 +140,8 @@ class FakeKubeApi:
         self._rv = 1
         self._faults: list[tuple[str, Any]] = []
         self.requests: list[RequestRecord] = []
+        #: Path prefixes answered 403 Forbidden (RBAC that does not grant them).
+        self.forbidden: set[str] = set()
         #: Secrets served with a data/stringData field (the portal must keep this at 0).
         self.secret_data_served = 0
         self._server: ThreadingHTTPServer | None = None
@@ -266,6 +268,9 @@ class FakeKubeApi:
 
     def handle(self, path: str, query: dict[str, str], accept: str) -> tuple[int, bytes]:
         """Answer one GET: (HTTP status, JSON body)."""
+        if any(path.startswith(prefix) for prefix in self.forbidden):
+            msg = f"forbidden: cannot list resource at {path}"
+            return 403, _dump(status_body(403, "Forbidden", msg))
         route = _route(path)
         if route is None:
             msg = f"the server could not find the requested resource ({path})"

@@ -27,6 +27,7 @@ from typing import Any
 import msgspec
 
 from secrets_app.health import wire
+from secrets_app.integrations.errors import PermanentError
 from secrets_app.integrations.kube import (
     CLUSTER_ROLES,
     CSI_DRIVERS,
@@ -150,6 +151,8 @@ class ClusterSnapshot:
     secret_writer_roles: set[str] = field(default_factory=set)
     # "<namespace>/<name>" of Deployments matching the Reloader selector
     reloaders: list[str] = field(default_factory=list)
+    # What readiness could not list (e.g. 403: the ClusterRole predates it)
+    readiness_errors: list[str] = field(default_factory=list)
     requests: int = 0
     items_seen: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -279,11 +282,21 @@ def _pod_info(item: wire.Pod) -> PodInfo | None:
 def _readiness_lists(snap: ClusterSnapshot, pages, namespaces, reloader_selector: str) -> None:
     """What the cluster has installed for bindings to work: a fixed number of
     LISTs (one per system namespace, CSIDrivers, ClusterRoles, Reloader),
-    whatever the number of bindings."""
+    whatever the number of bindings. A refusal (a ClusterRole applied before
+    these grants existed) leaves readiness unknown, not the mount health the
+    rest of the sweep read."""
+    try:
+        _list_readiness(snap, pages, namespaces, reloader_selector)
+    except PermanentError as error:
+        snap.readiness_errors.append(str(error))
+
+
+def _list_readiness(snap: ClusterSnapshot, pages, namespaces, reloader_selector: str) -> None:
     for namespace in namespaces:
-        for page in pages(
+        daemonsets = pages(
             f"daemonsets:{namespace}", DAEMONSETS, wire.DaemonSet, namespace=namespace
-        ):
+        )
+        for page in daemonsets:
             for item in page:
                 containers = tuple(
                     (c.name, c.image, c.args) for c in item.spec.template.spec.containers

@@ -55,6 +55,7 @@ PROVIDER = "aws-provider"
 TOKEN = "csidriver-token"  # noqa: S105 - a check code
 AGENT = "pod-identity-agent"
 RELOADER = "reloader"
+UNREADABLE = "unreadable"
 
 
 @dataclass(slots=True)
@@ -74,6 +75,9 @@ def _check(code: str, ok: bool, present: bool, title: str, cause: str = "", fix:
 
 def assess(snap: ClusterSnapshot, needs: Needs, *, driver_namespace: str) -> list[dict[str, Any]]:
     """The checklist, in the order a platform team would install things."""
+    if snap.readiness_errors:
+        # Half a reading would report things missing that are there.
+        return [_unreadable(snap.readiness_errors)]
     driver = _driver(snap, driver_namespace)
     checks = [_driver_check(driver, driver_namespace)]
     checks.append(_nodes_check(snap, driver, needs))
@@ -84,6 +88,19 @@ def assess(snap: ClusterSnapshot, needs: Needs, *, driver_namespace: str) -> lis
     checks.append(_agent_check(snap, needs))
     checks.append(_reloader_check(snap, needs))
     return checks
+
+
+def _unreadable(errors: list[str]) -> dict[str, Any]:
+    return _check(
+        UNREADABLE,
+        False,
+        False,
+        "Readiness: not known (the portal may not list what it checks)",
+        errors[0],
+        "Apply deploy/rbac/portal-health-clusterrole.yaml: the portal's ClusterRole needs "
+        "list on daemonsets and deployments (apps), csidrivers (storage.k8s.io) and "
+        "clusterroles (rbac.authorization.k8s.io).",
+    )
 
 
 def _driver(snap: ClusterSnapshot, namespace: str) -> DaemonSetInfo | None:

@@ -218,3 +218,14 @@ def test_reloader_is_needed_when_a_binding_asks_for_restarts(fake, kind, ok):
         assert "helm install reloader stakater/reloader" in reloader["fix"]
     unneeded = readiness.assess(snap, readiness.Needs(), driver_namespace="kube-system")
     assert readiness.by_code(unneeded)[readiness.RELOADER]["ok"] is True
+
+
+def test_rbac_without_the_readiness_grants_leaves_only_readiness_unknown(fake, kube_cluster):
+    # A ClusterRole applied before these grants: CSIDrivers are forbidden.
+    fake.forbidden.add("/apis/storage.k8s.io/")
+    load_cluster(fake, kube_cluster, pods=20, bindings=3, mix=["healthy"])
+    sweep = sweep_cluster(kube_cluster.pk)
+    assert sweep.ok and sweep.counts["healthy"] == 3  # mount health was read
+    (check,) = sweep.readiness
+    assert check["code"] == readiness.UNREADABLE and check["ok"] is False
+    assert "HTTP 403" in check["cause"] and "deploy/rbac" in check["fix"]
