@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from fakes.cluster_ready import system_objects
 from secrets_app.health.diagnosis import CATALOGUE
 from secrets_app.health.types import BindingTarget, ExpectedSecret
 
@@ -142,6 +143,7 @@ def generate_cluster(
     bindings_per_namespace: int = 50,
     team_label: str | None = "team",
     names: Callable[[int], tuple[str, str]] | None = None,
+    readiness: str | Sequence[str] | None = "ready",
 ) -> GeneratedCluster:
     """``pods`` pods in total (a share without any CSI volume), ``bindings`` bindings.
 
@@ -150,14 +152,16 @@ def generate_cluster(
     each) and services ``svc-00000``, ...; ``names(i)`` gives binding ``i``'s
     (namespace, service) instead (the demo's company names). Each namespace
     carries the label ``team_label`` naming itself as its team (``None``: no
-    labels).
+    labels). ``readiness`` picks the system objects (``cluster_ready``: the
+    driver, provider, agent, CSIDriver, ClusterRoles, Reloader) of a ready
+    cluster or one missing something (a kind, or several); ``None``: none.
     """
     # Tens of thousands of new dicts trigger repeated full GC passes over a
     # growing heap; nothing here makes reference cycles.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _generate(
+        generated = _generate(
             pods,
             bindings,
             mix,
@@ -167,6 +171,10 @@ def generate_cluster(
             team_label,
             names or _numbered(bindings_per_namespace),
         )
+        if readiness is not None:
+            kinds = (readiness,) if isinstance(readiness, str) else tuple(readiness)
+            generated.objects += system_objects(*(k for k in kinds if k != "ready"))
+        return generated
     finally:
         if was_enabled:
             gc.enable()

@@ -30,6 +30,8 @@ from urllib.parse import parse_qs, urlsplit
 CORE = "api/v1"
 SSCSI = "apis/secrets-store.csi.x-k8s.io/v1"
 APPS = "apis/apps/v1"
+STORAGE = "apis/storage.k8s.io/v1"
+RBAC = "apis/rbac.authorization.k8s.io/v1"
 
 # kind -> (api prefix, plural, namespaced, apiVersion)
 KINDS: dict[str, tuple[str, str, bool, str]] = {
@@ -46,6 +48,11 @@ KINDS: dict[str, tuple[str, str, bool, str]] = {
         "secrets-store.csi.x-k8s.io/v1",
     ),
     "Deployment": (APPS, "deployments", True, "apps/v1"),
+    # Cluster readiness: the driver, provider and agent DaemonSets, the
+    # CSIDriver object and the driver's ClusterRoles.
+    "DaemonSet": (APPS, "daemonsets", True, "apps/v1"),
+    "CSIDriver": (STORAGE, "csidrivers", False, "storage.k8s.io/v1"),
+    "ClusterRole": (RBAC, "clusterroles", False, "rbac.authorization.k8s.io/v1"),
 }
 _RESOURCES = {(prefix, plural): (kind, ns, av) for kind, (prefix, plural, ns, av) in KINDS.items()}
 _METADATA_ONLY = "as=PartialObjectMetadata"
@@ -133,6 +140,8 @@ class FakeKubeApi:
         self._rv = 1
         self._faults: list[tuple[str, Any]] = []
         self.requests: list[RequestRecord] = []
+        #: Path prefixes answered 403 Forbidden (RBAC that does not grant them).
+        self.forbidden: set[str] = set()
         #: Secrets served with a data/stringData field (the portal must keep this at 0).
         self.secret_data_served = 0
         self._server: ThreadingHTTPServer | None = None
@@ -259,6 +268,9 @@ class FakeKubeApi:
 
     def handle(self, path: str, query: dict[str, str], accept: str) -> tuple[int, bytes]:
         """Answer one GET: (HTTP status, JSON body)."""
+        if any(path.startswith(prefix) for prefix in self.forbidden):
+            msg = f"forbidden: cannot list resource at {path}"
+            return 403, _dump(status_body(403, "Forbidden", msg))
         route = _route(path)
         if route is None:
             msg = f"the server could not find the requested resource ({path})"
@@ -456,10 +468,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bindings", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--readiness", default="ready", help="a fakes.cluster_ready kind")
     parser.add_argument("--targets-out", help="write the BindingTarget list here (JSON)")
     parser.add_argument("--ready-file", help="write the base URL here once listening")
     args = parser.parse_args(argv)
-    cluster = generate_cluster(pods=args.pods, bindings=args.bindings, seed=args.seed)
+    cluster = generate_cluster(
+        pods=args.pods, bindings=args.bindings, seed=args.seed, readiness=args.readiness
+    )
     fake = FakeKubeApi(port=args.port)
     fake.add_many(cluster.objects)
     del cluster.objects[:]

@@ -307,6 +307,10 @@ PORTAL_AWS_LOOKUP = env.bool("PORTAL_AWS_LOOKUP", default=True)
 # old version this long after the rotation make the binding "stale".
 PORTAL_ROTATION_CHECK = env.bool("PORTAL_ROTATION_CHECK", default=True)
 PORTAL_STALE_GRACE_MINUTES = env.int("PORTAL_STALE_GRACE_MINUTES", default=30)
+# Cluster readiness (health/readiness.py): where the Secrets Store CSI driver
+# and the AWS provider DaemonSets run, and how Stakater Reloader is found.
+PORTAL_DRIVER_NAMESPACE = env.str("PORTAL_DRIVER_NAMESPACE", default="kube-system")
+PORTAL_RELOADER_SELECTOR = env.str("PORTAL_RELOADER_SELECTOR", default="app=reloader")
 
 # --- Security headers (django-csp 3.x) ---------------------------------------
 # Everything is served by the portal itself: no CDN, no inline script.

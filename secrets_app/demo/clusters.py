@@ -2,7 +2,11 @@
 generated cluster whose teams' services show the health states the
 catalogue knows (``SANDBOX_STORY``);
 its namespace ``legacy`` holds bindings made by hand, for the import page;
-``janus-dev`` starts empty, as a fresh cluster would before its first merge."""
+``janus-dev`` starts empty, as a fresh cluster would before its first merge.
+Both run the driver, the AWS provider and the rest a binding needs
+(``fakes.cluster_ready``), except that the sandbox's driver is not ready on
+every node and has rotation off: its readiness checklist shows a finding
+(and why pods there keep old secret versions after a rotation)."""
 
 from __future__ import annotations
 
@@ -43,6 +47,9 @@ SANDBOX_MODES = [mode for _, _, mode in SANDBOX_STORY]
 SANDBOX_DRIFTED = {
     service for _, service, mode in SANDBOX_STORY if mode in ("missing_annotation", "wrong_class")
 }
+
+#: What the sandbox lacks (``fakes.cluster_ready.READINESS_KINDS``).
+SANDBOX_READINESS = ("driver_not_ready", "no_rotation")
 
 SANDBOX = {
     "name": "sandbox-eu",
@@ -141,6 +148,7 @@ def sandbox_objects():
         seed=7,
         plain_pod_fraction=0.1,
         names=lambda i: SANDBOX_STORY[i][:2],
+        readiness=SANDBOX_READINESS,
     )
     return [*generated.objects, *legacy_objects()], generated
 

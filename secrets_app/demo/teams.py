@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from fakes.cluster_ready import SYSTEM_NAMESPACES, system_objects
 from secrets_app.demo.clusters import SANDBOX_STORY
 from secrets_app.demo.names import team_group
 from secrets_app.models import Cluster
@@ -32,7 +33,10 @@ def namespace_object(name: str, team: str) -> dict:
 
 
 def janus_objects() -> list[dict]:
-    return [namespace_object(name, team) for name, team in JANUS_NAMESPACES.items()]
+    """janus-dev's (and janus-prod's) fake: its teams' namespaces, and a
+    cluster that runs everything a binding needs (``fakes.cluster_ready``)."""
+    namespaces = [namespace_object(name, team) for name, team in JANUS_NAMESPACES.items()]
+    return [*namespaces, *system_objects()]
 
 
 def labelled_sandbox(objects: list[dict]) -> list[dict]:
@@ -41,6 +45,8 @@ def labelled_sandbox(objects: list[dict]) -> list[dict]:
     names = {o["metadata"]["name"] for o in objects if o["kind"] == "Namespace"}
     others = [o for o in objects if o["kind"] != "Namespace"]
     namespaces = {o["metadata"]["namespace"] for o in others if o["metadata"].get("namespace")}
+    # The driver's and Reloader's namespaces belong to no team.
+    namespaces -= set(SYSTEM_NAMESPACES)
     return [namespace_object(n, sandbox_team(n)) for n in sorted(names | namespaces)] + others
 
 

@@ -4,7 +4,10 @@ The cost is fixed by the cluster's size, not by the number of bindings:
 requests = sum over kinds of ceil(n / page_size), an empty kind costing one.
 The kinds: pods, SecretProviderClassPodStatuses, SecretProviderClasses,
 ServiceAccounts, events (one series per reason), managed Secrets and
-namespaces. Each page is reduced to small records as soon as it arrives, so
+namespaces; then, for cluster readiness (``readiness.py``), a fixed few more:
+DaemonSets in the driver's namespace (and kube-system, the Pod Identity
+agent's, when that differs), CSIDrivers, ClusterRoles and the Reloader
+Deployments (metadata, by label). Each page is reduced to small records as soon as it arrives, so
 memory is bounded by one page of JSON plus the compact snapshot.
 Secrets are listed as metadata only: the portal never downloads secret data.
 
@@ -24,8 +27,13 @@ from typing import Any
 import msgspec
 
 from secrets_app.health import wire
+from secrets_app.integrations.errors import PermanentError
 from secrets_app.integrations.kube import (
+    CLUSTER_ROLES,
+    CSI_DRIVERS,
+    DAEMONSETS,
     DEFAULT_PAGE_SIZE,
+    DEPLOYMENTS,
     EVENTS,
     NAMESPACES,
     PODS,
@@ -43,6 +51,11 @@ ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 DEFAULT_EVENT_REASONS: tuple[str, ...] = ("FailedMount", "FailedToCreateSecret")
 #: The namespace label naming the owning team (the portal's PORTAL_NAMESPACE_TEAM_LABEL).
 DEFAULT_TEAM_LABEL = "team"
+DEFAULT_DRIVER_NAMESPACE = "kube-system"
+#: Where EKS runs the Pod Identity agent (an add-on: always kube-system).
+AGENT_NAMESPACE = "kube-system"
+#: Stakater Reloader's chart labels its Deployment ``app: reloader``.
+DEFAULT_RELOADER_SELECTOR = "app=reloader"
 SYNC_FAILURE_REASON = "FailedToCreateSecret"
 _INACTIVE_PHASES = frozenset({"Succeeded", "Failed"})
 #: Names kept per workload of pods without a secrets-store volume (drift shows a few).
@@ -67,6 +80,7 @@ class PodInfo(msgspec.Struct, frozen=True, gc=False):
     # information only: pods belong to a binding because they mount its class.
     workload_kind: str
     workload: str
+    node: str = ""  # spec.nodeName; "" until scheduled
 
 
 class MountStatus(msgspec.Struct, frozen=True, gc=False):
@@ -88,6 +102,15 @@ class PlainPods(msgspec.Struct, gc=False):
 
     count: int = 0
     names: list[tuple[str, str]] = msgspec.field(default_factory=list)  # (pod, ServiceAccount)
+
+
+class DaemonSetInfo(msgspec.Struct, frozen=True, gc=False):
+    namespace: str
+    name: str
+    desired: int  # status.desiredNumberScheduled
+    ready: int  # status.numberReady
+    # (name, image, args) per container: which component it is, and its flags
+    containers: tuple[tuple[str, str, tuple[str, ...]], ...]
 
 
 class EventInfo(msgspec.Struct, frozen=True, gc=False):
@@ -118,6 +141,18 @@ class ClusterSnapshot:
     namespace_labels: dict[str, str] = field(default_factory=dict)
     # namespace -> "<Kind>/<workload>" -> ServiceAccounts its active pods run as
     workload_accounts: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    # -- readiness: what is installed (``readiness.py`` judges it)
+    daemonsets: list[DaemonSetInfo] = field(default_factory=list)
+    # (namespace, DaemonSet) -> nodes its running pods are on (from the pod list)
+    daemon_nodes: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    # CSIDriver name -> the audiences of its spec.tokenRequests
+    csi_drivers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # ClusterRoles granting create and patch on core Secrets (sync needs them)
+    secret_writer_roles: set[str] = field(default_factory=set)
+    # "<namespace>/<name>" of Deployments matching the Reloader selector
+    reloaders: list[str] = field(default_factory=list)
+    # What readiness could not list (e.g. 403: the ClusterRole predates it)
+    readiness_errors: list[str] = field(default_factory=list)
     requests: int = 0
     items_seen: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -129,6 +164,8 @@ def sweep(
     page_size: int = DEFAULT_PAGE_SIZE,
     event_reasons: tuple[str, ...] = DEFAULT_EVENT_REASONS,
     team_label: str = DEFAULT_TEAM_LABEL,
+    driver_namespace: str = DEFAULT_DRIVER_NAMESPACE,
+    reloader_selector: str = DEFAULT_RELOADER_SELECTOR,
 ) -> ClusterSnapshot:
     """List everything mount health needs from one cluster.
 
@@ -146,11 +183,15 @@ def sweep(
             seen[kind] += len(page)
             yield page
 
+    # The driver's namespace first: its DaemonSet is the one whose nodes count.
+    system_namespaces = tuple(dict.fromkeys((driver_namespace, AGENT_NAMESPACE)))
     pod_keys: set[tuple[str, str]] = set()
     for page in pages("pods", PODS, wire.Pod):
         for item in page:
             pod = _pod_info(item)
             if pod is None:
+                if item.metadata.namespace in system_namespaces:
+                    _add_daemon_node(snap, item)
                 _add_plain_pod(snap, item)
                 continue
             pod_keys.add((pod.namespace, pod.name))
@@ -207,6 +248,7 @@ def sweep(
             meta = item.metadata
             snap.namespace_labels[_intern(meta.name)] = (meta.labels or {}).get(team_label, "")
 
+    _readiness_lists(snap, pages, system_namespaces, reloader_selector)
     snap.requests = client.requests - before
     snap.seconds = time.perf_counter() - started
     return snap
@@ -233,7 +275,79 @@ def _pod_info(item: wire.Pod) -> PodInfo | None:
         volumes=tuple(volumes),
         workload_kind=kind,
         workload=workload,
+        node=_intern(item.spec.nodeName),
     )
+
+
+def _readiness_lists(snap: ClusterSnapshot, pages, namespaces, reloader_selector: str) -> None:
+    """What the cluster has installed for bindings to work: a fixed number of
+    LISTs (one per system namespace, CSIDrivers, ClusterRoles, Reloader),
+    whatever the number of bindings. A refusal (a ClusterRole applied before
+    these grants existed) leaves readiness unknown, not the mount health the
+    rest of the sweep read."""
+    try:
+        _list_readiness(snap, pages, namespaces, reloader_selector)
+    except PermanentError as error:
+        snap.readiness_errors.append(str(error))
+
+
+def _list_readiness(snap: ClusterSnapshot, pages, namespaces, reloader_selector: str) -> None:
+    for namespace in namespaces:
+        daemonsets = pages(
+            f"daemonsets:{namespace}", DAEMONSETS, wire.DaemonSet, namespace=namespace
+        )
+        for page in daemonsets:
+            for item in page:
+                containers = tuple(
+                    (c.name, c.image, c.args) for c in item.spec.template.spec.containers
+                )
+                snap.daemonsets.append(
+                    DaemonSetInfo(
+                        namespace=item.metadata.namespace or namespace,
+                        name=item.metadata.name,
+                        desired=item.status.desiredNumberScheduled,
+                        ready=item.status.numberReady,
+                        containers=containers,
+                    )
+                )
+    for page in pages("csidrivers", CSI_DRIVERS, wire.CsiDriver):
+        for item in page:
+            audiences = tuple(t.audience for t in item.spec.tokenRequests or ())
+            snap.csi_drivers[item.metadata.name] = audiences
+    for page in pages("clusterroles", CLUSTER_ROLES, wire.ClusterRole):
+        for item in page:
+            if _writes_secrets(item.rules or ()):
+                snap.secret_writer_roles.add(item.metadata.name)
+    reloaders = pages(
+        "reloader",
+        DEPLOYMENTS,
+        wire.PartialObject,
+        label_selector=reloader_selector,
+        metadata_only=True,
+    )
+    for page in reloaders:
+        snap.reloaders += [f"{i.metadata.namespace}/{i.metadata.name}" for i in page]
+
+
+def _writes_secrets(rules) -> bool:
+    """Whether the rules let their holder create and patch core Secrets (what
+    the driver needs to sync a SecretProviderClass's secretObjects)."""
+    verbs: set[str] = set()
+    for rule in rules:
+        if "" in rule.apiGroups and ("secrets" in rule.resources or "*" in rule.resources):
+            verbs.update(rule.verbs)
+    return "*" in verbs or {"create", "patch"} <= verbs
+
+
+def _add_daemon_node(snap: ClusterSnapshot, item: wire.Pod) -> None:
+    """A running DaemonSet pod in a system namespace: its node has that component."""
+    meta = item.metadata
+    if item.status.phase != "Running" or not item.spec.nodeName:
+        return
+    owner = next((o for o in meta.ownerReferences if o.kind == "DaemonSet"), None)
+    if owner is not None:
+        key = (meta.namespace, owner.name)
+        snap.daemon_nodes.setdefault(key, set()).add(item.spec.nodeName)
 
 
 def _add_plain_pod(snap: ClusterSnapshot, item: wire.Pod) -> None:

@@ -120,6 +120,18 @@ def last_sweep(cluster: Cluster) -> ClusterSweep | None:
     return ClusterSweep.objects.filter(cluster=cluster).order_by("-started_at", "-id").first()
 
 
+def last_readiness(cluster: Cluster | int) -> list[dict]:
+    """The readiness checklist of the cluster's last successful sweep (one
+    query; [] when none succeeded): a failed sweep read nothing."""
+    found = (
+        ClusterSweep.objects.filter(cluster=cluster, ok=True)
+        .order_by("-started_at", "-id")
+        .values_list("readiness", flat=True)
+        .first()
+    )
+    return found or []
+
+
 def is_stale(status: str, checked_at: datetime | None, now: datetime | None = None) -> bool:
     """A verdict is stale when the last sweep failed or none succeeded for a while."""
     if checked_at is None:

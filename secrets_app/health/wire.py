@@ -44,6 +44,7 @@ class Volume(_S):
 
 class PodSpec(_S):
     serviceAccountName: str = ""
+    nodeName: str = ""
     volumes: tuple[Volume, ...] = ()
 
 
@@ -105,3 +106,59 @@ class PartialObject(_S):
     """ServiceAccounts and metadata-only Secrets: metadata is all we read."""
 
     metadata: Meta = Meta()
+
+
+# -- cluster readiness (health/readiness.py) ---------------------------------
+
+
+class Container(_S):
+    name: str = ""
+    image: str = ""
+    args: tuple[str, ...] = ()
+
+
+class TemplateSpec(_S):
+    containers: tuple[Container, ...] = ()
+
+
+class PodTemplate(_S):
+    spec: TemplateSpec = TemplateSpec()
+
+
+class DaemonSetSpec(_S):
+    template: PodTemplate = PodTemplate()
+
+
+class DaemonSetStatus(_S):
+    desiredNumberScheduled: int = 0
+    numberReady: int = 0
+
+
+class DaemonSet(_S):
+    metadata: Meta = Meta()
+    spec: DaemonSetSpec = DaemonSetSpec()
+    status: DaemonSetStatus = DaemonSetStatus()
+
+
+class TokenRequest(_S):
+    audience: str = ""
+
+
+class CsiDriverSpec(_S):
+    tokenRequests: tuple[TokenRequest, ...] | None = None
+
+
+class CsiDriver(_S):
+    metadata: Meta = Meta()
+    spec: CsiDriverSpec = CsiDriverSpec()
+
+
+class PolicyRule(_S):
+    apiGroups: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = ()
+
+
+class ClusterRole(_S):
+    metadata: Meta = Meta()
+    rules: tuple[PolicyRule, ...] | None = None

@@ -39,6 +39,9 @@ class ClusterSweep(models.Model):
     requests = models.PositiveIntegerField(default=0)
     pods = models.PositiveIntegerField(default=0)
     counts = models.JSONField(default=dict, blank=True, help_text="Bindings per status.")
+    # What the cluster has installed for bindings to work (health/readiness.py):
+    # [{code, ok, present, title, cause, fix}]; empty when the sweep failed.
+    readiness = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

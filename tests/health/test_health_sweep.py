@@ -26,6 +26,11 @@ LIST_PATHS = {
     "/api/v1/namespaces",
     "/apis/secrets-store.csi.x-k8s.io/v1/secretproviderclasses",
     "/apis/secrets-store.csi.x-k8s.io/v1/secretproviderclasspodstatuses",
+    # cluster readiness: a fixed four more
+    "/apis/apps/v1/namespaces/kube-system/daemonsets",
+    "/apis/storage.k8s.io/v1/csidrivers",
+    "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+    "/apis/apps/v1/deployments",
 }
 
 

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.django_db
 
 # Queries of one successful sweep, whatever the number of bindings: the cluster,
 # bindings, their secrets, savepoint, snapshots, bindings' health, sweep, release;
-# then the namespaces (OWNERSHIP_QUERIES).
+# then the namespaces (OWNERSHIP_QUERIES). Cluster readiness adds none: its
+# checklist rides on the sweep's INSERT, and whether a binding asks for
+# Reloader comes with the bindings' query.
 SWEEP_QUERIES = 8 + OWNERSHIP_QUERIES
 
 

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from fakes.cluster_gen import namespace
+from fakes.cluster_ready import system_objects
 from fakes.legacy_objects import deployment_pods, statefulset_pods
 from secrets_app.health.service import sweep_cluster
 from secrets_app.models import AccessRequest
@@ -32,10 +33,11 @@ WARNING = (
 
 def swept(fake, cluster, *pods) -> None:
     """``cluster`` is served by the fake with ``pods`` in its namespace
-    deploy (labelled for team-deploy), and swept."""
+    deploy (labelled for team-deploy), and swept. The cluster is ready
+    (driver, provider, agent...): no readiness warning beside this one."""
     cluster.kube_api_url = fake.url
     cluster.save(update_fields=["kube_api_url"])
-    fake.add_many([namespace("deploy", {"team": DEPLOY_TEAM}), *pods])
+    fake.add_many([namespace("deploy", {"team": DEPLOY_TEAM}), *system_objects(), *pods])
     assert sweep_cluster(cluster.pk).ok
 
 

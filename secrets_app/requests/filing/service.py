@@ -26,6 +26,7 @@ from secrets_app.models import AccessRequest, Binding
 from secrets_app.rendering import BindingSpec
 from secrets_app.requests import drafts, workflow
 from secrets_app.requests.filing import paths, rules
+from secrets_app.requests.filing.cluster_readiness import cluster_readiness_warnings
 from secrets_app.requests.filing.draft import Draft, read_draft
 from secrets_app.requests.filing.workload_accounts import replaced_account_warnings
 
@@ -111,7 +112,12 @@ def request_check(
         fields=draft.filed(),
         secrets=[s.grant() for s in draft.secrets],
         spec=spec,
-        warnings=[*said, *replaced_account_warnings(draft), *lookup.warnings],
+        warnings=[
+            *said,
+            *cluster_readiness_warnings(draft),
+            *replaced_account_warnings(draft),
+            *lookup.warnings,
+        ],
         resolved=resolved,
     )
 

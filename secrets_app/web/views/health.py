@@ -43,8 +43,12 @@ def health_cluster(request: HttpRequest, name: str) -> HttpResponse:
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     sweep = selectors.last_sweep(cluster)
     namespaces = selectors.namespace_counts(cluster)
+    # A failed sweep read nothing: the checklist is the last good sweep's.
+    checklist = sweep.readiness if sweep and sweep.ok else selectors.last_readiness(cluster)
     context = {
         "cluster": cluster,
+        "readiness": checklist,
+        "readiness_failing": sum(1 for c in checklist if not c.get("ok")),
         "table": table,
         "namespaces": namespaces,
         "severity": SEVERITY,
