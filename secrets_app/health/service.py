@@ -37,7 +37,6 @@ from secrets_app.integrations.kube import (
     connect_kubeconfig,
 )
 from secrets_app.models import (
-    AccessRequest,
     Binding,
     BindingSecret,
     BindingState,
@@ -67,10 +66,9 @@ def live_bindings(cluster: Cluster | int):
 def live_rows(cluster: Cluster | int) -> list[Binding]:
     """Live bindings with their secrets and latest AWS findings (2 queries):
     the join's targets, and the AWS part of drift; each with ``wants_restart``
-    (its request asks Reloader to restart pods) when requests can ask it."""
+    (its request asks Reloader to restart pods)."""
     rows = with_latest_findings(live_bindings(cluster).prefetch_related("secrets"))
-    if _has_field(AccessRequest, "restart_on_change"):
-        rows = rows.annotate(wants_restart=F("request__restart_on_change"))
+    rows = rows.annotate(wants_restart=F("request__restart_on_change"))
     return list(rows.order_by("pk"))
 
 
@@ -188,14 +186,8 @@ def readiness_needs(
 
 
 def _restart_on_change(rows: list[Binding]) -> bool:
-    # AccessRequest.restart_on_change (issue #17 item 2) is added by other
-    # work; until it exists no binding can ask for Reloader. Read through the
-    # rows' annotation (``live_rows``): no query of its own.
+    # Read through the rows' annotation (``live_rows``): no query of its own.
     return any(getattr(b, "wants_restart", False) for b in rows)
-
-
-def _has_field(model, name: str) -> bool:
-    return any(f.name == name for f in model._meta.get_fields())
 
 
 def check_versions(

@@ -112,3 +112,11 @@ def test_no_warning_on_a_cluster_that_can_serve_it(fake, cluster, requester, kin
 def test_no_warning_before_any_sweep(cluster, requester):
     assert _found(api_warnings(requester)) == set()
     assert not any(w in preview(requester, cluster) for w in ALL)
+
+
+def test_restart_on_change_warns_where_no_reloader_runs(fake, cluster, requester):
+    swept(fake, cluster, "no_reloader")
+    asks = {**copy.deepcopy(VALID_BODY), "restart_on_change": True}
+    (warning,) = [w for w in api_warnings(requester, asks) if "Reloader" in w]
+    assert warning.startswith("Cluster janus-dev runs no Stakater Reloader to restart pods")
+    assert not [w for w in api_warnings(requester) if "Reloader" in w]

@@ -44,10 +44,18 @@ def _rotate(world: dict[str, Any]) -> str:
     return world["sm"].put_secret_value(SecretId=world["arn"], SecretString="next")["VersionId"]
 
 
-def _serve(fake, world: dict[str, Any], versions: list[str], *, object_id: str = ALIAS) -> Binding:
-    """One binding of ``len(versions)`` mounted pods, each on its version."""
+def _serve(
+    fake, world: dict[str, Any], versions: list[str], *, object_id: str = ALIAS, readiness="ready"
+) -> Binding:
+    """One binding of ``len(versions)`` mounted pods, each on its version, in
+    a cluster of the given ``readiness`` (``fakes.cluster_ready``)."""
     generated = generate_cluster(
-        pods=len(versions), bindings=1, mix=["healthy"], plain_pod_fraction=0.0, sync_fraction=0
+        pods=len(versions),
+        bindings=1,
+        mix=["healthy"],
+        plain_pod_fraction=0.0,
+        sync_fraction=0,
+        readiness=readiness,
     )
     statuses = [o for o in generated.objects if o["kind"] == "SecretProviderClassPodStatus"]
     assert len(statuses) == len(versions)
@@ -153,7 +161,9 @@ def test_the_page_the_inventory_and_the_api_show_a_stale_binding(fake, rotating,
         binding = _sweep(rotating)
     page = web.get(binding.get_absolute_url()).content.decode()
     assert "Secret versions" in page and "stale: pods run an old version" in page
-    assert rotating["v1"] in page and "enableSecretRotation" in page
+    assert rotating["v1"] in page
+    # The cluster's driver rotates (its readiness check): the provider is suspect.
+    assert "rotation is on in this cluster's driver, so this is the likely cause" in page
     listed = web.get("/bindings/?versions=stale").content.decode()
     assert binding.get_absolute_url() in listed
     assert binding.get_absolute_url() not in web.get("/bindings/?versions=current").content.decode()
@@ -183,3 +193,13 @@ def test_a_binding_nobody_owns_tells_the_team_that_owns_its_namespace(fake, rota
         _sweep(rotating)
     (mail,) = _stale_mail()
     assert mail.recipients == ["ns-owner@example.com"]
+
+
+def test_a_cluster_whose_driver_does_not_rotate_says_so(fake, rotating, web):
+    _serve(fake, rotating, [rotating["v1"]], readiness="no_rotation")
+    _rotate(rotating)
+    with time_machine.travel(datetime.datetime.now(datetime.UTC) + LATER, tick=False):
+        binding = _sweep(rotating)
+    page = web.get(binding.get_absolute_url()).content.decode()
+    assert "Rotation is off in this cluster's driver" in page
+    assert "rollout restart deployment/" in page

@@ -38,7 +38,6 @@ def cluster_readiness_warnings(draft: Draft) -> list[str]:
         warnings.append(_say(name, "uses Pod Identity but runs no Pod Identity agent", found))
     if found := missing(readiness.TOKEN):
         warnings.append(_say(name, "has no CSIDriver token request for sts.amazonaws.com", found))
-    # Restart on change (issue #17 item 2) may not exist in this tree yet.
     if draft.fields.get("restart_on_change") and (found := missing(readiness.RELOADER)):
         warnings.append(_say(name, "runs no Stakater Reloader to restart pods", found))
     return warnings

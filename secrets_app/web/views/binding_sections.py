@@ -10,6 +10,8 @@ from secrets_app.bindings.drift_grace import applied_at, quiet_until
 from secrets_app.bindings.history import Entry
 from secrets_app.health.fixes import fix_for
 from secrets_app.health.pending import long_pending, pending_reason, pending_sweeps
+from secrets_app.health.readiness import rotation_enabled
+from secrets_app.health.selectors import last_readiness
 from secrets_app.models import Binding, HealthSnapshot, VerificationResult
 from secrets_app.verification.summary import summarize
 
@@ -44,3 +46,11 @@ def verification_section(binding: Binding) -> dict:
         "verification": result,
         "checks": summarize(result.findings or []) if result else None,
     }
+
+
+def versions_section(binding: Binding) -> dict:
+    """Whether the cluster's driver rotates mounted secrets (its last
+    readiness check), asked only when the binding is stale: one query then."""
+    if binding.stale_since is None:
+        return {}
+    return {"driver_rotates": rotation_enabled(last_readiness(binding.cluster))}

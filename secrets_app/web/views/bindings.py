@@ -33,6 +33,7 @@ from secrets_app.web.views.binding_sections import (
     drift_section,
     health_section,
     verification_section,
+    versions_section,
 )
 
 
@@ -83,6 +84,7 @@ def binding_detail(
         **health_section(binding),
         **drift_section(binding, history),
         **verification_section(binding),
+        **versions_section(binding),
         "revocations": revocations,
         "pending_revocation": pending,
         "can_revoke": can_revoke,
