@@ -5,6 +5,18 @@ from django.contrib.auth.models import Group
 
 from tests.factories import ClusterFactory, NamespaceFactory, TeamFactory, UserFactory
 
+
+@pytest.fixture(autouse=True)
+def no_demo_mode_left_behind():
+    """Fails the test that leaves the demo's settings on (an override
+    changed inside another one is restored to the outer one's values), not
+    the unrelated tests after it that would run the demo's follow-ups."""
+    yield
+    from django.conf import settings
+
+    assert not getattr(settings, "PORTAL_DEMO", False), "this test left PORTAL_DEMO on"
+
+
 # Fixtures any folder may use: moto and the portal's side of AWS
 # (moto_endpoint, aws_env, moto, clients, proxy, portal_aws, moto_cluster),
 # and a real Celery worker (worker). Other shared fixtures are imported by

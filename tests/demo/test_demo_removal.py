@@ -46,17 +46,19 @@ def demo_mode(moto_url: str, *, terraform: bool = False) -> Iterator[None]:
     """The demo's follow-ups (its "terraform apply", its immediate sweep) and
     tasks run inline, as ``run_demo`` has them without Redis. The Python
     stand-in applies infra changes unless ``terraform`` (test_demo_merges)."""
-    with override_settings(
-        PORTAL_DEMO=True, AWS_ENDPOINT_URL=moto_url, PORTAL_DEMO_TERRAFORM=terraform
-    ):
-        bus.install(followups.table())
-        eager = celery_app.conf.task_always_eager
-        celery_app.conf.task_always_eager = True
-        try:
+    eager = celery_app.conf.task_always_eager
+    try:
+        with override_settings(
+            PORTAL_DEMO=True, AWS_ENDPOINT_URL=moto_url, PORTAL_DEMO_TERRAFORM=terraform
+        ):
+            bus.install(followups.table())
+            celery_app.conf.task_always_eager = True
             yield
-        finally:
-            celery_app.conf.task_always_eager = eager
-    bus.install(followups.table())
+    finally:
+        # Even when the test fails inside: later tests must not run the
+        # demo's follow-ups.
+        celery_app.conf.task_always_eager = eager
+        bus.install(followups.table())
 
 
 @pytest.mark.django_db(transaction=True)

@@ -35,9 +35,15 @@ def fake_cluster():
     fake.stop()
 
 
-def _world(settings, tmp_path, clients, requester, fake_url):
+def _directories(settings, tmp_path) -> None:
+    # Before ``demo_mode``: a setting changed inside its override would be
+    # restored, at teardown, to the override's values (PORTAL_DEMO=True for
+    # every test after this one).
     settings.LOCAL_REPOS_DIR = tmp_path / "repos"
     settings.PORTAL_DEMO_DIR = tmp_path / "demo"
+
+
+def _world(settings, tmp_path, clients, requester, fake_url):
     for name in ("infra", "deploy"):
         init_demo_repository(tmp_path / "repos" / f"{name}.git", base="main")
     clients("iam").create_open_id_connect_provider(
@@ -99,6 +105,7 @@ def test_a_merged_upgrade_is_applied_by_the_stand_in_and_to_the_fake_cluster(
     settings, tmp_path, moto, clients, requester, approver, fake_cluster
 ):
     iam = clients("iam")
+    _directories(settings, tmp_path)
     with demo_mode(moto):
         cluster, arn = _world(settings, tmp_path, clients, requester, fake_cluster.url)
         binding = _granted(cluster, arn, requester, approver)
@@ -117,6 +124,7 @@ def test_a_merged_infra_upgrade_is_applied_by_terraform(
     except TerraformUnavailable as exc:
         pytest.fail(f"the demo's Terraform cannot run here: {exc}")
     iam = clients("iam")
+    _directories(settings, tmp_path)
     with demo_mode(moto, terraform=True):
         cluster, arn = _world(settings, tmp_path, clients, requester, fake_cluster.url)
         binding = _granted(cluster, arn, requester, approver)
