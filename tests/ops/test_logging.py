@@ -19,6 +19,10 @@ SHAPED = {
 log = logging.getLogger("tests.ops.logging")
 
 
+#: The loggers these tests read: theirs, and the readiness probe's.
+READ = (log, logging.getLogger("secrets_app.observability.health"))
+
+
 @pytest.fixture
 def console(settings):
     """The handler LOGGING configured, writing into a buffer for the test."""
@@ -29,11 +33,13 @@ def console(settings):
     stream, formatter = handler.setStream(buffer), handler.formatter
     # Other tests (a Celery worker's logging set-up, dictConfig calls) may
     # have disabled or raised the level of loggers made before them.
-    disabled, level = log.disabled, log.level
-    log.disabled = False
-    log.setLevel(logging.DEBUG)
+    saved = [(logger.disabled, logger.level) for logger in READ]
+    for logger in READ:
+        logger.disabled = False
+        logger.setLevel(logging.DEBUG)
     yield handler, buffer
-    log.disabled, log.level = disabled, level
+    for logger, (disabled, level) in zip(READ, saved, strict=True):
+        logger.disabled, logger.level = disabled, level
     handler.setStream(stream)
     handler.setFormatter(formatter)
 
