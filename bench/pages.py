@@ -74,12 +74,82 @@ def pages(rng: random.Random) -> dict:
     }
 
 
+# Where a function's own time goes, by the file it is in (first match wins).
+CATEGORIES = (
+    ("SQL (driver, wire)", ("psycopg",)),
+    ("ORM", ("django/db/",)),
+    (
+        "template",
+        (
+            "django/template",
+            "django/forms",
+            "django_tables2",
+            "templatetags",
+            "fast_rows",
+            "web/tables.py",
+            "django_filters",
+            "django/utils/html",
+            "django/utils/safestring",
+            "django/utils/formats",
+            "django/utils/timesince",
+            "django/urls",
+            "health/chart",
+        ),
+    ),
+    (
+        "middleware",
+        (
+            "middleware",
+            "django/contrib/sessions",
+            "django/contrib/auth",
+            "axes/",
+            "csp/",
+            "django_htmx",
+            "whitenoise",
+            "observability",
+            "django/core/handlers",
+            "django/core/signing",
+            "prometheus_client",
+            "django/http",
+        ),
+    ),
+)
+
+
+def _category(filename: str) -> str:
+    for name, needles in CATEGORIES:
+        if any(n in filename for n in needles):
+            return name
+    return "view and other"
+
+
+def budget(stats: pstats.Stats) -> dict[str, float]:
+    """Seconds of own time (tottime) per category. A builtin's time (``~``:
+    len, isinstance, str.join...) goes to its callers' categories."""
+    out = {name: 0.0 for name, _ in CATEGORIES}
+    out["view and other"] = 0.0
+    for (filename, _line, _fn), (_cc, _nc, tottime, _ct, callers) in stats.stats.items():
+        if filename != "~" or not callers:
+            out[_category(filename)] += tottime
+            continue
+        shares = {caller: entry[2] for caller, entry in callers.items()}
+        whole = sum(shares.values()) or 1.0
+        for (caller_file, _l, _f), share in shares.items():
+            out[_category(caller_file)] += tottime * share / whole
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--only", nargs="*", help="page names")
     parser.add_argument("--profile", help="profile one page (cProfile) instead of timing")
     parser.add_argument("--top", type=int, default=35)
+    parser.add_argument(
+        "--budget",
+        action="store_true",
+        help="split each page's time into SQL, ORM, template, middleware (cProfile shares)",
+    )
     args = parser.parse_args()
 
     import django
@@ -131,6 +201,21 @@ def main() -> None:
         stats.sort_stats("cumulative").print_stats(args.top)
         return
     names = args.only or list(table)
+    if args.budget:
+        heads = [n for n, _ in CATEGORIES] + ["view and other"]
+        print("page              " + " ".join(f"{h:>19}" for h in heads) + "  (share of own time)")
+        for page in names:
+            for _ in range(3):
+                hit(page)
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(10):
+                hit(page)
+            profiler.disable()
+            split = budget(pstats.Stats(profiler))
+            total = sum(split.values())
+            print(f"{page:<17} " + " ".join(f"{100 * split[h] / total:>18.0f}%" for h in heads))
+        return
     print(
         f"{'page':<17} {'runs':>4} {'median':>7} {'p95':>7} {'mean':>7} {'queries':>7} {'SQL ms':>7}"
     )
