@@ -77,7 +77,7 @@ def pages(rng: random.Random) -> dict:
 # Where a function's own time goes, by the file it is in (first match wins).
 CATEGORIES = (
     ("SQL (driver, wire)", ("psycopg",)),
-    ("ORM", ("django/db/",)),
+    ("ORM", ("django/db/", "json/", "/copy.py")),
     (
         "template",
         (
@@ -94,6 +94,10 @@ CATEGORIES = (
             "django/utils/timesince",
             "django/urls",
             "health/chart",
+            "/inspect.py",  # django-tables2's signature() of a render method, per cell
+            "html/__init__",
+            "django/utils/functional",
+            "django/utils/translation",
         ),
     ),
     (
@@ -111,6 +115,7 @@ CATEGORIES = (
             "django/core/signing",
             "prometheus_client",
             "django/http",
+            "asgiref",
         ),
     ),
 )
