@@ -106,7 +106,9 @@ class FastRowsMixin:
 
     def body_html(self):
         plan = self._cell_plan()
-        context = Context(autoescape=True)
+        # A column's ``localize`` (None, True, False) as the library's
+        # ``{{ cell }}``, ``{{ cell|localize }}``, ``{{ cell|unlocalize }}``.
+        contexts = {flag: Context(autoescape=True, use_l10n=flag) for flag in (None, True, False)}
         out = []
         for row in self.paginated_rows:
             record = row.record
@@ -126,7 +128,8 @@ class FastRowsMixin:
                     attrs = AttributeDict(bound.attrs["td"]).as_html()
                 else:
                     attrs = td
-                cells.append(f"<td {attrs}>{render_value_in_context(cell, context)}</td>")
+                shown = render_value_in_context(cell, contexts[bound.localize])
+                cells.append(f"<td {attrs}>{shown}</td>")
             out.append(f"<tr {row.attrs.as_html()}>{''.join(cells)}</tr>")
         if not out and self.empty_text:
             out.append(
