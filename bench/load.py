@@ -204,7 +204,7 @@ def print_report(
 ) -> bool:
     print(
         f"\n{args.users} users, think {args.think} s, measured {seconds:.0f} s "
-        f"(gunicorn {args.workers} workers); load average before/after: {args.load_before}"
+        f"(gunicorn {args.workers} workers x {args.threads} threads); load average before/after: {args.load_before}"
         f" / {os.getloadavg()[0]:.1f}"
     )
     print(
@@ -250,6 +250,12 @@ def main() -> None:
         "--think", default="1-2", help="seconds between a user's requests: 'min-max', or 0 for none"
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker (more than 1: the gthread worker class)",
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -323,6 +329,8 @@ def main() -> None:
                 f"127.0.0.1:{port}",
                 "--workers",
                 str(args.workers),
+                "--threads",
+                str(args.threads),
                 "--access-logfile",
                 str(out / "access.log"),
             ],

@@ -305,6 +305,7 @@ def seed(
                         12,
                         400,
                         json.dumps(counts),
+                        "[]",
                     )
 
         n_sweeps = _copy(
@@ -318,6 +319,7 @@ def seed(
                 "requests",
                 "pods",
                 "counts",
+                "readiness",
             ],
             sweep_rows(),
         )

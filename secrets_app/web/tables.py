@@ -12,6 +12,7 @@ from secrets_app.health.selectors import is_stale, severity
 from secrets_app.models import AccessRequest, Binding, BindingSecret, RequestKind
 from secrets_app.requests.approvals import approvals_needed
 from secrets_app.templatetags.health_tags import mount_error
+from secrets_app.web.fast_rows import FastRowsMixin
 
 
 class StateColumn(tables.Column):
@@ -134,7 +135,7 @@ def secret_access_url(secret: str) -> str:
     return reverse("secret-access") + "?" + urlencode({"secret": secret})
 
 
-class BindingTable(tables.Table):
+class BindingTable(FastRowsMixin, tables.Table):
     service = tables.Column(linkify=True)
     cluster = tables.Column(accessor="cluster__name", verbose_name="Cluster")
     namespace = tables.Column()
@@ -221,7 +222,7 @@ def stale_marker(status: str, checked_at, now) -> str:
     )
 
 
-class BindingHealthTable(tables.Table):
+class BindingHealthTable(FastRowsMixin, tables.Table):
     """Bindings from ``selectors.bindings_with_latest`` (``latest`` prefetched)."""
 
     service = tables.Column(linkify=True, order_by=("service",))
