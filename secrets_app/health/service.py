@@ -44,11 +44,13 @@ from secrets_app.models import (
     ClusterSweep,
     HealthSnapshot,
     HealthStatus,
+    Namespace,
     TaskRun,
 )
 from secrets_app.models.clusters import IdentityMode
 from secrets_app.notifications import notify_stale_bindings
 from secrets_app.ownership import teams
+from secrets_app.pagecache.tracking import cluster_writes
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,11 @@ def client_for(cluster: Cluster) -> KubeClient:
     return connect_in_cluster(timeouts=timeouts)
 
 
+#: What a sweep writes, each row the swept cluster's own (its bindings, their
+#: snapshots, its sweep record, its namespaces).
+SWEPT_MODELS = (Binding, ClusterSweep, HealthSnapshot, Namespace)
+
+
 def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterSweep | None:
     """Sweep one cluster and store what it saw; ``None`` if the cluster is gone.
 
@@ -126,7 +133,8 @@ def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterS
             )
     except IntegrationError as error:
         log.warning("health sweep of %s failed: %s", cluster.name, error)
-        record = record_failed_sweep(cluster, started, str(error))
+        with cluster_writes(cluster.pk, SWEPT_MODELS):
+            record = record_failed_sweep(cluster, started, str(error))
         if raise_retryable and isinstance(error, RetryableError):
             raise
         return record
@@ -145,18 +153,21 @@ def sweep_cluster(cluster_id: int, *, raise_retryable: bool = False) -> ClusterS
         readiness_needs(cluster, rows, targets, snap),
         driver_namespace=settings.PORTAL_DRIVER_NAMESPACE,
     )
-    stored = _store(
-        cluster,
-        started,
-        results,
-        checklist=checklist,
-        requests=snap.requests,
-        pods=snap.items_seen["pods"],
-        drift=drift,
-        leftovers=leftovers,
-        versions=versions,
-    )
-    record_ownership(cluster, snap)
+    # Only this cluster's rows: its own pages' cached fragments move, the
+    # other clusters' stay (secrets_app/pagecache).
+    with cluster_writes(cluster.pk, SWEPT_MODELS):
+        stored = _store(
+            cluster,
+            started,
+            results,
+            checklist=checklist,
+            requests=snap.requests,
+            pods=snap.items_seen["pods"],
+            drift=drift,
+            leftovers=leftovers,
+            versions=versions,
+        )
+        record_ownership(cluster, snap)
     if versions:
         notify_stale_bindings(cluster.pk)
     return stored

@@ -48,12 +48,21 @@ TASK_OUTCOMES = Counter(
     "Celery task outcomes (success, failure, retry), by task name.",
     ["task", "outcome"],
 )
+PAGE_CACHE = Counter(
+    "portal_page_cache",
+    "Cached page fragments served (hit), built (miss) or built without the cache (bypass).",
+    ["page", "result"],
+)
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     labels = (method, route, str(status))
     HTTP_REQUESTS.labels(*labels).inc()
     HTTP_LATENCY.labels(*labels).observe(seconds)
+
+
+def count_page_cache(page: str, result: str) -> None:
+    PAGE_CACHE.labels(page, result).inc()
 
 
 def count_task(task: str, outcome: str) -> None:

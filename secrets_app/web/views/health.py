@@ -1,31 +1,56 @@
 """Mount health dashboards. They read stored sweeps and snapshots only: a page
 never talks to a cluster, so a slow or unreachable cluster cannot slow or
-break it. "Refresh now" only enqueues a sweep."""
+break it. "Refresh now" only enqueues a sweep.
+
+Each page's middle (everything but the heading and the Refresh form, which
+holds the user's CSRF token) is a cached fragment (secrets_app/pagecache): a
+cluster's pages move with that cluster's sweeps, the overview with any
+sweep, all of them with any other write to the tables they read."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
 
 from secrets_app.health import selectors
 from secrets_app.health.chart import trend_chart
 from secrets_app.health.status import SEVERITY
-from secrets_app.models import Cluster
+from secrets_app.models import (
+    Binding,
+    Cluster,
+    ClusterSweep,
+    HealthSnapshot,
+)
+from secrets_app.pagecache.fragments import cached_fragment, depends_on, query_part
+from secrets_app.pagecache.generations import FLEET_KEY, cluster_key
 from secrets_app.tasks.health import sweep_cluster_task
 from secrets_app.web.tables import BindingHealthTable
 from secrets_app.web.views.queued import queue_for_cluster
 
 PER_PAGE = 50
+#: The tables the dashboards' fragments read (tests/pagecache checks the SQL).
+READS = depends_on(Binding, Cluster, ClusterSweep, HealthSnapshot)
 
 
 @require_GET
 def health_overview(request: HttpRequest) -> HttpResponse:
+    body = cached_fragment(
+        "health-overview",
+        (),
+        (*READS, FLEET_KEY),
+        lambda: render_to_string("secrets_app/_health_overview_body.html", _overview_context()),
+    )
+    return render(request, "secrets_app/health_overview.html", {"body": body})
+
+
+def _overview_context() -> dict:
     clusters = list(selectors.cluster_overview())
     for cluster in clusters:
         cluster.status_counts = [getattr(cluster, f"n_{s}") for s in SEVERITY]
-    context = {
+    return {
         "clusters": clusters,
         "severity": SEVERITY,
         "chart": trend_chart(
@@ -33,19 +58,31 @@ def health_overview(request: HttpRequest) -> HttpResponse:
             now=selectors.total_counts(clusters),
         ),
     }
-    return render(request, "secrets_app/health_overview.html", context)
 
 
 @require_GET
 def health_cluster(request: HttpRequest, name: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, name=name)
+    body = cached_fragment(
+        "health-cluster",
+        (cluster.pk, query_part(request)),
+        (*READS, cluster_key(cluster.pk)),
+        lambda: render_to_string(
+            "secrets_app/_health_cluster_body.html", _cluster_context(request, cluster)
+        ),
+    )
+    return render(request, "secrets_app/health_cluster.html", {"cluster": cluster, "body": body})
+
+
+def _cluster_context(request: HttpRequest, cluster: Cluster) -> dict:
     table = BindingHealthTable(selectors.bindings_with_latest(cluster))
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     sweep = selectors.last_sweep(cluster)
     namespaces = selectors.namespace_counts(cluster)
     # A failed sweep read nothing: the checklist is the last good sweep's.
     checklist = sweep.readiness if sweep and sweep.ok else selectors.last_readiness(cluster)
-    context = {
+    return {
+        "request": request,
         "cluster": cluster,
         "readiness": checklist,
         "readiness_failing": sum(1 for c in checklist if not c.get("ok")),
@@ -60,19 +97,33 @@ def health_cluster(request: HttpRequest, name: str) -> HttpResponse:
             label=f"{cluster.name}: bindings needing attention",
         ),
     }
-    return render(request, "secrets_app/health_cluster.html", context)
 
 
 @require_GET
 def health_namespace(request: HttpRequest, name: str, namespace: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, name=name)
+    body = cached_fragment(
+        "health-namespace",
+        (cluster.pk, namespace, query_part(request)),
+        (*READS, cluster_key(cluster.pk)),
+        lambda: render_to_string(
+            "secrets_app/_health_namespace_body.html",
+            _namespace_context(request, cluster, namespace),
+        ),
+    )
+    context = {"cluster": cluster, "namespace": namespace, "body": body}
+    return render(request, "secrets_app/health_namespace.html", context)
+
+
+def _namespace_context(request: HttpRequest, cluster: Cluster, namespace: str) -> dict:
     table = BindingHealthTable(
         selectors.bindings_with_latest(cluster, namespace), exclude=("namespace",)
     )
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     sweep = selectors.last_sweep(cluster)
     counts = selectors.namespace_counts(cluster, namespace)
-    context = {
+    return {
+        "request": request,
         "cluster": cluster,
         "namespace": namespace,
         "table": table,
@@ -85,7 +136,6 @@ def health_namespace(request: HttpRequest, name: str, namespace: str) -> HttpRes
             label=f"{cluster.name}/{namespace}: bindings needing attention",
         ),
     }
-    return render(request, "secrets_app/health_namespace.html", context)
 
 
 @require_POST

@@ -1,0 +1,82 @@
+"""``cached_fragment``: the HTML of a page's middle, cached under a key that
+holds the generations of everything it reads.
+
+What a fragment may hold: only what every user may see on that page. The
+page around it (navigation, the user's name, forms with a CSRF token,
+messages) is rendered for each request; a fragment that holds a CSRF token is
+refused, so a mistake shows up as an error, not as one user's token served to
+another. The key also holds the current minute: fragments say "3 minutes
+ago" and mark stale verdicts, which move with the clock, not with the rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from secrets_app.observability.metrics import count_page_cache
+from secrets_app.pagecache import generations, tracking
+from secrets_app.pagecache.writes import ANY_TABLE
+
+
+def depends_on(*models: type[Model] | str) -> tuple[str, ...]:
+    """Generation keys of the tables of ``models`` (or table names)."""
+    tables = {m if isinstance(m, str) else m._meta.db_table for m in models}
+    return tuple(sorted(generations.table_key(t) for t in tables | {ANY_TABLE}))
+
+
+def query_part(request: HttpRequest) -> tuple:
+    """The query string's parameters in a canonical order: the same page, the same key."""
+    return tuple(sorted((k, tuple(v)) for k, v in request.GET.lists()))
+
+
+def cached_fragment(
+    page: str,
+    parts: Iterable[object],
+    keys: Iterable[str],
+    render: Callable[[], str],
+) -> SafeString:
+    """``render()``'s HTML, from the cache while none of ``keys`` moved this
+    minute. ``parts``: what else the HTML depends on (the URL's arguments,
+    the normalised query string)."""
+    keys = tuple(keys)
+    if not settings.PORTAL_PAGE_CACHE or tracking.uncommitted(keys):
+        count_page_cache(page, "bypass")
+        return mark_safe(render())  # noqa: S308 (rendered by our templates)
+    gens = generations.read(keys)
+    if gens is None:
+        count_page_cache(page, "bypass")
+        return mark_safe(render())  # noqa: S308
+    minute = int(timezone.now().timestamp() // 60)
+    # The database's name too: two databases (a demo beside tests) share one Redis.
+    database = connections[DEFAULT_DB_ALIAS].settings_dict["NAME"]
+    identity = repr((page, tuple(parts), database, minute, sorted(gens.items())))
+    key = "pagecache:frag:" + hashlib.sha256(identity.encode()).hexdigest()
+    cache = caches[settings.PORTAL_PAGE_CACHE_ALIAS]
+    html = None
+    with contextlib.suppress(Exception):
+        html = cache.get(key)
+    if html is not None:
+        count_page_cache(page, "hit")
+        return mark_safe(html)  # noqa: S308
+    html = str(render())
+    if "csrfmiddlewaretoken" in html:
+        raise ImproperlyConfigured(
+            f"The cached part of {page} holds a CSRF token: render forms that post "
+            "outside cached_fragment."
+        )
+    # A cache that fails now serves this page uncached; nothing else to do.
+    with contextlib.suppress(Exception):
+        cache.set(key, html, timeout=settings.PORTAL_PAGE_CACHE_SECONDS)
+    count_page_cache(page, "miss")
+    return mark_safe(html)  # noqa: S308
