@@ -349,9 +349,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
-# Sessions read from Redis, written through to the database: one query less
-# on every page, and a Redis restart logs nobody out.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions stay in the database (Django's default), not cached_db: with
+# cached_db a Redis outage fails every page (it re-caches a session read from
+# the database without catching the error), for a saving of one short query.
 
 # --- Login throttling (django-axes) ------------------------------------------
 # LOGIN_FAILURE_LIMIT failed passwords for one username from one address lock

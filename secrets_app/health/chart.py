@@ -9,6 +9,7 @@ not inline styles).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 
@@ -154,7 +155,10 @@ def trend_chart(
     # The label follows from the cluster and namespace: no place in the key.
     scope = f"{cluster.pk if cluster else 'all'}:{namespace or ''}"
     key = f"health-trend:v2:{scope}:{newest_sweep}:{counts}:{minute}"
-    html = cache.get(key)
+    html = None
+    # Redis down: the chart is drawn for each view instead of failing the page.
+    with contextlib.suppress(Exception):
+        html = cache.get(key)
     if html is None:
         if namespace is not None:
             history = trends.namespace_trend(cluster, namespace)
@@ -163,5 +167,6 @@ def trend_chart(
         swept = any(p.counts is not None for p in history)
         points = trends.with_now(history, now)
         html = trend_figure(points, now, label=label, swept=swept)
-        cache.set(key, html, timeout=120)
+        with contextlib.suppress(Exception):
+            cache.set(key, html, timeout=120)
     return mark_safe(html)  # noqa: S308 (built with format_html and an autoescaping template)

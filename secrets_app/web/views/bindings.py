@@ -17,6 +17,7 @@ from django_tables2 import SingleTableMixin
 from secrets_app.bindings.history import binding_history
 from secrets_app.bindings.usage import usage
 from secrets_app.models import (
+    AccessRequest,
     Binding,
     BindingSecret,
     BindingSource,
@@ -133,7 +134,16 @@ class BindingListView(SingleTableMixin, FilterView):
     template_name = "secrets_app/binding_list.html"
     body_template_name = "secrets_app/_binding_list_body.html"
     #: What the form and the table read (tests/pagecache checks the SQL).
-    reads = depends_on(Binding, BindingSecret, Cluster, HealthSnapshot, Namespace, "auth_group")
+    reads = depends_on(
+        AccessRequest,  # the requester filter
+        Binding,
+        BindingSecret,
+        Cluster,
+        HealthSnapshot,
+        Namespace,
+        "auth_group",  # team names
+        "auth_user",  # owners and requesters by name
+    )
     table_class = BindingTable
     filterset_class = BindingFilter
     # 25 rows, as GitHub lists: django-tables2 spends ~0.1 ms per cell on this
