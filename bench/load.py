@@ -168,7 +168,7 @@ def print_report(args, header: dict, result: dict) -> None:
     print(
         f"\n{args.users} users, think {args.think} s, warm-up {args.warmup:.0f} s, measured "
         f"{header['measured_s']:.1f} s; gunicorn {k['workers']} {k['worker_class']} workers x "
-        f"{k['threads']} thread{'s' if k['threads'] > 1 else ''}, CONN_MAX_AGE {k['conn_max_age']}, page cache {k['page_cache']}, "
+        f"{k['threads']} thread{'s' if k['threads'] > 1 else ''}, keep-alive {k['keep_alive']} s, CONN_MAX_AGE {k['conn_max_age']}, page cache {k['page_cache']}, "
         f"sweep every {k['sweep_every']} s; load average before/after: "
         f"{header['load_before']:.1f} / {header['load_after']:.1f}"
     )
@@ -242,6 +242,14 @@ def parse_args() -> argparse.Namespace:
         "--worker-class",
         choices=("sync", "gthread"),
         help="gunicorn worker class (default: gthread when --threads > 1, else sync)",
+    )
+    parser.add_argument(
+        "--keep-alive",
+        type=int,
+        default=2,
+        help="seconds gthread workers keep an idle connection open (gunicorn's --keep-alive; "
+        "its default 2 is production's). Below the users' think time, a user's next request "
+        "can meet a connection the server is closing: a reset, counted as an error",
     )
     parser.add_argument(
         "--conn-max-age",
@@ -351,6 +359,8 @@ def main() -> None:
                 str(args.threads),
                 "--worker-class",
                 args.worker_class,
+                "--keep-alive",
+                str(args.keep_alive),
                 "--access-logfile",
                 str(out / "access.log"),
             ],
@@ -462,6 +472,7 @@ def main() -> None:
                 "workers": args.workers,
                 "threads": args.threads,
                 "worker_class": args.worker_class,
+                "keep_alive": args.keep_alive,
                 "conn_max_age": args.conn_max_age,
                 "page_cache": args.page_cache,
                 "sweep_every": args.sweep_every,

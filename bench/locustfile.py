@@ -102,6 +102,14 @@ def _arrived(user: HttpUser) -> None:
         gevent.spawn_later(WARMUP, open_window)
 
 
+def _status(response) -> str:
+    """The HTTP status, or why there was none (status 0: the connection
+    failed, and the exception says how)."""
+    if response.status_code:
+        return f"HTTP {response.status_code}"
+    return f"no answer ({type(response.error).__name__}: {response.error})"[:200]
+
+
 class PortalUser(HttpUser):
     abstract = True
     wait_time = WAIT
@@ -129,7 +137,7 @@ class PortalUser(HttpUser):
     def get(self, url: str, name: str) -> None:
         with self.client.get(url, name=name, catch_response=True) as response:
             if response.status_code != 200 or response.url.split("?")[0].endswith("/login/"):
-                response.failure(f"HTTP {response.status_code} at {response.url}")
+                response.failure(f"{_status(response)} at {url.split('?')[0]}")
 
 
 class Engineer(PortalUser):
@@ -186,4 +194,4 @@ class Approver(PortalUser):
             if response.status_code != 302 or not response.headers.get("Location", "").endswith(
                 f"/requests/{pk}/"
             ):
-                response.failure(f"approve #{pk}: HTTP {response.status_code}")
+                response.failure(f"approve #{pk}: {_status(response)}")
