@@ -92,6 +92,21 @@ def new_service(i: int) -> str:
     return service_name(namespace_name(i % NAMESPACES), i // NAMESPACES)
 
 
+def health_namespaces() -> list[list[str]]:
+    """Each (cluster, namespace) that holds live bindings, for the health
+    namespace page: the pages a sweep fills, never an empty one."""
+    from secrets_app.health.service import LIVE_STATES
+    from secrets_app.models import Binding
+
+    pairs = (
+        Binding.objects.filter(state__in=LIVE_STATES)
+        .values_list("cluster__name", "namespace")
+        .distinct()
+        .order_by("cluster__name", "namespace")
+    )
+    return [list(pair) for pair in pairs]
+
+
 def _copy(table: str, columns: list[str], rows) -> int:
     from django.db import connection
 
@@ -364,6 +379,7 @@ def seed(
         "approvers": [u.username for u in appr_users],
         "clusters": [c.name for c in cls],
         "namespaces": [namespace_name(i) for i in range(NAMESPACES)],
+        "health_namespaces": health_namespaces(),
         "binding_ids": [made[0].pk, made[-1].pk],
         "pending_ids": [r.pk for r in pending],
         "counts": {
@@ -399,6 +415,7 @@ def reuse(*, password: str) -> dict:
         "approvers": [n for n in names if n.startswith("approver-")],
         "clusters": sorted(Cluster.objects.values_list("name", flat=True)),
         "namespaces": [namespace_name(i) for i in range(NAMESPACES)],
+        "health_namespaces": health_namespaces(),
         "binding_ids": [ids.first(), ids.last()],
         "pending_ids": sorted(pool.values_list("pk", flat=True)),
         "counts": {"bindings": ids.count(), "pending": pool.count()},
