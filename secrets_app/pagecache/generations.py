@@ -40,6 +40,18 @@ def _fresh_start() -> int:
     return time.time_ns()
 
 
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """A cache that is down (the demo without Redis) would otherwise log on
+    every page: once per process and kind is enough to act on."""
+    kind = message.split(":")[1]
+    if kind not in _warned:
+        _warned.add(kind)
+        log.warning(message)
+
+
 def bump(keys: Iterable[str]) -> None:
     """Move each generation on. Never raises: a write is committed already,
     and a cache that is down serves no fragments either (``read`` fails too)."""
@@ -51,8 +63,8 @@ def bump(keys: Iterable[str]) -> None:
             except ValueError:  # missing: start past every number it ever had
                 if not cache.add(PREFIX + key, _fresh_start(), timeout=None):
                     cache.incr(PREFIX + key)
-        except Exception:
-            log.warning("page cache: could not bump generation %s", key, exc_info=True)
+        except Exception as error:
+            _warn_once(f"page cache: could not move generations: {error}")
 
 
 def read(keys: Iterable[str]) -> dict[str, int] | None:
@@ -67,8 +79,8 @@ def read(keys: Iterable[str]) -> dict[str, int] | None:
             cache.add(name, _fresh_start(), timeout=None)
         if missing:
             found.update(cache.get_many(missing))
-    except Exception:
-        log.warning("page cache: generations unreadable, serving uncached", exc_info=True)
+    except Exception as error:
+        _warn_once(f"page cache: generations unreadable, pages served uncached: {error}")
         return None
     if len(found) != len(names):
         return None

@@ -4,6 +4,7 @@ import pytest
 
 from secrets_app.events import bus
 from secrets_app.models import AuditEvent, Decision, RequestState
+from secrets_app.pagecache.tracking import PendingBump
 from secrets_app.requests import workflow
 from secrets_app.requests.workflow import WorkflowError
 from tests.factories import GUIDE_ARN, AccessRequestFactory, ClusterFactory
@@ -193,4 +194,5 @@ def test_no_hook_when_approval_is_partial(
     request = _create(requester, prod_cluster)
     with django_capture_on_commit_callbacks() as callbacks:
         workflow.request_approve(request_id=request.pk, approver=approver)
-    assert callbacks == []
+    # The page cache's generations move with any commit; no follow-up hook runs.
+    assert [c for c in callbacks if not isinstance(c, PendingBump)] == []
