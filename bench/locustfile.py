@@ -32,7 +32,8 @@ import urllib.request
 
 import gevent
 from gevent.event import Event
-from locust import HttpUser, between, constant, events, task
+from locust import between, constant, events, task
+from locust.contrib.fasthttp import FastHttpUser
 
 PLAN = json.loads(open(os.environ["BENCH_PLAN"]).read())  # noqa: SIM115
 PASSWORD = os.environ["BENCH_PASSWORD"]
@@ -79,7 +80,7 @@ def _read_metrics(host: str) -> str | None:
         return None
 
 
-def _arrived(user: HttpUser) -> None:
+def _arrived(user: FastHttpUser) -> None:
     """Count a finished login; the last one lets every user start, and the
     measured window opens after the warm-up."""
     global _logged_in
@@ -110,7 +111,11 @@ def _status(response) -> str:
     return f"no answer ({type(response.error).__name__}: {response.error})"[:200]
 
 
-class PortalUser(HttpUser):
+class PortalUser(FastHttpUser):
+    """geventhttpclient rather than requests: the driver shares the two cores
+    with the portal, and requests' per-request CPU was a share of them that
+    the portal then could not use."""
+
     abstract = True
     wait_time = WAIT
     usernames = _engineers
@@ -123,7 +128,7 @@ class PortalUser(HttpUser):
             data={
                 "username": username,
                 "password": PASSWORD,
-                "csrfmiddlewaretoken": self.client.cookies.get("csrftoken", ""),
+                "csrfmiddlewaretoken": self.csrf_token(),
             },
             allow_redirects=False,
             name="login",
@@ -133,6 +138,9 @@ class PortalUser(HttpUser):
                 response.failure(f"login as {username}: HTTP {response.status_code}")
         _arrived(self)
         _all_in.wait()
+
+    def csrf_token(self) -> str:
+        return next((c.value for c in self.client.cookiejar if c.name == "csrftoken"), "")
 
     def get(self, url: str, name: str) -> None:
         with self.client.get(url, name=name, catch_response=True) as response:
@@ -186,7 +194,7 @@ class Approver(PortalUser):
         pk = _pool.pop()
         with self.client.post(
             f"/requests/{pk}/approve/",
-            data={"csrfmiddlewaretoken": self.client.cookies.get("csrftoken", ""), "comment": ""},
+            data={"csrfmiddlewaretoken": self.csrf_token(), "comment": ""},
             allow_redirects=False,
             name="approve",
             catch_response=True,
