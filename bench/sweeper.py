@@ -16,7 +16,9 @@ client. AWS version checks must be off (``PORTAL_ROTATION_CHECK=false``:
 there is no AWS here). Each sweep appends one JSON line to ``--log``:
 cluster, started (epoch seconds), seconds, ok, error. ``--ready`` is written
 once the targets are loaded and sweeping begins. SIGTERM stops it between
-two sweeps.
+two sweeps. It runs niced (``--nice``): its sweeps, and the fake API that
+serves them, would otherwise take a share of the two cores that production's
+web pods never give to sweeps.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import random
 import signal
 import sys
@@ -40,7 +43,15 @@ def main() -> None:
     parser.add_argument("--log", required=True, help="JSON lines, one per sweep")
     parser.add_argument("--ready", required=True, help="written when sweeping begins")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=10,
+        help="niceness: production sweeps in a Celery worker on other nodes, not on the "
+        "web pods' cores, so here they take the CPU gunicorn leaves (0: compete equally)",
+    )
     args = parser.parse_args()
+    os.nice(args.nice)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
