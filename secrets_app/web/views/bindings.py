@@ -28,6 +28,7 @@ from secrets_app.requests.permissions import can_request_change, can_request_rev
 from secrets_app.requests.preview import deletion_listing
 from secrets_app.web.filters import BindingFilter
 from secrets_app.web.forms.decisions import ExtendForm, RevokeForm
+from secrets_app.web.paginators import DeferredJoinPaginator
 from secrets_app.web.tables import BindingTable
 from secrets_app.web.views.binding_sections import (
     drift_section,
@@ -126,7 +127,9 @@ class BindingListView(SingleTableMixin, FilterView):
     filterset_class = BindingFilter
     # 25 rows, as GitHub lists: django-tables2 spends ~0.1 ms per cell on this
     # machine, so 50 rows of 9 columns were half of the page's time (bench/load.py).
-    table_pagination = {"per_page": 25}
+    # Deferred join: the page's ids first, the select list's subqueries for
+    # those 25 rows only, however deep the page (secrets_app/web/paginators.py).
+    table_pagination = {"per_page": 25, "paginator_class": DeferredJoinPaginator}
 
     def get_queryset(self):
         # A correlated count rather than Count() over a join: with the join,
