@@ -19,7 +19,7 @@ from django_tables2 import RequestConfig
 from secrets_app.health.status import HealthStatus
 from secrets_app.models import Binding, BindingSecret
 from secrets_app.web.filters import BindingFilter
-from secrets_app.web.tables import BindingTable
+from secrets_app.web.tables import BindingTable, secret_access_url
 from secrets_app.web.views.bindings import BindingListView
 from tests.factories import (
     BindingFactory,
@@ -255,3 +255,14 @@ def test_the_page_query_count_does_not_depend_on_the_page(engineer, inventory):
     # No rows at all: the count says so, no page to fetch (as with
     # django-tables2's own paginator: slicing [0:0] runs no query).
     assert queries_of(engineer, {"namespace": "nowhere"}) == counts.pop() - 1
+
+
+def test_rows_link_to_their_binding_and_first_secret(engineer, inventory):
+    # (The paths are reversed once per table: web/tables.py url_by_pk.)
+    html = engineer.get(reverse("binding-list"), {"page": 2}).content.decode()
+    shown_ids, *_ = shown(engineer, {"page": 2})
+    for binding in Binding.objects.filter(pk__in=shown_ids).prefetch_related("secrets"):
+        assert f'<a href="{binding.get_absolute_url()}">{binding.service}</a>' in html
+        first = min(binding.secrets.all(), key=lambda s: (s.alias, s.pk), default=None)
+        if first:
+            assert f'<a href="{secret_access_url(first.arn)}">{first.name}</a>' in html
