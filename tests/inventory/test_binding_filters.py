@@ -83,7 +83,7 @@ def test_every_field_is_there_with_its_label_id_and_choices(engineer, clusters):
     for name, field in form.fields.items():
         attrs = parts.fields[name]
         assert attrs["id"] == f"id_{name}"
-        assert parts.labels[f"id_{name}"] == str(field.label)
+        assert parts.labels[f"id_{name}"] == str(form[name].label)
         if name in parts.options:
             shown = [(value, label) for value, label, _ in parts.options[name]]
             assert shown == [(str(v), str(label)) for v, label in field.choices]
