@@ -18,9 +18,14 @@ TEAM_NAME = "team_name"
 
 def owning_team_name() -> Subquery:
     """The owning team's name of the outer row's (``cluster_id``, ``namespace``)."""
-    owner = Namespace.objects.filter(
-        cluster_id=OuterRef("cluster_id"), name=OuterRef("namespace")
-    ).values("team__name")[:1]
+    # At most one row ((cluster, name) is unique): without order_by(), the
+    # model's default ordering (cluster name, name) joined the cluster and
+    # sorted inside every row's subquery.
+    owner = (
+        Namespace.objects.filter(cluster_id=OuterRef("cluster_id"), name=OuterRef("namespace"))
+        .order_by()
+        .values("team__name")[:1]
+    )
     return Subquery(owner)
 
 

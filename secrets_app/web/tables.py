@@ -130,13 +130,23 @@ class ApprovalQueueTable(tables.Table):
         return format_html('<time datetime="{}">{}</time>', value.isoformat(), timesince(value))
 
 
-def secret_access_url(secret: str) -> str:
-    """The "who can read this secret" page of one secret (ARNs hold ':' and '/')."""
-    return reverse("secret-access") + "?" + urlencode({"secret": secret})
+def secret_access_url(secret: str, page: str | None = None) -> str:
+    """The "who can read this secret" page of one secret (ARNs hold ':' and
+    '/'); ``page``: that page's path, when the caller reversed it already."""
+    return (page or reverse("secret-access")) + "?" + urlencode({"secret": secret})
+
+
+def url_by_pk(viewname: str):
+    """``pk -> reverse(viewname, args=[pk])`` for a table's rows, reversed
+    once: ``reverse()`` costs ~25 us, twice a row on a list page. The path of
+    an ``<int:pk>`` is the same around the pk's digits."""
+    marker = 9_876_543_210_123
+    head, tail = reverse(viewname, args=[marker]).split(str(marker))
+    return lambda pk: f"{head}{int(pk)}{tail}"
 
 
 class BindingTable(FastRowsMixin, tables.Table):
-    service = tables.Column(linkify=True)
+    service = tables.Column()  # linked to the binding's page (render_service)
     cluster = tables.Column(accessor="cluster__name", verbose_name="Cluster")
     namespace = tables.Column()
     team = team_column()
@@ -174,13 +184,19 @@ class BindingTable(FastRowsMixin, tables.Table):
                 first_secret_name=Subquery(first.values("name")[:1]),
             )
         super().__init__(data, *args, **kwargs)
+        # What linkify=True and secret_access_url() give, reversed once per table.
+        self._binding_url = url_by_pk("binding-detail")
+        self._secret_access = reverse("secret-access")
+
+    def render_service(self, value, record):
+        return format_html('<a href="{}">{}</a>', self._binding_url(record.pk), value)
 
     def render_secret_count(self, value, record):
         arn = getattr(record, "first_secret_arn", None)
         if not arn:
             return value
         name = record.first_secret_name or arn
-        link = format_html('<a href="{}">{}</a>', secret_access_url(arn), name)
+        link = format_html('<a href="{}">{}</a>', secret_access_url(arn, self._secret_access), name)
         if value > 1:
             return format_html('{} <span class="muted">+{} more</span>', link, value - 1)
         return link
