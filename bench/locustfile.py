@@ -138,6 +138,11 @@ class PortalUser(FastHttpUser):
                 response.failure(f"login as {username}: HTTP {response.status_code}")
         _arrived(self)
         _all_in.wait()
+        # Each user's first request at a random moment of one think time, as
+        # people arrive: all of them at the same instant queue 100 requests
+        # on two workers, and the users, synchronised, come back in waves
+        # for tens of seconds (seen in the 100-user run's per-second tail).
+        gevent.sleep(random.uniform(0, max(_think)))
 
     def csrf_token(self) -> str:
         return next((c.value for c in self.client.cookiejar if c.name == "csrftoken"), "")
