@@ -206,6 +206,13 @@ def print_report(args, header: dict, result: dict) -> None:
         )
     else:
         print("sweeps: none (--sweep-every 0): no writes during the load")
+    if result.get("page_cache"):
+        parts = []
+        for page, outcome in sorted(result["page_cache"].items()):
+            total = sum(outcome.values())
+            hits = outcome.get("hit", 0)
+            parts.append(f"{page} {hits}/{total} ({100 * hits / max(total, 1):.0f}%)")
+        print("page cache hits in the window: " + ", ".join(parts))
     for line in result["errors"][:10]:
         print(f"error: {line}")
     print(
@@ -490,6 +497,7 @@ def main() -> None:
             run=run,
             errors=errors + crashes[:10] + sweeps["errors"][:10],
         )
+        result["page_cache"] = report.cache_results(metrics.get("start"), metrics.get("end"))
         print_report(args, header, result)
         if args.json:
             Path(args.json).write_text(json.dumps(result, indent=2) + "\n")

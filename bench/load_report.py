@@ -131,6 +131,28 @@ def window_means(before: str | None, after: str | None) -> dict[str, float]:
     return means
 
 
+def cache_results(before: str | None, after: str | None) -> dict[str, dict[str, int]]:
+    """Page-cache outcomes per cached page in the window (hit, miss, bypass),
+    from ``portal_page_cache_total`` read at the window's start and end."""
+    if not before or not after:
+        return {}
+
+    def read(text: str) -> dict[tuple[str, str], float]:
+        counts = {}
+        for line in text.splitlines():
+            m = _SAMPLE.match(line)
+            if m and m["name"] == "portal_page_cache_total":
+                labels = dict(re.findall(r'(\w+)="([^"]*)"', m["labels"]))
+                counts[(labels.get("page", ""), labels.get("result", ""))] = float(m["value"])
+        return counts
+
+    start, end = read(before), read(after)
+    out: dict[str, dict[str, int]] = {}
+    for (page, result), value in end.items():
+        out.setdefault(page, {})[result] = int(value - start.get((page, result), 0.0))
+    return out
+
+
 #: gunicorn's default access log: ... "GET /path HTTP/1.1" 200 1234 ...
 _ACCESS = re.compile(r'"[A-Z]+ (?P<path>\S+) [^"]*" (?P<status>\d{3}) ')
 

@@ -250,3 +250,13 @@ def test_drawn_states_are_mostly_mounted():
     drawn = Counter(draw(rng) for _ in range(2000))
     assert drawn["mounted"] > 1700
     assert {"waiting", "failing", "half"} <= set(drawn)
+
+
+def test_page_cache_outcomes_are_counted_over_the_window():
+    before = 'portal_page_cache_total{page="binding-list",result="hit"} 5.0\n'
+    after = (
+        'portal_page_cache_total{page="binding-list",result="hit"} 12.0\n'
+        'portal_page_cache_total{page="binding-list",result="miss"} 3.0\n'
+    )
+    assert report.cache_results(before, after) == {"binding-list": {"hit": 7, "miss": 3}}
+    assert report.cache_results(None, after) == {}
