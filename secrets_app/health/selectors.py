@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import (
@@ -16,7 +17,6 @@ from django.db.models import (
     Count,
     IntegerField,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     When,
@@ -36,22 +36,32 @@ def severity(field: str = "health_status") -> Case:
     return Case(*whens, default=V(len(SEVERITY)), output_field=IntegerField())
 
 
-def _status_counts(relation: str = "") -> dict[str, Count]:
-    """``n_<status>`` and ``n_total`` of live bindings, reached through ``relation``."""
-    prefix = f"{relation}__" if relation else ""
-    counted = relation or "pk"
-    live = Q(**{f"{prefix}state__in": LIVE_STATES})
-    counts = {
-        f"n_{s}": Count(counted, filter=live & Q(**{f"{prefix}health_status": s})) for s in SEVERITY
-    }
-    counts["n_total"] = Count(counted, filter=live)
-    # Pods past the grace period on a rotated secret's old version (rotation.py).
-    counts["n_stale"] = Count(counted, filter=live & Q(**{f"{prefix}stale_since__isnull": False}))
-    return counts
+def _grouped_counts(live: QuerySet[Binding], key: str) -> dict[Any, dict[str, int]]:
+    """``key`` value -> ``n_<status>`` for every status, ``n_total`` and
+    ``n_stale`` of the ``live`` bindings, in the database's order of ``key``
+    (one GROUP BY of about five rows per key, summed here: cheaper to build
+    and to run than seven ``COUNT(...) FILTER`` per key)."""
+    groups = (
+        live.order_by(key)
+        .values_list(key, "health_status")
+        # COUNT(stale_since): pods past the grace period on a rotated
+        # secret's old version (rotation.py).
+        .annotate(n=Count("pk"), stale=Count("stale_since"))
+    )
+    counted: dict[Any, dict[str, int]] = {}
+    for value, status, n, stale in groups:
+        found = counted.get(value)
+        if found is None:
+            found = counted[value] = {f"n_{s}": 0 for s in SEVERITY} | {"n_total": 0, "n_stale": 0}
+        found[f"n_{status}"] = n
+        found["n_total"] += n
+        found["n_stale"] += stale
+    return counted
 
 
-def _worst_first() -> list:
-    return [f"-n_{s}" for s in SEVERITY[:-1]]
+def _worst_first(row: Mapping[str, int]) -> list[int]:
+    """Sort key: more failing first, then degraded, unknown, pending (stable)."""
+    return [-row[f"n_{s}"] for s in SEVERITY[:-1]]
 
 
 def cluster_overview() -> list[Cluster]:
@@ -66,19 +76,7 @@ def cluster_overview() -> list[Cluster]:
     at every moment (a binding revoked or activated since the last sweep
     included). Plain ORM, no database-specific SQL: the demo runs on SQLite.
     """
-    groups = (
-        Binding.objects.filter(state__in=LIVE_STATES)
-        .order_by()
-        .values_list("cluster_id", "health_status")
-        # COUNT(stale_since) counts the bindings with a stale version only.
-        .annotate(n=Count("pk"), stale=Count("stale_since"))
-    )
-    counted: dict[int, dict[str, int]] = {}
-    for cluster_id, status, n, stale in groups:
-        found = counted.setdefault(cluster_id, {"n_total": 0, "n_stale": 0})
-        found[f"n_{status}"] = n
-        found["n_total"] += n
-        found["n_stale"] += stale
+    counted = _grouped_counts(Binding.objects.filter(state__in=LIVE_STATES), "cluster_id")
     last = ClusterSweep.objects.filter(cluster=OuterRef("pk")).order_by("-started_at", "-id")
     last_ok = last.filter(ok=True)
     # Only what the table shows: the rest of a cluster (repositories, paths,
@@ -94,31 +92,36 @@ def cluster_overview() -> list[Cluster]:
         )
         .order_by("name")
     )  # the database's collation orders names, as before
+    none = {f"n_{s}": 0 for s in SEVERITY} | {"n_total": 0, "n_stale": 0}
     shown = []
     for cluster in clusters:
-        found = counted.get(cluster.pk, {})
-        for s in SEVERITY:
-            setattr(cluster, f"n_{s}", found.get(f"n_{s}", 0))
-        cluster.n_total = found.get("n_total", 0)
-        cluster.n_stale = found.get("n_stale", 0)
-        cluster.status_counts = [getattr(cluster, f"n_{s}") for s in SEVERITY]
+        found = counted.get(cluster.pk, none)
+        for name, n in found.items():
+            setattr(cluster, name, n)
+        cluster.status_counts = [found[f"n_{s}"] for s in SEVERITY]
         if cluster.active or cluster.n_total:
             shown.append(cluster)
     # Stable: clusters with the same counts keep the name order above.
-    shown.sort(key=lambda c: [-getattr(c, f"n_{s}") for s in SEVERITY[:-1]])
+    shown.sort(key=lambda c: _worst_first(counted.get(c.pk, none)))
     return shown
 
 
 def namespace_counts(cluster: Cluster, namespace: str | None = None) -> list[dict]:
     """One row per namespace of the cluster's live bindings (or only
-    ``namespace``'s), worst first, each with ``counts`` in ``SEVERITY`` order."""
+    ``namespace``'s), worst first, each with ``n_<status>``, ``n_total``,
+    ``n_stale`` and ``counts`` in ``SEVERITY`` order (one query)."""
     live = Binding.objects.filter(cluster=cluster, state__in=LIVE_STATES)
     if namespace is not None:
         live = live.filter(namespace=namespace)
-    rows = (
-        live.values("namespace").annotate(**_status_counts()).order_by(*_worst_first(), "namespace")
+    # Stable: namespaces with the same counts keep the database's name order.
+    rows = sorted(
+        (
+            {"namespace": name, **found, "counts": [found[f"n_{s}"] for s in SEVERITY]}
+            for name, found in _grouped_counts(live, "namespace").items()
+        ),
+        key=_worst_first,
     )
-    return [{**row, "counts": [row[f"n_{s}"] for s in SEVERITY]} for row in rows]
+    return rows
 
 
 def total_counts(rows: Iterable[Mapping[str, int] | Cluster]) -> dict[str, int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -106,3 +107,44 @@ def test_revoked_and_new_bindings_count_before_the_next_sweep(web, fake, kube_cl
     counts = "".join(f"<td>{n}</td>" for n in after.status_counts)
     assert counts in page
     assert f"{after.n_pending} pending" in page
+
+
+def _filtered_counts(cluster, namespace=None) -> list[dict]:
+    """namespace_counts before #19: seven COUNT(...) FILTER per namespace."""
+    live = Q(state__in=LIVE_STATES)
+    counts = {f"n_{s}": Count("pk", filter=live & Q(health_status=s)) for s in SEVERITY}
+    counts["n_total"] = Count("pk", filter=live)
+    counts["n_stale"] = Count("pk", filter=live & Q(stale_since__isnull=False))
+    rows = Binding.objects.filter(cluster=cluster, state__in=LIVE_STATES)
+    if namespace is not None:
+        rows = rows.filter(namespace=namespace)
+    worst = [f"-n_{s}" for s in SEVERITY[:-1]]
+    rows = rows.values("namespace").annotate(**counts).order_by(*worst, "namespace")
+    return [{**row, "counts": [row[f"n_{s}"] for s in SEVERITY]} for row in rows]
+
+
+def test_namespace_counts_are_the_filtered_counts(django_assert_num_queries):
+    cluster = ClusterFactory(name="ns-counts")
+    now = timezone.now()
+    plan = {
+        "b-team": ["failing", "healthy", "healthy"],
+        "a-team": ["failing", "healthy", "pending"],  # ties b-team on failing: name order
+        "z-ops": ["degraded", "degraded"],
+        "c-data": ["healthy"],
+        "gone": ["failing"],  # revoked below: no row
+    }
+    for namespace, statuses in plan.items():
+        for i, status in enumerate(statuses):
+            BindingFactory(
+                cluster=cluster,
+                namespace=namespace,
+                health_status=status,
+                stale_since=now if i == 0 else None,
+                state="revoked" if namespace == "gone" else "active",
+            )
+    with django_assert_num_queries(1):
+        ours = selectors.namespace_counts(cluster)
+    assert ours == _filtered_counts(cluster)
+    assert [r["namespace"] for r in ours] == ["a-team", "b-team", "z-ops", "c-data"]
+    assert selectors.namespace_counts(cluster, "z-ops") == _filtered_counts(cluster, "z-ops")
+    assert selectors.namespace_counts(cluster, "nowhere") == []
