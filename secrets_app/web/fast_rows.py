@@ -17,6 +17,7 @@ from __future__ import annotations
 from functools import partial
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model
 from django.template import Context
 from django.template.base import render_value_in_context
 from django.utils.html import conditional_escape, format_html
@@ -40,17 +41,37 @@ def _value_getter(bound, model):
         field = None
     remainder = accessor.bits[-1] if accessor.bits else ""
 
-    def resolve(record):
+    def library(record):
         try:
             return accessor.resolve(record)
         except Exception:  # as the library: a column of no field renders from None
             return None
 
+    # One name on a model instance (most columns): the attribute itself. The
+    # library first tries ``record[name]``, which a model answers with a
+    # TypeError, costly to raise and catch on every cell; callables and
+    # anything else still take its path.
+    single = len(accessor.bits) == 1 and not accessor.callable_args
+    single = single and not accessor.callable_kwargs
+
+    def resolve(record):
+        if single and isinstance(record, Model):
+            try:
+                value = getattr(record, remainder)
+            except Exception:  # the library's lookups end in None for a model too
+                return None
+            if not callable(value):
+                return value
+        return library(record)
+
     if field is not None and getattr(field, "choices", ()):
         display = f"get_{remainder}_display"
 
         def choice(record):
-            penultimate, _ = accessor.penultimate(record)
+            if single and isinstance(record, Model):
+                penultimate = record  # the record itself, as accessor.penultimate finds it
+            else:
+                penultimate, _ = accessor.penultimate(record)
             fn = getattr(penultimate, display, None)
             return fn() if fn else resolve(record)
 
