@@ -79,6 +79,20 @@ def _value_getter(bound, model):
     return resolve
 
 
+def _direct(method, args):
+    """The render method called with what it asks of ``value`` and ``record``
+    (most render methods), without building the six arguments a cell can
+    have; ``None`` for any other signature (``FastRowsMixin._render_cell``)."""
+    names = tuple(args)
+    if names == ("value",):
+        return lambda row, bound, value=None: method(value=value)
+    if names == ("record",):
+        return lambda row, bound, value=None: method(record=row.record)
+    if names in (("value", "record"), ("record", "value")):
+        return lambda row, bound, value=None: method(value=value, record=row.record)
+    return None
+
+
 def _has_callables(attrs) -> bool:
     return any(
         callable(v) or (isinstance(v, dict) and _has_callables(v)) for v in (attrs or {}).values()
@@ -107,7 +121,8 @@ class FastRowsMixin:
             args, catch_all = signature(bound.render)
             per_cell = dynamic or _has_callables(bound.column.attrs)
             td = None if per_cell else bound.attrs["td"].as_html()
-            render = partial(self._render_cell, args, catch_all, bound.link)
+            render = _direct(bound.render, args) if not (catch_all or bound.link) else None
+            render = render or partial(self._render_cell, args, catch_all, bound.link)
             plan.append((bound, render, td, _value_getter(bound, model), bound.localize))
         return plan
 
