@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import (
@@ -16,8 +17,6 @@ from django.db.models import (
     Count,
     IntegerField,
     OuterRef,
-    Prefetch,
-    Q,
     QuerySet,
     Subquery,
     When,
@@ -25,9 +24,10 @@ from django.db.models import (
 from django.db.models import Value as V
 from django.utils import timezone
 
+from secrets_app.health.latest import WithLatestIterable
 from secrets_app.health.service import LIVE_STATES
 from secrets_app.health.status import SEVERITY, HealthStatus
-from secrets_app.models import Binding, Cluster, ClusterSweep, HealthSnapshot
+from secrets_app.models import Binding, Cluster, ClusterSweep
 
 
 def severity(field: str = "health_status") -> Case:
@@ -36,52 +36,92 @@ def severity(field: str = "health_status") -> Case:
     return Case(*whens, default=V(len(SEVERITY)), output_field=IntegerField())
 
 
-def _status_counts(relation: str = "") -> dict[str, Count]:
-    """``n_<status>`` and ``n_total`` of live bindings, reached through ``relation``."""
-    prefix = f"{relation}__" if relation else ""
-    counted = relation or "pk"
-    live = Q(**{f"{prefix}state__in": LIVE_STATES})
-    counts = {
-        f"n_{s}": Count(counted, filter=live & Q(**{f"{prefix}health_status": s})) for s in SEVERITY
-    }
-    counts["n_total"] = Count(counted, filter=live)
-    # Pods past the grace period on a rotated secret's old version (rotation.py).
-    counts["n_stale"] = Count(counted, filter=live & Q(**{f"{prefix}stale_since__isnull": False}))
-    return counts
+def _grouped_counts(live: QuerySet[Binding], key: str) -> dict[Any, dict[str, int]]:
+    """``key`` value -> ``n_<status>`` for every status, ``n_total`` and
+    ``n_stale`` of the ``live`` bindings, in the database's order of ``key``
+    (one GROUP BY of about five rows per key, summed here: cheaper to build
+    and to run than seven ``COUNT(...) FILTER`` per key)."""
+    groups = (
+        live.order_by(key)
+        .values_list(key, "health_status")
+        # COUNT(stale_since): pods past the grace period on a rotated
+        # secret's old version (rotation.py).
+        .annotate(n=Count("pk"), stale=Count("stale_since"))
+    )
+    counted: dict[Any, dict[str, int]] = {}
+    for value, status, n, stale in groups:
+        found = counted.get(value)
+        if found is None:
+            found = counted[value] = {f"n_{s}": 0 for s in SEVERITY} | {"n_total": 0, "n_stale": 0}
+        found[f"n_{status}"] = n
+        found["n_total"] += n
+        found["n_stale"] += stale
+    return counted
 
 
-def _worst_first() -> list:
-    return [f"-n_{s}" for s in SEVERITY[:-1]]
+def _worst_first(row: Mapping[str, int]) -> list[int]:
+    """Sort key: more failing first, then degraded, unknown, pending (stable)."""
+    return [-row[f"n_{s}"] for s in SEVERITY[:-1]]
 
 
-def cluster_overview() -> QuerySet[Cluster]:
-    """Every cluster with its bindings counted by status and its last sweep, worst first."""
+def cluster_overview() -> list[Cluster]:
+    """Every cluster with its bindings counted by status and its last sweep,
+    worst first (2 queries).
+
+    The live bindings are counted per (cluster, status) in one GROUP BY (a
+    scan of the bindings and about 250 groups) and set on the clusters in
+    Python, rather than joining every binding to its cluster and counting
+    with seven FILTERs per cluster in one query (three times the SQL time at
+    10,000 bindings). Both are read at the request, so the numbers are exact
+    at every moment (a binding revoked or activated since the last sweep
+    included). Plain ORM, no database-specific SQL: the demo runs on SQLite.
+    """
+    counted = _grouped_counts(Binding.objects.filter(state__in=LIVE_STATES), "cluster_id")
     last = ClusterSweep.objects.filter(cluster=OuterRef("pk")).order_by("-started_at", "-id")
     last_ok = last.filter(ok=True)
-    return (
-        Cluster.objects.annotate(
-            **_status_counts("bindings"),
+    # Only what the table shows: the rest of a cluster (repositories, paths,
+    # dates) would be read and decoded 50 times for nothing.
+    clusters = (
+        Cluster.objects.only("name", "environment", "active")
+        .annotate(
             last_sweep_id=Subquery(last.values("id")[:1]),
             last_sweep_at=Subquery(last.values("started_at")[:1]),
             last_sweep_ok=Subquery(last.values("ok")[:1]),
             last_sweep_error=Subquery(last.values("error")[:1]),
             last_ok_sweep_at=Subquery(last_ok.values("finished_at")[:1]),
         )
-        .filter(Q(active=True) | Q(n_total__gt=0))
-        .order_by(*_worst_first(), "name")
-    )
+        .order_by("name")
+    )  # the database's collation orders names, as before
+    none = {f"n_{s}": 0 for s in SEVERITY} | {"n_total": 0, "n_stale": 0}
+    shown = []
+    for cluster in clusters:
+        found = counted.get(cluster.pk, none)
+        for name, n in found.items():
+            setattr(cluster, name, n)
+        cluster.status_counts = [found[f"n_{s}"] for s in SEVERITY]
+        if cluster.active or cluster.n_total:
+            shown.append(cluster)
+    # Stable: clusters with the same counts keep the name order above.
+    shown.sort(key=lambda c: _worst_first(counted.get(c.pk, none)))
+    return shown
 
 
 def namespace_counts(cluster: Cluster, namespace: str | None = None) -> list[dict]:
     """One row per namespace of the cluster's live bindings (or only
-    ``namespace``'s), worst first, each with ``counts`` in ``SEVERITY`` order."""
+    ``namespace``'s), worst first, each with ``n_<status>``, ``n_total``,
+    ``n_stale`` and ``counts`` in ``SEVERITY`` order (one query)."""
     live = Binding.objects.filter(cluster=cluster, state__in=LIVE_STATES)
     if namespace is not None:
         live = live.filter(namespace=namespace)
-    rows = (
-        live.values("namespace").annotate(**_status_counts()).order_by(*_worst_first(), "namespace")
+    # Stable: namespaces with the same counts keep the database's name order.
+    rows = sorted(
+        (
+            {"namespace": name, **found, "counts": [found[f"n_{s}"] for s in SEVERITY]}
+            for name, found in _grouped_counts(live, "namespace").items()
+        ),
+        key=_worst_first,
     )
-    return [{**row, "counts": [row[f"n_{s}"] for s in SEVERITY]} for row in rows]
+    return rows
 
 
 def total_counts(rows: Iterable[Mapping[str, int] | Cluster]) -> dict[str, int]:
@@ -97,23 +137,41 @@ def total_counts(rows: Iterable[Mapping[str, int] | Cluster]) -> dict[str, int]:
     return {s.value: sum(n(r, s) for r in rows) for s in SEVERITY}
 
 
+#: The binding columns the health table shows or ``pending_reason`` names.
+TABLE_FIELDS = (
+    "cluster__name",
+    "namespace",
+    "service",
+    "health_status",
+    "health_checked_at",
+    "workload_kind",
+    "workload_name",
+    "secret_provider_class",
+)
+
+
 def bindings_with_latest(cluster: Cluster, namespace: str | None = None) -> QuerySet[Binding]:
-    """Live bindings with ``latest`` prefetched: their newest snapshots, newest
+    """Live bindings, each with ``latest``: their newest snapshots, newest
     first, as many as it takes to tell a binding pending for a while
-    (``HEALTH_PENDING_SWEEPS``)."""
+    (``HEALTH_PENDING_SWEEPS``), read when the queryset is evaluated (one
+    query for the page, ``health.latest``).
+
+    Only the columns the health table shows are read: the JSON of drift,
+    versions, files and leftovers and six dates were decoded per row for
+    nothing. Reading another column costs a query per row; the pages'
+    constant-query tests catch that."""
     qs = Binding.objects.filter(cluster=cluster, state__in=LIVE_STATES)
     if namespace is not None:
         qs = qs.filter(namespace=namespace)
-    # A sliced Prefetch is one query with a window function (Django >= 4.2).
-    latest = HealthSnapshot.objects.order_by("-taken_at", "-id")[
-        : max(1, settings.HEALTH_PENDING_SWEEPS)
-    ]
-    return (
+    qs = (
         qs.select_related("cluster")
+        .only(*TABLE_FIELDS)
         .annotate(severity=severity())
-        .prefetch_related(Prefetch("snapshots", queryset=latest, to_attr="latest"))
         .order_by("severity", "namespace", "service_account")
     )
+    # The shown page's snapshots, after the table orders and slices.
+    qs._iterable_class = WithLatestIterable
+    return qs
 
 
 def last_sweep(cluster: Cluster) -> ClusterSweep | None:

@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 
 from secrets_app.health.error_text import distinctive
 from secrets_app.health.selectors import is_stale
+from secrets_app.web.cluster_rows import cluster_rows
 
 register = template.Library()
 
@@ -66,3 +67,9 @@ def mount_error(message: str, limit: int | None = None) -> SafeString | str:
         shown,
         message,
     )
+
+
+@register.simple_tag
+def cluster_health_rows(clusters) -> SafeString:
+    """``{% cluster_health_rows clusters %}``: the overview's rows (web/cluster_rows.py)."""
+    return cluster_rows(clusters)
