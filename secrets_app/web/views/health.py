@@ -47,9 +47,7 @@ def health_overview(request: HttpRequest) -> HttpResponse:
 
 
 def _overview_context() -> dict:
-    clusters = list(selectors.cluster_overview())
-    for cluster in clusters:
-        cluster.status_counts = [getattr(cluster, f"n_{s}") for s in SEVERITY]
+    clusters = selectors.cluster_overview()  # a list, with status_counts set
     return {
         "clusters": clusters,
         "severity": SEVERITY,
