@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import caches
@@ -28,6 +29,8 @@ from secrets_app.observability.metrics import count_page_cache
 from secrets_app.pagecache import generations, tracking
 from secrets_app.pagecache.writes import ANY_TABLE
 
+T = TypeVar("T")
+
 
 def depends_on(*models: type[Model] | str) -> tuple[str, ...]:
     """Generation keys of the tables of ``models`` (or table names)."""
@@ -35,9 +38,48 @@ def depends_on(*models: type[Model] | str) -> tuple[str, ...]:
     return tuple(sorted(generations.table_key(t) for t in tables | {ANY_TABLE}))
 
 
-def query_part(request: HttpRequest) -> tuple:
-    """The query string's parameters in a canonical order: the same page, the same key."""
-    return tuple(sorted((k, tuple(v)) for k, v in request.GET.lists()))
+def query_part(request: HttpRequest, *, without: Iterable[str] = ()) -> tuple:
+    """The query string's parameters in a canonical order (the same page, the
+    same key), less those named in ``without``."""
+    left_out = set(without)
+    return tuple(sorted((k, tuple(v)) for k, v in request.GET.lists() if k not in left_out))
+
+
+def cached_value(
+    page: str,
+    parts: Iterable[object],
+    keys: Iterable[str],
+    compute: Callable[[], T],
+) -> T:
+    """``compute()``, from the cache while none of ``keys`` moved this
+    minute. ``parts``: what else the value depends on (the URL's arguments,
+    the normalised query string). ``page`` names it in the metrics."""
+    keys = tuple(keys)
+    if not settings.PORTAL_PAGE_CACHE or tracking.uncommitted(keys):
+        count_page_cache(page, "bypass")
+        return compute()
+    gens = generations.read(keys)
+    if gens is None:
+        count_page_cache(page, "bypass")
+        return compute()
+    minute = int(timezone.now().timestamp() // 60)
+    # The database's name too: two databases (a demo beside tests) share one Redis.
+    database = connections[DEFAULT_DB_ALIAS].settings_dict["NAME"]
+    identity = repr((page, tuple(parts), database, minute, sorted(gens.items())))
+    key = "pagecache:frag:" + hashlib.sha256(identity.encode()).hexdigest()
+    cache = caches[settings.PORTAL_PAGE_CACHE_ALIAS]
+    found = None
+    with contextlib.suppress(Exception):
+        found = cache.get(key)
+    if found is not None:
+        count_page_cache(page, "hit")
+        return found
+    value = compute()
+    # A cache that fails now serves this page uncached; nothing else to do.
+    with contextlib.suppress(Exception):
+        cache.set(key, value, timeout=settings.PORTAL_PAGE_CACHE_SECONDS)
+    count_page_cache(page, "miss")
+    return value
 
 
 def cached_fragment(
@@ -46,37 +88,16 @@ def cached_fragment(
     keys: Iterable[str],
     render: Callable[[], str],
 ) -> SafeString:
-    """``render()``'s HTML, from the cache while none of ``keys`` moved this
-    minute. ``parts``: what else the HTML depends on (the URL's arguments,
-    the normalised query string)."""
-    keys = tuple(keys)
-    if not settings.PORTAL_PAGE_CACHE or tracking.uncommitted(keys):
-        count_page_cache(page, "bypass")
-        return mark_safe(render())  # noqa: S308 (rendered by our templates)
-    gens = generations.read(keys)
-    if gens is None:
-        count_page_cache(page, "bypass")
-        return mark_safe(render())  # noqa: S308
-    minute = int(timezone.now().timestamp() // 60)
-    # The database's name too: two databases (a demo beside tests) share one Redis.
-    database = connections[DEFAULT_DB_ALIAS].settings_dict["NAME"]
-    identity = repr((page, tuple(parts), database, minute, sorted(gens.items())))
-    key = "pagecache:frag:" + hashlib.sha256(identity.encode()).hexdigest()
-    cache = caches[settings.PORTAL_PAGE_CACHE_ALIAS]
-    html = None
-    with contextlib.suppress(Exception):
-        html = cache.get(key)
-    if html is not None:
-        count_page_cache(page, "hit")
-        return mark_safe(html)  # noqa: S308
-    html = str(render())
-    if "csrfmiddlewaretoken" in html:
-        raise ImproperlyConfigured(
-            f"The cached part of {page} holds a CSRF token: render forms that post "
-            "outside cached_fragment."
-        )
-    # A cache that fails now serves this page uncached; nothing else to do.
-    with contextlib.suppress(Exception):
-        cache.set(key, html, timeout=settings.PORTAL_PAGE_CACHE_SECONDS)
-    count_page_cache(page, "miss")
-    return mark_safe(html)  # noqa: S308
+    """``render()``'s HTML through ``cached_value``. A fragment that holds a
+    CSRF token is refused: it would be served to other users."""
+
+    def checked() -> str:
+        html = str(render())
+        if "csrfmiddlewaretoken" in html:
+            raise ImproperlyConfigured(
+                f"The cached part of {page} holds a CSRF token: render forms that post "
+                "outside cached_fragment."
+            )
+        return html
+
+    return mark_safe(cached_value(page, parts, keys, checked))  # noqa: S308 (our templates)

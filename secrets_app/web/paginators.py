@@ -27,8 +27,11 @@ last page) and the pagination links stay Django's ``Paginator``'s.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from django_tables2.rows import BoundRows
 
 
@@ -51,7 +54,24 @@ def page_of(queryset: QuerySet, bottom: int, top: int) -> QuerySet:
 
 
 class DeferredJoinPaginator(Paginator):
-    """Django's paginator with ``page_of`` for the rows of a table whose data is a queryset."""
+    """Django's paginator with ``page_of`` for the rows of a table whose data is a queryset.
+
+    ``cached_count``: a function given the count's computation that may
+    answer from a cache instead (the same filters count the same on every
+    page and every sort: the view keys it on the filters alone)."""
+
+    def __init__(
+        self, *args, cached_count: Callable[[Callable[[], int]], int] | None = None, **kwargs
+    ):
+        super().__init__(*args, **kwargs)
+        self.cached_count = cached_count
+
+    @cached_property
+    def count(self) -> int:
+        def counted() -> int:
+            return Paginator.count.func(self)
+
+        return counted() if self.cached_count is None else self.cached_count(counted)
 
     def page(self, number):
         rows = self.object_list

@@ -241,6 +241,20 @@ def test_the_bindings_list_reads_only_what_its_key_names(swept, engineer, query)
     view = BindingListView()
     view.setup(request)
     assert tables_read(view.render_body) <= declared(view.reads_for(request))
+    assert tables_read(
+        lambda: render_to_string(view.filters_template_name, {"filter": view.filterset})
+    ) <= declared(view.form_reads)
+
+
+def test_the_lists_count_is_shared_by_every_page_and_sort_and_never_stale(swept, web):
+    """The count is cached on the filters alone: a write must reach it too."""
+    web.get("/bindings/?sort=-service")  # 30 bindings: two pages, the count cached
+    assert "page=2" in body(web.get("/bindings/?sort=namespace"))
+    keep = Binding.objects.order_by("pk").values_list("pk", flat=True)[:20]
+    Binding.objects.exclude(pk__in=list(keep)).delete()
+    page = body(web.get("/bindings/?sort=service"))
+    assert "page=2" not in page
+    assert len(re.findall(r'href="/bindings/\d+/"', page)) == 20
 
 
 def test_the_dashboards_read_only_what_their_keys_name(swept, engineer):

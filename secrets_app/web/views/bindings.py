@@ -28,7 +28,12 @@ from secrets_app.models import (
     RequestState,
 )
 from secrets_app.ownership.team_names import with_team_name
-from secrets_app.pagecache.fragments import cached_fragment, depends_on, query_part
+from secrets_app.pagecache.fragments import (
+    cached_fragment,
+    cached_value,
+    depends_on,
+    query_part,
+)
 from secrets_app.pagecache.generations import FLEET_KEY
 from secrets_app.requests import extension, revocation, workflow
 from secrets_app.requests.permissions import can_request_change, can_request_revocation
@@ -134,6 +139,9 @@ class BindingListView(SingleTableMixin, FilterView):
 
     template_name = "secrets_app/binding_list.html"
     body_template_name = "secrets_app/_binding_list_body.html"
+    filters_template_name = "secrets_app/_binding_filters.html"
+    #: The filter form reads the clusters (its choices), nothing else.
+    form_reads = depends_on(Cluster)
     #: What the form and the table read (tests/pagecache checks the SQL of
     #: every filter and every sort against it).
     reads = depends_on(
@@ -160,23 +168,44 @@ class BindingListView(SingleTableMixin, FilterView):
     table_pagination = {"per_page": 25, "paginator_class": DeferredJoinPaginator}
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.filterset = self.get_filterset(self.get_filterset_class())
+        # The form shows the filters' values: the same on every page and sort,
+        # and it changes only with the clusters (its choices).
+        filters = cached_fragment(
+            "binding-filters",
+            (self.filters_part(),),
+            self.form_reads,
+            lambda: render_to_string(self.filters_template_name, {"filter": self.filterset}),
+        )
         body = cached_fragment(
             "binding-list",
             (query_part(request),),
             (*self.reads_for(request), FLEET_KEY),
             self.render_body,
         )
-        return render(request, self.template_name, {"body": body})
+        return render(request, self.template_name, {"filters": filters, "body": body})
+
+    def filters_part(self) -> tuple:
+        return query_part(self.request, without=("page", "sort", "per_page"))
 
     def render_body(self) -> str:
-        """FilterView.get's work, rendered to the fragment's HTML."""
-        self.filterset = self.get_filterset(self.get_filterset_class())
+        """FilterView.get's work, the table rendered to the fragment's HTML."""
+        if not hasattr(self, "filterset"):
+            self.filterset = self.get_filterset(self.get_filterset_class())
         if not self.filterset.is_bound or self.filterset.is_valid() or not self.get_strict():
             self.object_list = self.filterset.qs
         else:
             self.object_list = self.filterset.queryset.none()
         context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
         return render_to_string(self.body_template_name, {**context, "request": self.request})
+
+    def get_table_pagination(self, table):
+        pagination = super().get_table_pagination(table)
+        keys = (*self.reads_for(self.request), FLEET_KEY)
+        pagination["cached_count"] = lambda count: cached_value(
+            "binding-count", (self.filters_part(),), keys, count
+        )
+        return pagination
 
     def get_queryset(self):
         # A correlated count rather than Count() over a join: with the join,
