@@ -24,4 +24,5 @@ RUN SECRET_KEY=collectstatic-only-$(head -c 48 /dev/urandom | base64) \
 USER portal
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+# Two sync workers for two cores: one per core (README "Sizing the web tier").
 CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
