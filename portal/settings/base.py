@@ -183,11 +183,13 @@ CELERY_BROKER_URL = REDIS_URL
 
 # --- Cache and page fragments (secrets_app/pagecache) -----------------------
 # Redis, shared by every web and worker process: a sweep in a worker moves the
-# generations the web processes key their fragments on.
+# generations the web processes key their fragments on. CACHE_URL may name a
+# Redis of its own (with maxmemory and allkeys-lru: evicting a generation is
+# safe, it restarts above any number it had); by default the broker's.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="portal"),
     }
 }

@@ -15,7 +15,7 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
 # The tests' own Redis database. (A test database is migrated afresh: its
 # DDL moves every page-cache generation, so no earlier run's fragment matches.)
-CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
+CACHES["default"]["LOCATION"] = env.str("CACHE_URL", default=REDIS_URL)  # noqa: F405
 CACHES["default"]["KEY_PREFIX"] = f"portal-test-{DATABASES['default']['NAME']}"  # noqa: F405
 # No AWS lookups from the request form unless a test turns them on.
 PORTAL_AWS_LOOKUP = False
