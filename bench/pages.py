@@ -42,6 +42,10 @@ def pages(rng: random.Random) -> dict:
     ids = list(Binding.objects.values_list("pk", flat=True))
     clusters = list(Cluster.objects.values_list("name", flat=True))
     spaces = sorted(set(Namespace.objects.values_list("name", flat=True)))
+    # Earlier runs (this one's or bench/load.py's) approved the pool: pending again.
+    from bench.seed_load import reset_pool
+
+    reset_pool()
     pool = list(
         AccessRequest.objects.filter(state="pending", namespace="onboarding")
         .order_by("-pk")

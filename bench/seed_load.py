@@ -392,6 +392,16 @@ def seed(
     }
 
 
+def reset_pool():
+    """The approval pool pending again: an earlier run's approvals undone."""
+    from secrets_app.models import AccessRequest, Decision, RequestState
+
+    pool = AccessRequest.objects.filter(justification=POOL_JUSTIFICATION)
+    Decision.objects.filter(request__in=pool).delete()
+    pool.update(state=RequestState.PENDING, decided_at=None)
+    return pool
+
+
 def reuse(*, password: str) -> dict:
     """The plan of an already seeded database, its approval pool pending again
     and the bench users' password set to this run's."""
@@ -399,16 +409,14 @@ def reuse(*, password: str) -> dict:
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
 
-    from secrets_app.models import AccessRequest, Binding, Cluster, Decision, RequestState
+    from secrets_app.models import Binding, Cluster
 
     User = get_user_model()
     with transaction.atomic():
         users = User.objects.filter(username__regex=r"^(engineer|approver)-")
         users.update(password=make_password(password))
         names = sorted(users.values_list("username", flat=True))
-        pool = AccessRequest.objects.filter(justification=POOL_JUSTIFICATION)
-        Decision.objects.filter(request__in=pool).delete()
-        pool.update(state=RequestState.PENDING, decided_at=None)
+        pool = reset_pool()
         ids = Binding.objects.order_by("pk").values_list("pk", flat=True)
     return {
         "engineers": [n for n in names if n.startswith("engineer-")],
