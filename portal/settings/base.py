@@ -191,13 +191,17 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="portal"),
+        # A Redis that hangs must not hang pages or the writes whose commit
+        # moves a generation: give up quickly and serve uncached.
+        "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
     }
 }
 # The fleet pages' middles (health dashboards, bindings list) are cached until
-# a committed write touches a table they read, and for at most this long.
+# a committed write touches a table they read, within the same minute.
 PORTAL_PAGE_CACHE = env.bool("PORTAL_PAGE_CACHE", default=True)
 PORTAL_PAGE_CACHE_ALIAS = "default"
-PORTAL_PAGE_CACHE_SECONDS = env.int("PORTAL_PAGE_CACHE_SECONDS", default=120)
+# A fragment's key holds the minute: longer than 60 s keeps what is never read.
+PORTAL_PAGE_CACHE_SECONDS = env.int("PORTAL_PAGE_CACHE_SECONDS", default=60)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

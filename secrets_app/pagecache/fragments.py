@@ -19,7 +19,6 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
@@ -45,17 +44,39 @@ def query_part(request: HttpRequest, *, without: Iterable[str] = ()) -> tuple:
     return tuple(sorted((k, tuple(v)) for k, v in request.GET.lists() if k not in left_out))
 
 
+#: The most rows a cached page may ask for (django-tables2 takes any ``per_page``).
+MAX_PER_PAGE = 100
+
+
+def plain_query(request: HttpRequest, known: Iterable[str]) -> bool:
+    """Whether the query string holds only parameters the page knows (and a
+    ``per_page`` of at most ``MAX_PER_PAGE``): others still get their page,
+    built for them, but no cache entry each (``?utm=1``, ``?utm=2``, ...
+    would otherwise fill Redis)."""
+    if not set(request.GET) <= set(known):
+        return False
+    per_page = request.GET.get("per_page", "")
+    return not per_page or (per_page.isdigit() and int(per_page) <= MAX_PER_PAGE)
+
+
+#: What a table's pages add to the query string.
+TABLE_PARAMETERS = ("page", "sort", "per_page")
+
+
 def cached_value(
     page: str,
     parts: Iterable[object],
     keys: Iterable[str],
     compute: Callable[[], T],
+    *,
+    cacheable: bool = True,
 ) -> T:
     """``compute()``, from the cache while none of ``keys`` moved this
     minute. ``parts``: what else the value depends on (the URL's arguments,
-    the normalised query string). ``page`` names it in the metrics."""
+    the normalised query string). ``page`` names it in the metrics.
+    ``cacheable=False``: computed, not cached (see ``plain_query``)."""
     keys = tuple(keys)
-    if not settings.PORTAL_PAGE_CACHE or tracking.uncommitted(keys):
+    if not (cacheable and settings.PORTAL_PAGE_CACHE) or tracking.uncommitted(keys):
         count_page_cache(page, "bypass")
         return compute()
     gens = generations.read(keys)
@@ -63,8 +84,8 @@ def cached_value(
         count_page_cache(page, "bypass")
         return compute()
     minute = int(timezone.now().timestamp() // 60)
-    # The database's name too: two databases (a demo beside tests) share one Redis.
-    database = connections[DEFAULT_DB_ALIAS].settings_dict["NAME"]
+    # The database too: two deployments (or a demo beside tests) may share a Redis.
+    database = generations.database_identity()
     identity = repr((page, tuple(parts), database, minute, sorted(gens.items())))
     key = "pagecache:frag:" + hashlib.sha256(identity.encode()).hexdigest()
     cache = caches[settings.PORTAL_PAGE_CACHE_ALIAS]
@@ -87,6 +108,8 @@ def cached_fragment(
     parts: Iterable[object],
     keys: Iterable[str],
     render: Callable[[], str],
+    *,
+    cacheable: bool = True,
 ) -> SafeString:
     """``render()``'s HTML through ``cached_value``. A fragment that holds a
     CSRF token is refused: it would be served to other users."""
@@ -100,4 +123,4 @@ def cached_fragment(
             )
         return html
 
-    return mark_safe(cached_value(page, parts, keys, checked))  # noqa: S308 (our templates)
+    return mark_safe(cached_value(page, parts, keys, checked, cacheable=cacheable))  # noqa: S308 (our templates)

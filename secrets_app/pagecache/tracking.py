@@ -62,8 +62,11 @@ def note_writes(connection: BaseDatabaseWrapper, tables: Iterable[str]) -> None:
     pending = next((p for sids, p in _pending(connection) if sids == level), None)
     if pending is None:
         pending = PendingBump()
-        # robust: a cache that cannot be reached must not fail a committed write.
-        connection.on_commit(pending, robust=True)
+        # First of the callbacks, and robust: Django drops the callbacks after
+        # one that raises (a broker that is down), and a cache that fails must
+        # not fail a committed write. (run_on_commit holds what on_commit()
+        # appends: the savepoint ids, the callback, robust.)
+        connection.run_on_commit.insert(0, (level, pending, True))
     pending.keys |= keys
 
 

@@ -17,6 +17,7 @@ ANY_TABLE = "*"
 _WRITE = re.compile(
     r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+[`"]?([A-Za-z0-9_]+)[`"]?\s', re.I
 )
+_STATEMENT = re.compile(r"\b(?:SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.I)
 _MODIFYING = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE)\b", re.I)
 # Statements that change no rows: reads and transaction control.
 _NOT_WRITES = (
@@ -38,6 +39,10 @@ _EVERYTHING = frozenset({ANY_TABLE})
 def written_tables(sql: str) -> frozenset[str]:
     """The tables ``sql`` may write: none for a read, ``{ANY_TABLE}`` when unsure."""
     head = sql.lstrip()[:10].upper()
+    if head.startswith("EXPLAIN") and "ANALYZE" in sql.upper():
+        # EXPLAIN ANALYZE runs the statement it explains: judge that one.
+        explained = _STATEMENT.search(sql)
+        return written_tables(sql[explained.start() :]) if explained else _EVERYTHING
     if head.startswith(_NOT_WRITES):
         # SELECT ... FOR UPDATE locks rows but changes none.
         return _NOTHING

@@ -144,7 +144,7 @@ def test_a_flushed_cache_never_restarts_a_generation_below_what_it_was(binding, 
     from django.core.cache import caches
 
     before = gen(BINDING)
-    caches[settings.PORTAL_PAGE_CACHE_ALIAS].delete(generations.PREFIX + BINDING)
+    caches[settings.PORTAL_PAGE_CACHE_ALIAS].delete(generations.redis_key(BINDING))
     assert gen(BINDING) > before
 
 

@@ -29,6 +29,11 @@ from secrets_app.pagecache.writes import ANY_TABLE, written_tables
         ('ALTER TABLE "secrets_app_binding" ADD COLUMN "x" integer', {ANY_TABLE}),
         ('CREATE TABLE "t" ("id" integer)', {ANY_TABLE}),
         ("COPY secrets_app_binding FROM STDIN", {ANY_TABLE}),
+        # EXPLAIN ANALYZE runs what it explains.
+        ('EXPLAIN ANALYZE UPDATE "secrets_app_binding" SET "a" = 1', {"secrets_app_binding"}),
+        ('EXPLAIN (ANALYZE, BUFFERS) DELETE FROM "t" WHERE true', {"t"}),
+        ('EXPLAIN ANALYZE SELECT 1 FROM "t"', set()),
+        ('EXPLAIN SELECT 1 FROM "t"', set()),
     ],
 )
 def test_statements(sql, tables):

@@ -29,9 +29,11 @@ from secrets_app.models import (
 )
 from secrets_app.ownership.team_names import with_team_name
 from secrets_app.pagecache.fragments import (
+    TABLE_PARAMETERS,
     cached_fragment,
     cached_value,
     depends_on,
+    plain_query,
     query_part,
 )
 from secrets_app.pagecache.generations import FLEET_KEY
@@ -171,17 +173,20 @@ class BindingListView(SingleTableMixin, FilterView):
         self.filterset = self.get_filterset(self.get_filterset_class())
         # The form shows the filters' values: the same on every page and sort,
         # and it changes only with the clusters (its choices).
+        cacheable = plain_query(request, (*self.filterset.base_filters, *TABLE_PARAMETERS))
         filters = cached_fragment(
             "binding-filters",
             (self.filters_part(),),
             self.form_reads,
             lambda: render_to_string(self.filters_template_name, {"filter": self.filterset}),
+            cacheable=cacheable,
         )
         body = cached_fragment(
             "binding-list",
             (query_part(request),),
             (*self.reads_for(request), FLEET_KEY),
             self.render_body,
+            cacheable=cacheable,
         )
         return render(request, self.template_name, {"filters": filters, "body": body})
 
@@ -202,8 +207,9 @@ class BindingListView(SingleTableMixin, FilterView):
     def get_table_pagination(self, table):
         pagination = super().get_table_pagination(table)
         keys = (*self.reads_for(self.request), FLEET_KEY)
+        cacheable = plain_query(self.request, (*self.filterset.base_filters, *TABLE_PARAMETERS))
         pagination["cached_count"] = lambda count: cached_value(
-            "binding-count", (self.filters_part(),), keys, count
+            "binding-count", (self.filters_part(),), keys, count, cacheable=cacheable
         )
         return pagination
 

@@ -24,7 +24,13 @@ from secrets_app.models import (
     ClusterSweep,
     HealthSnapshot,
 )
-from secrets_app.pagecache.fragments import cached_fragment, depends_on, query_part
+from secrets_app.pagecache.fragments import (
+    TABLE_PARAMETERS,
+    cached_fragment,
+    depends_on,
+    plain_query,
+    query_part,
+)
 from secrets_app.pagecache.generations import FLEET_KEY, cluster_key
 from secrets_app.tasks.health import sweep_cluster_task
 from secrets_app.web.tables import BindingHealthTable
@@ -42,6 +48,7 @@ def health_overview(request: HttpRequest) -> HttpResponse:
         (),
         (*READS, FLEET_KEY),
         lambda: render_to_string("secrets_app/_health_overview_body.html", _overview_context()),
+        cacheable=plain_query(request, ()),
     )
     return render(request, "secrets_app/health_overview.html", {"body": body})
 
@@ -68,6 +75,7 @@ def health_cluster(request: HttpRequest, name: str) -> HttpResponse:
         lambda: render_to_string(
             "secrets_app/_health_cluster_body.html", _cluster_context(request, cluster)
         ),
+        cacheable=plain_query(request, TABLE_PARAMETERS),
     )
     return render(request, "secrets_app/health_cluster.html", {"cluster": cluster, "body": body})
 
@@ -108,6 +116,7 @@ def health_namespace(request: HttpRequest, name: str, namespace: str) -> HttpRes
             "secrets_app/_health_namespace_body.html",
             _namespace_context(request, cluster, namespace),
         ),
+        cacheable=plain_query(request, TABLE_PARAMETERS),
     )
     context = {"cluster": cluster, "namespace": namespace, "body": body}
     return render(request, "secrets_app/health_namespace.html", context)
