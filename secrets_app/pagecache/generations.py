@@ -16,6 +16,7 @@ the failure may serve a fragment until its minute ends: at most 60 s.)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -47,8 +48,12 @@ def database_identity() -> str:
     """Host, port and name of the database: two deployments whose databases
     share a name (staging and production) on one Redis stay apart."""
     db = connections[DEFAULT_DB_ALIAS].settings_dict
-    where = f"{db.get('HOST') or ''}:{db.get('PORT') or ''}/{db.get('NAME')}"
-    return hashlib.sha256(where.encode()).hexdigest()[:16]
+    return _identity(str(db.get("HOST") or ""), str(db.get("PORT") or ""), str(db.get("NAME")))
+
+
+@functools.lru_cache(maxsize=8)
+def _identity(host: str, port: str, name: str) -> str:
+    return hashlib.sha256(f"{host}:{port}/{name}".encode()).hexdigest()[:16]
 
 
 def redis_key(key: str) -> str:
