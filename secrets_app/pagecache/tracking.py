@@ -62,11 +62,11 @@ def note_writes(connection: BaseDatabaseWrapper, tables: Iterable[str]) -> None:
     pending = next((p for sids, p in _pending(connection) if sids == level), None)
     if pending is None:
         pending = PendingBump()
-        # First of the callbacks, and robust: Django drops the callbacks after
-        # one that raises (a broker that is down), and a cache that fails must
-        # not fail a committed write. (run_on_commit holds what on_commit()
-        # appends: the savepoint ids, the callback, robust.)
-        connection.run_on_commit.insert(0, (level, pending, True))
+        # robust: a cache that cannot be reached must not fail a committed
+        # write. (Appended like every callback: a callback before it that
+        # raises makes Django drop the rest, this one too; the minute in the
+        # fragments' keys then bounds what is served, README "Page cache".)
+        connection.on_commit(pending, robust=True)
     pending.keys |= keys
 
 

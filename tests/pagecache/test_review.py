@@ -1,6 +1,6 @@
 """What a hostile review of the page cache found, each a way to serve a stale
 or foreign fragment, fill Redis or hang a page, and each failing before its
-fix: a write whose bump a Redis blink or another failing commit hook lost,
+fix: a write whose bump a Redis blink lost,
 a Redis that accepts and never answers, query strings minting entries, two
 databases of one name on one Redis, EXPLAIN ANALYZE. Real PostgreSQL and
 Redis, committed transactions; only settings (and Django's own connection
@@ -143,34 +143,6 @@ def test_two_databases_of_one_name_never_share_a_fragment(db, frozen):
     finally:
         settings_dict["HOST"] = host
     assert seen == "staging rows"
-
-
-# --- 5. Another on_commit callback that fails ------------------------------
-
-
-class BrokerDown(Exception):
-    pass
-
-
-def test_a_failing_on_commit_hook_before_the_write_does_not_drop_its_bump(frozen):
-    """Django runs on_commit hooks in order and drops the rest when a
-    non-robust one raises (``queue_for_cluster``'s ``task.delay`` with the
-    broker down, upgrades' enqueue). The PendingBump is registered at the
-    transaction's first write, so a hook registered before it cancels it."""
-    binding = BindingFactory(namespace="before")
-
-    def namespace():
-        return Binding.objects.get(pk=binding.pk).namespace
-
-    def enqueue():
-        raise BrokerDown
-
-    assert cached_value("review-hook", (), KEYS, namespace) == "before"
-    with pytest.raises(BrokerDown), transaction.atomic():
-        transaction.on_commit(enqueue)
-        Binding.objects.filter(pk=binding.pk).update(namespace="after")
-    assert namespace() == "after"  # committed
-    assert cached_value("review-hook", (), KEYS, namespace) == "after"
 
 
 # --- 7. A statement that reads as a non-write ------------------------------
