@@ -53,19 +53,10 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 from bench import load_report as report  # noqa: E402 (needs the root on the path)
+from bench.calibration import calibration_ms  # noqa: E402
 
 #: The pages' URL route names, as the portal's latency histogram labels them.
 ROUTES = report.ROUTES
-
-
-def calibration_ms() -> float:
-    """How fast this machine runs plain Python, to compare figures across hosts."""
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        sum(range(10**6))
-        best = min(best, time.perf_counter() - start)
-    return best * 1000
 
 
 def _free_port() -> int:

@@ -25,14 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def calibration_ms() -> float:
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        sum(range(10**6))
-        best = min(best, time.perf_counter() - start)
-    return best * 1000
+from bench.calibration import calibration_ms
 
 
 def pages(rng: random.Random) -> dict:

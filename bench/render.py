@@ -15,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.calibration import calibration_ms
 from secrets_app.rendering import BindingSpec, render_binding
 
 ACCOUNT = "287796791794"
@@ -60,16 +61,6 @@ def rate(fn, seconds: float = 2.0) -> float:
         fn()
         count += 1
     return count / elapsed
-
-
-def calibration_ms() -> float:
-    """How fast this machine runs plain Python, to compare figures across hosts."""
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        sum(range(10**6))
-        best = min(best, time.perf_counter() - start)
-    return best * 1000
 
 
 def main() -> None:

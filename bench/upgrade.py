@@ -32,8 +32,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/13")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from render import calibration_ms  # noqa: E402
-
+from bench.calibration import calibration_ms  # noqa: E402
 from secrets_app.demo.names import cluster_name, namespace_name, service_name  # noqa: E402
 
 NAMESPACES = 50
